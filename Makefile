@@ -1,0 +1,146 @@
+# weir - top-level Makefile. Targets: all deps test asan fuzz bench install clean.
+# Quiet unless V=1. Out-of-tree objects under $(B) (build/ by default).
+
+CC	?= cc
+B	?= build
+PREFIX	?= /usr/local
+DESTDIR	?=
+V	?= 0
+SAN	?=
+FUZZ_SECONDS ?= 600
+SMOKE_SECONDS ?= 15
+SHARED	?= $(abspath ../shared)
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+WARN	 = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes -Wmissing-prototypes
+CFLAGS	?= -O2 -g
+override CFLAGS += -std=gnu11 $(WARN) -MMD -MP -Icommon -I$(B)/gen -D_GNU_SOURCE
+LDLIBS	 = -lcsv
+
+ifeq ($(SAN),1)
+override CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+override LDFLAGS += -fsanitize=address,undefined
+endif
+ifeq ($(SAN),fuzz)
+override CFLAGS += -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+override LDFLAGS += -fsanitize=address,undefined
+endif
+
+LIB_SRC	:= $(wildcard common/*.c)
+LIB_OBJ	:= $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/ie_table.o
+LIB	:= $(B)/libweir.a
+IE_CSV	:= $(sort $(wildcard ie-defs/*.csv))
+
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+TOOL_SRC := $(wildcard tests/tools/*.c)
+TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(B)/tests/%)
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
+BENCH_SRC := $(wildcard bench/*.c)
+BENCH_BIN := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
+
+.DELETE_ON_ERROR:
+.PHONY: all lib deps demo test unit asan fuzz fuzz-smoke fuzzers integration bench install clean tools
+
+all: lib tools
+
+lib: $(LIB)
+
+tools: $(TOOL_BIN)
+
+$(B)/%.o: %.c
+	@mkdir -p $(@D)
+	@[ "$(V)" = 1 ] || echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+# The IE registry: ie-defs/*.csv -> C table, by a generator that shares the
+# run-time CSV loader of common/ie_csv.c.
+$(B)/iegen: common/gen/iegen.c common/ie_csv.c common/err.c common/ie.h
+	@mkdir -p $(@D)
+	@[ "$(V)" = 1 ] || echo "  HOSTCC  $@"
+	$(Q)$(CC) -std=gnu11 -O1 $(WARN) -Icommon -o $@ common/gen/iegen.c common/ie_csv.c common/err.c -lcsv
+
+$(B)/gen/ie_table.c: $(B)/iegen $(IE_CSV)
+	@mkdir -p $(@D)
+	@[ "$(V)" = 1 ] || echo "  IEGEN   $@"
+	$(Q)$(B)/iegen $(IE_CSV) > $@
+
+$(B)/gen/ie_table.o: $(B)/gen/ie_table.c
+	@[ "$(V)" = 1 ] || echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_OBJ)
+	@[ "$(V)" = 1 ] || echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(B)/tests/%: tests/unit/%.c $(LIB)
+	@mkdir -p $(@D)
+	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -Itests -o $@ $< $(LIB) -lcriterion $(LDLIBS)
+
+$(B)/tests/%: tests/tools/%.c $(LIB)
+	@mkdir -p $(@D)
+	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -Itests -o $@ $< $(LIB) $(LDLIBS)
+
+$(B)/bench/%: bench/%.c $(LIB)
+	@mkdir -p $(@D)
+	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -Itests -o $@ $< $(LIB) $(LDLIBS)
+
+$(B)/fuzz/%: tests/fuzz/%.c $(LIB)
+	@mkdir -p $(@D)
+	@[ "$(V)" = 1 ] || echo "  FUZZLD  $@"
+	$(Q)$(CC) $(CFLAGS) -fsanitize=fuzzer,address,undefined -Itests -o $@ $< $(LIB) $(LDLIBS)
+
+unit: $(UNIT_BIN) $(TOOL_BIN)
+	$(Q)WEIR_SHARED=$(SHARED) tests/run-unit $(UNIT_BIN)
+
+deps:
+	$(Q).ci/deps
+
+# The quick-start demo: synthetic flows through every encoder and decoder.
+demo: $(B)/tests/weir-demo
+	$(Q)$(B)/tests/weir-demo 4
+
+# The whole suite: unit tests, the same under ASan+UBSan, a short fuzz run
+# per decoder, the integration tests against real peers.
+test: all
+	$(Q)$(MAKE) --no-print-directory unit
+	$(Q)$(MAKE) --no-print-directory asan
+	$(Q)$(MAKE) --no-print-directory fuzz-smoke
+	$(Q)$(MAKE) --no-print-directory integration
+
+asan:
+	$(Q)$(MAKE) --no-print-directory B=build/asan SAN=1 CFLAGS="-O1 -g" unit
+
+fuzzers:
+	$(Q)$(MAKE) --no-print-directory B=build/fuzz SAN=fuzz CC=clang CFLAGS="-O1 -g" $(patsubst $(B)/%,build/fuzz/%,$(FUZZ_BIN))
+
+fuzz: fuzzers tools
+	$(Q)SHARED=$(SHARED) tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/fuzz/%)
+
+fuzz-smoke: fuzzers tools
+	$(Q)SHARED=$(SHARED) tests/fuzz/run $(SMOKE_SECONDS) $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/fuzz/%)
+
+integration: all
+	$(Q)WEIR_SHARED=$(SHARED) B=$(B) tests/integration/run
+
+bench: $(BENCH_BIN)
+	$(Q)for b in bench/run-*; do B=$(B) $$b || exit 1; done
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/weir
+	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 common/*.h $(DESTDIR)$(PREFIX)/include/weir/
+
+clean:
+	rm -rf build
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

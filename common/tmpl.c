@@ -1,0 +1,907 @@
+/* tmpl.c - template cache and per-source state (see tmpl.h for the contract).
+ *
+ * Sources live in a chained hash table keyed by (address, port, domain);
+ * exporters (address, port) in a second one that only counts what each
+ * exporter holds, so one exporter's bounds never touch another's templates.
+ * A source's templates sit in a small open-addressing table by template id.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "flow.h"
+#include "rd.h"
+#include "tmpl.h"
+#include "wr.h"
+
+#define TMPL_MAX_SAMPLERS	64
+#define TMPL_SEQ_RESET		(1u << 20)	/* further back than this: exporter restarted */
+#define TMPL_FILE_MAGIC		"WEIRTPL1"
+#define TMPL_FILE_MAX		(256u << 20)
+
+struct tmpl_exp {
+	struct weir_exporter e;
+	uint32_t ntemplates;
+	uint32_t nsources;
+	struct tmpl_exp *next;
+};
+
+struct tmpl_sampler {
+	uint64_t id;
+	uint32_t rate;
+};
+
+struct tmpl_pending {
+	struct tmpl_pending *next;
+	uint64_t t_ns;
+	uint16_t tid;
+	uint16_t hdr_len;
+	uint32_t len;
+	uint8_t data[];		/* hdr, then body */
+};
+
+struct src_node {
+	struct tmpl_source s;
+	struct src_node *next;
+};
+
+struct tmpl_cache {
+	struct tmpl_limits lim;
+	const struct ie_registry *ies;
+	struct tmpl_stats st;
+	struct src_node **sb;
+	uint32_t sb_cap;
+	struct tmpl_exp **eb;
+	uint32_t eb_cap;
+	uint32_t nexp;
+};
+
+void tmpl_limits_default(struct tmpl_limits *lim)
+{
+	lim->max_templates = 65536;
+	lim->max_templates_per_exporter = 1024;
+	lim->max_sources = 65536;
+	lim->max_sources_per_exporter = 64;
+	lim->max_pending_bytes = 16u << 20;
+	lim->max_pending_per_source = 256u << 10;
+	lim->pending_max_age_ns = 600ull * 1000000000ull;
+	lim->lifetime_ns = 0;
+}
+
+static uint64_t mix64(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 33;
+	return h;
+}
+
+static uint64_t exp_hash(const struct weir_exporter *e)
+{
+	uint64_t a, b;
+
+	memcpy(&a, e->addr.a, 8);
+	memcpy(&b, e->addr.a + 8, 8);
+	return mix64(a ^ mix64(b ^ ((uint64_t)e->port << 48)));
+}
+
+static int exp_eq(const struct weir_exporter *x, const struct weir_exporter *y)
+{
+	return x->port == y->port && weir_addr_eq(&x->addr, &y->addr);
+}
+
+struct tmpl_cache *tmpl_cache_new(const struct tmpl_limits *lim, const struct ie_registry *ies)
+{
+	struct tmpl_cache *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	if (lim)
+		c->lim = *lim;
+	else
+		tmpl_limits_default(&c->lim);
+	c->ies = ies;
+	c->sb_cap = 64;
+	c->eb_cap = 64;
+	c->sb = calloc(c->sb_cap, sizeof(*c->sb));
+	c->eb = calloc(c->eb_cap, sizeof(*c->eb));
+	if (!c->sb || !c->eb) {
+		tmpl_cache_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+static void pending_free_all(struct tmpl_source *s)
+{
+	struct tmpl_pending *p = s->pend_head, *n;
+
+	for (; p; p = n) {
+		n = p->next;
+		free(p);
+	}
+	s->pend_head = s->pend_tail = NULL;
+	s->pend_bytes = 0;
+}
+
+void tmpl_cache_free(struct tmpl_cache *c)
+{
+	if (!c)
+		return;
+	for (uint32_t i = 0; c->sb && i < c->sb_cap; i++) {
+		struct src_node *n = c->sb[i], *nx;
+
+		for (; n; n = nx) {
+			nx = n->next;
+			for (uint32_t j = 0; j < n->s.tab_cap; j++)
+				free(n->s.tab[j]);
+			free(n->s.tab);
+			free(n->s.samplers);
+			pending_free_all(&n->s);
+			free(n);
+		}
+	}
+	for (uint32_t i = 0; c->eb && i < c->eb_cap; i++) {
+		struct tmpl_exp *x = c->eb[i], *nx;
+
+		for (; x; x = nx) {
+			nx = x->next;
+			free(x);
+		}
+	}
+	free(c->sb);
+	free(c->eb);
+	free(c);
+}
+
+const struct tmpl_stats *tmpl_cache_stats(const struct tmpl_cache *c)
+{
+	return &c->st;
+}
+
+const struct ie_registry *tmpl_cache_ies(const struct tmpl_cache *c)
+{
+	return c ? c->ies : NULL;
+}
+
+/* Double a chained table when it is fuller than one entry per bucket. */
+static void sb_grow(struct tmpl_cache *c)
+{
+	uint32_t ncap = c->sb_cap * 2;
+	struct src_node **nb;
+
+	if (c->st.sources < c->sb_cap || ncap < c->sb_cap)
+		return;
+	nb = calloc(ncap, sizeof(*nb));
+	if (!nb)
+		return;		/* a longer chain is slower, not wrong */
+	for (uint32_t i = 0; i < c->sb_cap; i++) {
+		struct src_node *n = c->sb[i], *nx;
+
+		for (; n; n = nx) {
+			uint64_t h = mix64(exp_hash(&n->s.exporter) ^ n->s.domain);
+
+			nx = n->next;
+			n->next = nb[h & (ncap - 1)];
+			nb[h & (ncap - 1)] = n;
+		}
+	}
+	free(c->sb);
+	c->sb = nb;
+	c->sb_cap = ncap;
+}
+
+static void eb_grow(struct tmpl_cache *c)
+{
+	uint32_t ncap = c->eb_cap * 2;
+	struct tmpl_exp **nb;
+
+	if (c->nexp < c->eb_cap || ncap < c->eb_cap)
+		return;
+	nb = calloc(ncap, sizeof(*nb));
+	if (!nb)
+		return;
+	for (uint32_t i = 0; i < c->eb_cap; i++) {
+		struct tmpl_exp *x = c->eb[i], *nx;
+
+		for (; x; x = nx) {
+			uint64_t h = exp_hash(&x->e);
+
+			nx = x->next;
+			x->next = nb[h & (ncap - 1)];
+			nb[h & (ncap - 1)] = x;
+		}
+	}
+	free(c->eb);
+	c->eb = nb;
+	c->eb_cap = ncap;
+}
+
+static struct tmpl_exp *exp_get(struct tmpl_cache *c, const struct weir_exporter *e)
+{
+	uint64_t h = exp_hash(e);
+	struct tmpl_exp *x;
+
+	for (x = c->eb[h & (c->eb_cap - 1)]; x; x = x->next)
+		if (exp_eq(&x->e, e))
+			return x;
+	x = calloc(1, sizeof(*x));
+	if (!x)
+		return NULL;
+	x->e = *e;
+	x->next = c->eb[h & (c->eb_cap - 1)];
+	c->eb[h & (c->eb_cap - 1)] = x;
+	c->nexp++;
+	eb_grow(c);
+	return x;
+}
+
+struct tmpl_source *tmpl_source_get(struct tmpl_cache *c, const struct weir_exporter *e,
+				    uint32_t domain, int create)
+{
+	uint64_t h = mix64(exp_hash(e) ^ domain);
+	struct src_node *n;
+	struct tmpl_exp *x;
+
+	for (n = c->sb[h & (c->sb_cap - 1)]; n; n = n->next)
+		if (n->s.domain == domain && exp_eq(&n->s.exporter, e))
+			return &n->s;
+	if (!create)
+		return NULL;
+	if (c->st.sources >= c->lim.max_sources) {
+		c->st.sources_refused++;
+		return NULL;
+	}
+	x = exp_get(c, e);
+	if (!x)
+		return NULL;
+	if (x->nsources >= c->lim.max_sources_per_exporter) {
+		c->st.sources_refused++;
+		return NULL;
+	}
+	n = calloc(1, sizeof(*n));
+	if (!n)
+		return NULL;
+	n->s.exporter = *e;
+	n->s.domain = domain;
+	n->s.cache = c;
+	n->s.exp = x;
+	x->nsources++;
+	n->next = c->sb[h & (c->sb_cap - 1)];
+	c->sb[h & (c->sb_cap - 1)] = n;
+	c->st.sources++;
+	sb_grow(c);
+	return &n->s;
+}
+
+/* ---- per-source template table: linear probing, backward-shift delete ---- */
+
+static uint32_t tid_slot(uint16_t id, uint32_t cap)
+{
+	return ((uint32_t)id * 2654435761u) & (cap - 1);
+}
+
+static struct tmpl **tab_lookup(struct tmpl_source *s, uint16_t id)
+{
+	uint32_t i;
+
+	if (!s->tab_cap)
+		return NULL;
+	for (i = tid_slot(id, s->tab_cap);; i = (i + 1) & (s->tab_cap - 1)) {
+		if (!s->tab[i])
+			return NULL;
+		if (s->tab[i]->id == id)
+			return &s->tab[i];
+	}
+}
+
+static int tab_insert(struct tmpl_source *s, struct tmpl *t)
+{
+	uint32_t i;
+
+	if ((s->tab_used + 1) * 2 > s->tab_cap) {
+		uint32_t ncap = s->tab_cap ? s->tab_cap * 2 : 8;
+		struct tmpl **nt = calloc(ncap, sizeof(*nt));
+
+		if (!nt)
+			return WEIR_E_NOMEM;
+		for (uint32_t j = 0; j < s->tab_cap; j++) {
+			struct tmpl *o = s->tab[j];
+
+			if (!o)
+				continue;
+			for (i = tid_slot(o->id, ncap); nt[i]; i = (i + 1) & (ncap - 1))
+				;
+			nt[i] = o;
+		}
+		free(s->tab);
+		s->tab = nt;
+		s->tab_cap = ncap;
+	}
+	for (i = tid_slot(t->id, s->tab_cap); s->tab[i]; i = (i + 1) & (s->tab_cap - 1))
+		;
+	s->tab[i] = t;
+	s->tab_used++;
+	return WEIR_OK;
+}
+
+static void tab_remove(struct tmpl_source *s, struct tmpl **slot)
+{
+	uint32_t mask = s->tab_cap - 1;
+	uint32_t i = (uint32_t)(slot - s->tab), j = i;
+
+	free(s->tab[i]);
+	s->tab[i] = NULL;
+	s->tab_used--;
+	s->exp->ntemplates--;
+	s->cache->st.templates--;
+	/* Backward shift: pull later entries of the probe run into the hole. */
+	for (;;) {
+		uint32_t k;
+
+		j = (j + 1) & mask;
+		if (!s->tab[j])
+			return;
+		k = tid_slot(s->tab[j]->id, s->tab_cap);
+		/* The entry at j may move to the hole at i unless its home
+		 * slot k lies cyclically in (i, j]. */
+		if (i <= j ? !(i < k && k <= j) : !(i < k || k <= j)) {
+			s->tab[i] = s->tab[j];
+			s->tab[j] = NULL;
+			i = j;
+		}
+	}
+}
+
+const struct tmpl *tmpl_find(struct tmpl_source *s, uint16_t id, uint64_t now_ns)
+{
+	struct tmpl **slot = tab_lookup(s, id);
+	uint64_t life = s->cache->lim.lifetime_ns;
+
+	if (!slot)
+		return NULL;
+	if (life && now_ns > (*slot)->refreshed_ns && now_ns - (*slot)->refreshed_ns > life) {
+		tab_remove(s, slot);
+		s->cache->st.expired++;
+		return NULL;
+	}
+	return *slot;
+}
+
+void tmpl_finish(const struct tmpl_cache *c, struct tmpl *t)
+{
+	const struct ie_registry *ies = c ? c->ies : NULL;
+	uint32_t min = 0;
+
+	t->has_varlen = 0;
+	t->sampler_field = -1;
+	t->rate_field = -1;
+	for (uint16_t i = 0; i < t->nfields; i++) {
+		struct tmpl_field *f = &t->f[i];
+
+		f->def = ie_find(ies, f->pen, f->id);
+		f->norm = norm_slot(f->pen, f->id);
+		if (f->len == TMPL_VARLEN) {
+			t->has_varlen = 1;
+			min += 1;
+		} else {
+			min += f->len;
+		}
+		if (f->pen != IE_PEN_IANA || i < t->scope_count)
+			continue;
+		/* samplerId (48), selectorId (302): which sampler made this
+		 * record; samplingInterval (34) / samplerRandomInterval (50):
+		 * a rate carried inline. */
+		if ((f->id == 48 || f->id == 302) && t->sampler_field < 0)
+			t->sampler_field = (int16_t)i;
+		if ((f->id == 34 || f->id == 50) && t->rate_field < 0)
+			t->rate_field = (int16_t)i;
+	}
+	t->min_len = min;
+	norm_plan(t);
+}
+
+static int tmpl_same(const struct tmpl *a, const struct tmpl *b)
+{
+	if (a->nfields != b->nfields || a->scope_count != b->scope_count || a->proto != b->proto)
+		return 0;
+	for (uint16_t i = 0; i < a->nfields; i++)
+		if (a->f[i].pen != b->f[i].pen || a->f[i].id != b->f[i].id ||
+		    a->f[i].len != b->f[i].len)
+			return 0;
+	return 1;
+}
+
+static struct tmpl *tmpl_dup(const struct tmpl *t)
+{
+	size_t sz = sizeof(*t) + (size_t)t->nfields * sizeof(t->f[0]);
+	struct tmpl *n = malloc(sz);
+
+	if (n)
+		memcpy(n, t, sz);
+	return n;
+}
+
+int tmpl_add(struct tmpl_source *s, const struct tmpl *t, uint64_t now_ns)
+{
+	struct tmpl_cache *c = s->cache;
+	struct tmpl **slot;
+	struct tmpl *n;
+	int err;
+
+	if (t->nfields == 0 || t->nfields > TMPL_MAX_FIELDS)
+		return WEIR_E_TEMPLATE;
+	slot = tab_lookup(s, t->id);
+	if (slot && tmpl_same(*slot, t)) {
+		(*slot)->refreshed_ns = now_ns;
+		c->st.refreshed++;
+		return WEIR_OK;
+	}
+	n = tmpl_dup(t);
+	if (!n) {
+		c->st.refused++;
+		return WEIR_E_NOMEM;
+	}
+	n->refreshed_ns = now_ns;
+	if (slot) {
+		free(*slot);
+		*slot = n;
+		c->st.replaced++;
+		return WEIR_OK;
+	}
+	if (c->st.templates >= c->lim.max_templates ||
+	    s->exp->ntemplates >= c->lim.max_templates_per_exporter) {
+		free(n);
+		c->st.refused++;
+		return WEIR_E_LIMIT;
+	}
+	err = tab_insert(s, n);
+	if (err) {
+		free(n);
+		c->st.refused++;
+		return err;
+	}
+	s->exp->ntemplates++;
+	c->st.templates++;
+	c->st.added++;
+	return WEIR_OK;
+}
+
+int tmpl_withdraw(struct tmpl_source *s, uint16_t id)
+{
+	struct tmpl **slot = tab_lookup(s, id);
+
+	if (!slot)
+		return WEIR_E_NO_TEMPLATE;
+	tab_remove(s, slot);
+	s->cache->st.withdrawn++;
+	return WEIR_OK;
+}
+
+int tmpl_withdraw_all(struct tmpl_source *s, int options)
+{
+	uint32_t i = 0;
+
+	/* tab_remove() shifts later entries back into the hole, so the same
+	 * slot is looked at again after a removal. */
+	while (i < s->tab_cap) {
+		struct tmpl *t = s->tab[i];
+
+		if (t && (t->scope_count > 0) == (options != 0)) {
+			tab_remove(s, &s->tab[i]);
+			s->cache->st.withdrawn++;
+			continue;
+		}
+		i++;
+	}
+	return WEIR_OK;
+}
+
+uint64_t tmpl_seq_check(struct tmpl_source *s, uint32_t seq, uint32_t step)
+{
+	uint32_t d;
+
+	if (!s->seq_valid) {
+		s->seq_valid = 1;
+		s->seq_next = seq + step;
+		return 0;
+	}
+	d = seq - s->seq_next;
+	if (d == 0) {
+		s->seq_next = seq + step;
+		return 0;
+	}
+	if (d < 0x80000000u) {
+		s->seq_gaps++;
+		s->seq_lost += d;
+		s->seq_next = seq + step;
+		return d;
+	}
+	/* Behind what we expected: late (reordered) or the exporter restarted. */
+	if (s->seq_next - seq > TMPL_SEQ_RESET)
+		s->seq_next = seq + step;
+	else
+		s->seq_reordered++;
+	return 0;
+}
+
+int tmpl_sampler_set(struct tmpl_source *s, uint64_t sampler_id, uint32_t rate)
+{
+	struct tmpl_sampler *n;
+
+	for (uint32_t i = 0; i < s->nsamplers; i++) {
+		if (s->samplers[i].id == sampler_id) {
+			s->samplers[i].rate = rate;
+			return WEIR_OK;
+		}
+	}
+	if (s->nsamplers >= TMPL_MAX_SAMPLERS)
+		return WEIR_E_LIMIT;
+	n = realloc(s->samplers, (s->nsamplers + 1) * sizeof(*n));
+	if (!n)
+		return WEIR_E_NOMEM;
+	s->samplers = n;
+	n[s->nsamplers].id = sampler_id;
+	n[s->nsamplers].rate = rate;
+	s->nsamplers++;
+	return WEIR_OK;
+}
+
+uint32_t tmpl_sampler_get(const struct tmpl_source *s, uint64_t sampler_id)
+{
+	uint32_t dflt = 0;
+
+	for (uint32_t i = 0; i < s->nsamplers; i++) {
+		if (s->samplers[i].id == sampler_id)
+			return s->samplers[i].rate;
+		if (s->samplers[i].id == 0)
+			dflt = s->samplers[i].rate;
+	}
+	/* Records that name no sampler, from an exporter that announced just
+	 * one, were sampled by that one. */
+	if (!dflt && sampler_id == 0 && s->nsamplers == 1)
+		return s->samplers[0].rate;
+	return dflt;
+}
+
+/* ---- held data ---- */
+
+static void pending_drop_head(struct tmpl_source *s)
+{
+	struct tmpl_pending *p = s->pend_head;
+	uint32_t sz = p->hdr_len + p->len;
+
+	s->pend_head = p->next;
+	if (!s->pend_head)
+		s->pend_tail = NULL;
+	s->pend_bytes -= sz;
+	s->cache->st.pending_bytes -= sz;
+	s->cache->st.pending_dropped++;
+	free(p);
+}
+
+static void pending_expire(struct tmpl_source *s, uint64_t now_ns)
+{
+	uint64_t age = s->cache->lim.pending_max_age_ns;
+
+	while (s->pend_head && age && now_ns > s->pend_head->t_ns &&
+	       now_ns - s->pend_head->t_ns > age)
+		pending_drop_head(s);
+}
+
+int tmpl_pending_add(struct tmpl_source *s, uint16_t tid, const void *hdr, size_t hdr_len,
+		     const uint8_t *body, size_t len, uint64_t now_ns)
+{
+	struct tmpl_cache *c = s->cache;
+	struct tmpl_pending *p;
+	size_t sz;
+
+	pending_expire(s, now_ns);
+	if (hdr_len > 32 || len > 65535 || (sz = hdr_len + len) > c->lim.max_pending_per_source) {
+		c->st.pending_dropped++;
+		return WEIR_E_LIMIT;
+	}
+	while (s->pend_head && (s->pend_bytes + sz > c->lim.max_pending_per_source ||
+				c->st.pending_bytes + sz > c->lim.max_pending_bytes))
+		pending_drop_head(s);
+	if (c->st.pending_bytes + sz > c->lim.max_pending_bytes) {
+		c->st.pending_dropped++;
+		return WEIR_E_LIMIT;
+	}
+	p = malloc(sizeof(*p) + sz);
+	if (!p) {
+		c->st.pending_dropped++;
+		return WEIR_E_NOMEM;
+	}
+	p->next = NULL;
+	p->t_ns = now_ns;
+	p->tid = tid;
+	p->hdr_len = (uint16_t)hdr_len;
+	p->len = (uint32_t)len;
+	if (hdr_len)
+		memcpy(p->data, hdr, hdr_len);
+	if (len)
+		memcpy(p->data + hdr_len, body, len);
+	if (s->pend_tail)
+		s->pend_tail->next = p;
+	else
+		s->pend_head = p;
+	s->pend_tail = p;
+	s->pend_bytes += (uint32_t)sz;
+	c->st.pending_bytes += sz;
+	c->st.pending_held++;
+	return WEIR_OK;
+}
+
+void tmpl_pending_take(struct tmpl_source *s, uint16_t tid, uint64_t now_ns,
+		       tmpl_pending_fn fn, void *user)
+{
+	struct tmpl_pending **pp, *p, *taken = NULL, **tail = &taken;
+
+	pending_expire(s, now_ns);
+	/* Unlink first, then hand out: fn may decode, and decoding must see a
+	 * consistent list. */
+	for (pp = &s->pend_head; (p = *pp);) {
+		if (p->tid != tid) {
+			pp = &p->next;
+			continue;
+		}
+		*pp = p->next;
+		p->next = NULL;
+		*tail = p;
+		tail = &p->next;
+		s->pend_bytes -= p->hdr_len + p->len;
+		s->cache->st.pending_bytes -= p->hdr_len + p->len;
+	}
+	s->pend_tail = NULL;
+	for (p = s->pend_head; p; p = p->next)
+		s->pend_tail = p;
+	while ((p = taken)) {
+		taken = p->next;
+		s->cache->st.pending_rescued++;
+		fn(user, p->data, p->hdr_len, p->data + p->hdr_len, p->len);
+		free(p);
+	}
+}
+
+/* ---- persistence ----
+ *
+ * File: "WEIRTPL1", then entries, then a 0 byte and an FNV-1a 32-bit sum of
+ * everything before it. Entry 1, a template: address[16] port:16 domain:32
+ * id:16 proto:8 scope:16 nfields:16, then per field pen:32 id:16 len:16.
+ * Entry 2, a sampler: address[16] port:16 domain:32 sampler:64 rate:32.
+ */
+
+static uint32_t fnv1a(const uint8_t *p, size_t n)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h;
+}
+
+static void wr_source(struct wr *w, const struct tmpl_source *s)
+{
+	wr_bytes(w, s->exporter.addr.a, 16);
+	wr_u16(w, s->exporter.port);
+	wr_u32(w, s->domain);
+}
+
+static size_t save_size(const struct tmpl_cache *c)
+{
+	size_t sz = 8 + 1 + 4;
+
+	for (uint32_t i = 0; i < c->sb_cap; i++) {
+		for (const struct src_node *n = c->sb[i]; n; n = n->next) {
+			sz += (size_t)n->s.nsamplers * (1 + 22 + 12);
+			for (uint32_t j = 0; j < n->s.tab_cap; j++)
+				if (n->s.tab[j])
+					sz += 1 + 22 + 7 + (size_t)n->s.tab[j]->nfields * 8;
+		}
+	}
+	return sz;
+}
+
+int tmpl_cache_save(const struct tmpl_cache *c, const char *path)
+{
+	size_t sz = save_size(c), plen = strlen(path);
+	uint8_t *buf = malloc(sz);
+	char *tmp = malloc(plen + 8);
+	struct wr w;
+	int fd = -1, err = WEIR_OK;
+	size_t off = 0;
+
+	if (!buf || !tmp) {
+		err = WEIR_E_NOMEM;
+		goto out_free;
+	}
+	wr_init(&w, buf, sz);
+	wr_bytes(&w, TMPL_FILE_MAGIC, 8);
+	for (uint32_t i = 0; i < c->sb_cap; i++) {
+		for (const struct src_node *n = c->sb[i]; n; n = n->next) {
+			const struct tmpl_source *s = &n->s;
+
+			for (uint32_t j = 0; j < s->tab_cap; j++) {
+				const struct tmpl *t = s->tab[j];
+
+				if (!t)
+					continue;
+				wr_u8(&w, 1);
+				wr_source(&w, s);
+				wr_u16(&w, t->id);
+				wr_u8(&w, t->proto);
+				wr_u16(&w, t->scope_count);
+				wr_u16(&w, t->nfields);
+				for (uint16_t k = 0; k < t->nfields; k++) {
+					wr_u32(&w, t->f[k].pen);
+					wr_u16(&w, t->f[k].id);
+					wr_u16(&w, t->f[k].len);
+				}
+			}
+			for (uint32_t j = 0; j < s->nsamplers; j++) {
+				wr_u8(&w, 2);
+				wr_source(&w, s);
+				wr_u64(&w, s->samplers[j].id);
+				wr_u32(&w, s->samplers[j].rate);
+			}
+		}
+	}
+	wr_u8(&w, 0);
+	wr_u32(&w, fnv1a(buf, w.off));
+	if (w.err) {
+		err = w.err;
+		goto out_free;
+	}
+	memcpy(tmp, path, plen);
+	memcpy(tmp + plen, ".tmp", 5);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		err = WEIR_E_IO;
+		goto out_free;
+	}
+	while (off < w.off) {
+		ssize_t n = write(fd, buf + off, w.off - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			err = WEIR_E_IO;
+			goto out_unlink;
+		}
+		off += (size_t)n;
+	}
+	if (fsync(fd) < 0 || close(fd) < 0) {
+		fd = -1;
+		err = WEIR_E_IO;
+		goto out_unlink;
+	}
+	fd = -1;
+	if (rename(tmp, path) < 0) {
+		err = WEIR_E_IO;
+		goto out_unlink;
+	}
+	goto out_free;
+out_unlink:
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+out_free:
+	free(tmp);
+	free(buf);
+	return err;
+}
+
+/* Walk the entries; with apply == 0 only validate. */
+static int load_walk(struct tmpl_cache *c, const uint8_t *buf, size_t len, int apply,
+		     uint64_t now_ns)
+{
+	union {
+		struct tmpl t;
+		uint8_t space[sizeof(struct tmpl) + TMPL_MAX_FIELDS * sizeof(struct tmpl_field)];
+	} u;
+	struct rd r;
+
+	rd_init(&r, buf, len);
+	rd_skip(&r, 8);
+	for (;;) {
+		struct weir_exporter e;
+		struct tmpl_source *s = NULL;
+		uint8_t kind = rd_u8(&r);
+		uint32_t domain;
+
+		if (r.err)
+			return WEIR_E_PARSE;
+		if (kind == 0)
+			return rd_left(&r) == 0 ? WEIR_OK : WEIR_E_PARSE;
+		if (kind != 1 && kind != 2)
+			return WEIR_E_PARSE;
+		memset(&e, 0, sizeof(e));
+		rd_copy(&r, e.addr.a, 16);
+		e.port = rd_u16(&r);
+		domain = rd_u32(&r);
+		if (apply) {
+			s = tmpl_source_get(c, &e, domain, 1);
+			if (!s)
+				return WEIR_E_LIMIT;
+		}
+		if (kind == 2) {
+			uint64_t id = rd_u64(&r);
+			uint32_t rate = rd_u32(&r);
+
+			if (s)
+				tmpl_sampler_set(s, id, rate);
+			continue;
+		}
+		memset(&u.t, 0, sizeof(u.t));
+		u.t.id = rd_u16(&r);
+		u.t.proto = rd_u8(&r);
+		u.t.scope_count = rd_u16(&r);
+		u.t.nfields = rd_u16(&r);
+		if (r.err || u.t.nfields == 0 || u.t.nfields > TMPL_MAX_FIELDS ||
+		    u.t.scope_count > u.t.nfields)
+			return WEIR_E_PARSE;
+		for (uint16_t k = 0; k < u.t.nfields; k++) {
+			u.t.f[k].pen = rd_u32(&r);
+			u.t.f[k].id = rd_u16(&r);
+			u.t.f[k].len = rd_u16(&r);
+		}
+		if (r.err)
+			return WEIR_E_PARSE;
+		if (s) {
+			tmpl_finish(c, &u.t);
+			tmpl_add(s, &u.t, now_ns);	/* refusals are counted */
+		}
+	}
+}
+
+int tmpl_cache_load(struct tmpl_cache *c, const char *path, uint64_t now_ns)
+{
+	uint8_t *buf = NULL;
+	struct stat st;
+	size_t off = 0;
+	int fd, err;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return WEIR_E_IO;
+	if (fstat(fd, &st) < 0 || st.st_size < 13 || (uint64_t)st.st_size > TMPL_FILE_MAX) {
+		err = fstat(fd, &st) < 0 ? WEIR_E_IO : WEIR_E_PARSE;
+		goto out;
+	}
+	buf = malloc((size_t)st.st_size);
+	if (!buf) {
+		err = WEIR_E_NOMEM;
+		goto out;
+	}
+	while (off < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + off, (size_t)st.st_size - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			err = WEIR_E_IO;
+			goto out;
+		}
+		off += (size_t)n;
+	}
+	if (memcmp(buf, TMPL_FILE_MAGIC, 8) != 0 ||
+	    fnv1a(buf, off - 4) != (uint32_t)be_uint(buf + off - 4, 4)) {
+		err = WEIR_E_PARSE;
+		goto out;
+	}
+	err = load_walk(c, buf, off - 4, 0, now_ns);
+	if (!err)
+		err = load_walk(c, buf, off - 4, 1, now_ns);
+out:
+	free(buf);
+	close(fd);
+	return err;
+}

@@ -1,0 +1,176 @@
+/* tmpl.h - templates and per-source state for NetFlow v9 and IPFIX.
+ *
+ * State is kept per source: (exporter address, exporter port, observation
+ * domain / v9 source id), as RFC 7011 section 8 says; templates are keyed by
+ * source and template id. A source also carries the sequence-number tracking
+ * (all four protocols use sources for that), the sampler table learnt from
+ * options data, and the data sets held while their template is unknown.
+ *
+ * Everything is bounded: templates per exporter (address+port) and in total,
+ * sources per exporter and in total, held data bytes per source and in total.
+ * What a bound refuses is counted in struct tmpl_stats, never silently lost.
+ * The cache is single-threaded: one per worker.
+ */
+#ifndef WEIR_TMPL_H
+#define WEIR_TMPL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "ie.h"
+
+#define TMPL_MAX_FIELDS	1024	/* hard cap; a set of 65535 bytes holds fewer anyway */
+#define TMPL_VARLEN	0xFFFFu
+#define TMPL_NORM_SLOTS	64	/* flow facts normalization looks for (norm.c) */
+#define TMPL_NORM_OPS	40	/* longest normalization program (norm.c) */
+
+/* One step of a template's normalization program (norm.c): load the field
+ * at src bytes into the record, convert by kind, store at dst bytes into
+ * struct flow. */
+struct norm_op {
+	uint8_t kind;
+	uint8_t dst;
+	uint16_t src;
+};
+
+struct tmpl_field {
+	uint32_t pen;			/* 0 = IANA; IE_PEN_V9 for v9 types >= 32768 */
+	uint16_t id;			/* without the enterprise bit */
+	uint16_t len;			/* wire length, TMPL_VARLEN = variable */
+	const struct ie_def *def;	/* NULL when the registry does not know it */
+	uint8_t norm;			/* normalization slot (norm_slot()), 0 = none */
+};
+
+struct tmpl {
+	uint16_t id;
+	uint16_t nfields;
+	uint16_t scope_count;		/* > 0: options template */
+	uint8_t proto;			/* 9 or 10 */
+	uint8_t has_varlen;
+	uint32_t min_len;		/* record length, variable fields at 1 byte */
+	int16_t sampler_field;		/* index of samplerId/selectorId, -1 none */
+	int16_t rate_field;		/* index of an inline sampling interval, -1 none */
+	uint64_t refreshed_ns;		/* last time the exporter sent it */
+	uint64_t norm_mask;		/* bit per slot that some field carries */
+	uint64_t prog_has;		/* FLOW_HAS_* the program sets */
+	uint16_t prog_last;		/* offset of the last field, to check a record */
+	uint8_t nprog;			/* ops in prog; 0: normalize field by field */
+	struct norm_op prog[TMPL_NORM_OPS];
+	uint16_t norm_at[TMPL_NORM_SLOTS]; /* per slot: 1 + index of the field, 0 none */
+	struct tmpl_field f[];		/* nfields */
+};
+
+struct tmpl_limits {
+	uint32_t max_templates;		/* in the whole cache */
+	uint32_t max_templates_per_exporter;
+	uint32_t max_sources;		/* in the whole cache */
+	uint32_t max_sources_per_exporter;
+	uint32_t max_pending_bytes;	/* held data, whole cache */
+	uint32_t max_pending_per_source;/* held data bytes per source */
+	uint64_t pending_max_age_ns;	/* held data older than this is dropped */
+	uint64_t lifetime_ns;		/* UDP template lifetime, 0 = forever */
+};
+
+/* Defaults: 65536 templates, 1024 per exporter, 65536 sources, 64 per
+ * exporter, 16 MiB held in total, 256 KiB per source, held 10 min, templates
+ * forever (a collector sets lifetime_ns for UDP). */
+void tmpl_limits_default(struct tmpl_limits *lim);
+
+struct tmpl_stats {
+	uint64_t templates;		/* live templates now */
+	uint64_t sources;		/* live sources now */
+	uint64_t added, replaced, refreshed, withdrawn, expired;
+	uint64_t refused;		/* templates refused by a bound */
+	uint64_t sources_refused;
+	uint64_t pending_held, pending_rescued, pending_dropped;
+	uint64_t pending_bytes;		/* held now */
+};
+
+struct tmpl_source {
+	struct weir_exporter exporter;
+	uint32_t domain;
+	/* sequence tracking: tmpl_seq_check() */
+	uint8_t seq_valid;
+	uint32_t seq_next;
+	uint64_t seq_gaps;		/* gaps seen */
+	uint64_t seq_lost;		/* units missing (records, packets or datagrams) */
+	uint64_t seq_reordered;		/* sequence numbers that went backwards */
+	/* private to tmpl.c from here on */
+	struct tmpl_cache *cache;
+	struct tmpl_exp *exp;
+	struct tmpl **tab;		/* open addressing by template id */
+	uint32_t tab_cap, tab_used;
+	struct tmpl_sampler *samplers;
+	uint32_t nsamplers;
+	struct tmpl_pending *pend_head, *pend_tail;
+	uint32_t pend_bytes;
+};
+
+struct tmpl_cache;
+struct ie_registry;
+
+/* NULL on allocation failure. The cache keeps the registry pointer (which
+ * may be NULL: built-in elements only); the registry must outlive it. */
+struct tmpl_cache *tmpl_cache_new(const struct tmpl_limits *lim, const struct ie_registry *ies);
+void tmpl_cache_free(struct tmpl_cache *c);
+const struct tmpl_stats *tmpl_cache_stats(const struct tmpl_cache *c);
+const struct ie_registry *tmpl_cache_ies(const struct tmpl_cache *c);
+
+/* Find, or create when create != 0, the source for (exporter, domain).
+ * NULL when unknown (create == 0) or refused by a bound (counted). */
+struct tmpl_source *tmpl_source_get(struct tmpl_cache *c, const struct weir_exporter *e,
+				    uint32_t domain, int create);
+
+/* Template by id, or NULL when unknown or expired (now_ns is the receive
+ * time; expired templates are removed and counted). The pointer stays valid
+ * until the next tmpl_add/tmpl_withdraw/expiry on that source. */
+const struct tmpl *tmpl_find(struct tmpl_source *s, uint16_t id, uint64_t now_ns);
+
+/* Build a template: fills f[i].def, f[i].norm, has_varlen, min_len and the
+ * sampler/rate field indices from the (pen, id, len) the decoder parsed.
+ * t must have room for nfields fields. */
+void tmpl_finish(const struct tmpl_cache *c, struct tmpl *t);
+
+/* Store a copy of t (already tmpl_finish()ed) for source s at now_ns. An
+ * identical template is only refreshed; a different one with the same id
+ * replaces it (RFC 7011 section 8). WEIR_E_LIMIT when a bound refuses it,
+ * WEIR_E_NOMEM on allocation failure; both counted in the stats. */
+int tmpl_add(struct tmpl_source *s, const struct tmpl *t, uint64_t now_ns);
+
+/* Withdraw template id (RFC 7011 section 8.1). all_of_proto_set: the
+ * withdrawal named the set id itself (2 or 3), removing every template
+ * (scope_count == 0 for 2, > 0 for 3) of the source. */
+int tmpl_withdraw(struct tmpl_source *s, uint16_t id);
+int tmpl_withdraw_all(struct tmpl_source *s, int options);
+
+/* Sequence numbers. expected_step is what this message adds to the
+ * exporter's counter (IPFIX: data records; v9 and sFlow: 1; v5: flows).
+ * Returns the number of units lost before this message (0 in order). */
+uint64_t tmpl_seq_check(struct tmpl_source *s, uint32_t seq, uint32_t step);
+
+/* Samplers (RFC 7011 options data, v9 options): rate per sampler id; id 0
+ * is the exporter's default (options records without a sampler id). */
+int tmpl_sampler_set(struct tmpl_source *s, uint64_t sampler_id, uint32_t rate);
+uint32_t tmpl_sampler_get(const struct tmpl_source *s, uint64_t sampler_id);
+
+/* Held data. tmpl_pending_add copies a data set body that arrived before
+ * its template, with the header facts needed to decode it later (hdr, an
+ * opaque blob of hdr_len <= 32 bytes). When the source is over its bound the
+ * oldest held sets are dropped first (counted). */
+int tmpl_pending_add(struct tmpl_source *s, uint16_t tid, const void *hdr, size_t hdr_len,
+		     const uint8_t *body, size_t len, uint64_t now_ns);
+/* Hand every held set for template tid to fn, oldest first, then free them
+ * (counted as rescued). Sets held longer than the age bound are dropped. */
+typedef void (*tmpl_pending_fn)(void *user, const void *hdr, size_t hdr_len,
+				const uint8_t *body, size_t len);
+void tmpl_pending_take(struct tmpl_source *s, uint16_t tid, uint64_t now_ns,
+		       tmpl_pending_fn fn, void *user);
+
+/* Persistence: every template and sampler rate, to a file written atomically
+ * (temporary file + rename). Load adds to the cache what the file holds, with
+ * refreshed_ns = now_ns; a damaged file is WEIR_E_PARSE and adds nothing. */
+int tmpl_cache_save(const struct tmpl_cache *c, const char *path);
+int tmpl_cache_load(struct tmpl_cache *c, const char *path, uint64_t now_ns);
+
+#endif

@@ -1,0 +1,9 @@
+/* libFuzzer harness: nf9_decode() over messages sharing one template cache. */
+#include "fuzz/fuzz_common.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	return fuzz_run(nf9_decode, data, size);
+}

@@ -1,0 +1,344 @@
+/* Unit tests of normalization (common/norm.c) and the common JSON writer
+ * (common/flow_json.c), on records built by hand. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "decode.h"
+#include "flow.h"
+#include "flow_json.h"
+#include "tmpl.h"
+
+#define MAXF 32
+
+struct rb {
+	union {
+		struct tmpl t;
+		uint8_t space[sizeof(struct tmpl) + MAXF * sizeof(struct tmpl_field)];
+	} u;
+	struct weir_value v[MAXF];
+	uint8_t data[MAXF][16];
+	struct weir_msg m;
+	struct weir_exporter e;
+	struct weir_record rec;
+};
+
+static void rb_init(struct rb *b, uint8_t proto)
+{
+	memset(b, 0, sizeof(*b));
+	b->u.t.id = 256;
+	b->u.t.proto = proto;
+	b->m.proto = proto;
+	b->m.export_time = 1700000000;
+	b->m.sys_uptime_ms = 100000;
+	b->m.recv_time_ns = 1700000000123456789ull;
+	b->m.sequence = 77;
+	b->m.domain = 5;
+	weir_addr_v4u(&b->e.addr, 0xc0000201);
+	b->m.exporter = &b->e;
+	b->rec.msg = &b->m;
+	b->rec.t = &b->u.t;
+	b->rec.v = b->v;
+	b->rec.sampling_rate = 100;
+}
+
+/* Add field (id, len) with value val (big-endian, len <= 8), or raw bytes. */
+static void add_u(struct rb *b, uint16_t id, uint16_t len, uint64_t val)
+{
+	uint16_t i = b->u.t.nfields++;
+
+	b->u.t.f[i].id = id;
+	b->u.t.f[i].len = len;
+	for (uint16_t k = 0; k < len && k < 8; k++)
+		b->data[i][len - 1 - k] = (uint8_t)(val >> (8 * k));
+	b->v[i].p = b->data[i];
+	b->v[i].len = len;
+}
+
+static void add_raw(struct rb *b, uint16_t id, const void *p, uint16_t len)
+{
+	uint16_t i = b->u.t.nfields++;
+
+	b->u.t.f[i].id = id;
+	b->u.t.f[i].len = len;
+	memcpy(b->data[i], p, len);
+	b->v[i].p = b->data[i];
+	b->v[i].len = len;
+}
+
+static struct flow norm(struct rb *b)
+{
+	struct flow f;
+
+	tmpl_finish(NULL, &b->u.t);
+	cr_assert_eq(flow_from_record(&b->rec, &f), WEIR_OK);
+	return f;
+}
+
+Test(norm, ipfix_basic_fields)
+{
+	struct rb b;
+	struct flow f;
+	uint8_t src[4] = { 10, 1, 2, 3 }, dst[4] = { 192, 168, 9, 9 };
+	uint8_t mac[6] = { 0, 1, 2, 3, 4, 5 };
+
+	rb_init(&b, WEIR_PROTO_IPFIX);
+	add_u(&b, 1, 8, 123456789012ull);
+	add_u(&b, 2, 4, 1000);
+	add_raw(&b, 8, src, 4);
+	add_raw(&b, 12, dst, 4);
+	add_u(&b, 7, 2, 40000);
+	add_u(&b, 11, 2, 443);
+	add_u(&b, 4, 1, 6);
+	add_u(&b, 5, 1, 0x2e);
+	add_u(&b, 6, 2, 0x1ff);
+	add_u(&b, 10, 4, 7);
+	add_u(&b, 14, 2, 8);
+	add_u(&b, 16, 4, 4200000000u);
+	add_u(&b, 17, 2, 65001);
+	add_u(&b, 9, 1, 24);
+	add_u(&b, 13, 1, 16);
+	add_raw(&b, 56, mac, 6);
+	add_u(&b, 58, 2, 0x1064);	/* priority bits above the 12-bit id */
+	add_u(&b, 192, 1, 63);
+	add_u(&b, 152, 8, 1700000000500ull);
+	add_u(&b, 153, 8, 1700000000900ull);
+	f = norm(&b);
+	cr_assert_eq(f.type, WEIR_PROTO_IPFIX);
+	cr_assert_eq(f.bytes, 123456789012ull);
+	cr_assert_eq(f.packets, 1000);
+	cr_assert(weir_addr_is_v4(&f.src_addr));
+	cr_assert_eq(memcmp(f.src_addr.a + 12, src, 4), 0);
+	cr_assert_eq(memcmp(f.dst_addr.a + 12, dst, 4), 0);
+	cr_assert_eq(f.etype, 0x0800);
+	cr_assert_eq(f.src_port, 40000);
+	cr_assert_eq(f.dst_port, 443);
+	cr_assert_eq(f.proto, 6);
+	cr_assert_eq(f.ip_tos, 0x2e);
+	cr_assert_eq(f.tcp_flags, 0x1ff);
+	cr_assert_eq(f.in_if, 7);
+	cr_assert_eq(f.out_if, 8);
+	cr_assert_eq(f.src_as, 4200000000u);
+	cr_assert_eq(f.dst_as, 65001);
+	cr_assert_eq(f.src_net, 24);
+	cr_assert_eq(f.dst_net, 16);
+	cr_assert_eq(memcmp(f.src_mac, mac, 6), 0);
+	cr_assert_eq(f.vlan_id, 0x064);
+	cr_assert_eq(f.ip_ttl, 63);
+	cr_assert_eq(f.time_flow_start_ns, 1700000000500000000ull);
+	cr_assert_eq(f.time_flow_end_ns, 1700000000900000000ull);
+	cr_assert_eq(f.sampling_rate, 100);
+	cr_assert_eq(f.sequence_num, 77);
+	cr_assert_eq(f.observation_domain_id, 5);
+	cr_assert_eq(f.time_received_ns, 1700000000123456789ull);
+	cr_assert(f.has & FLOW_HAS_SAMPLER);
+	cr_assert_not(f.has & FLOW_HAS_DST_MAC);
+	cr_assert_not(f.has & FLOW_HAS_NEXT_HOP);
+	cr_assert_not(f.has & FLOW_HAS_ICMP);
+}
+
+Test(norm, delta_counters_win_over_total_in_any_order)
+{
+	struct rb b;
+	struct flow f;
+
+	rb_init(&b, WEIR_PROTO_IPFIX);
+	add_u(&b, 85, 8, 999);		/* octetTotalCount first */
+	add_u(&b, 86, 8, 99);
+	add_u(&b, 1, 4, 10);
+	add_u(&b, 2, 4, 1);
+	f = norm(&b);
+	cr_assert_eq(f.bytes, 10);
+	cr_assert_eq(f.packets, 1);
+
+	rb_init(&b, WEIR_PROTO_NF9);
+	add_u(&b, 23, 4, 555);		/* OUT_BYTES alone stands in */
+	add_u(&b, 24, 4, 5);
+	f = norm(&b);
+	cr_assert_eq(f.bytes, 555);
+	cr_assert_eq(f.packets, 5);
+}
+
+Test(norm, reduced_size_and_odd_widths)
+{
+	struct rb b;
+	struct flow f;
+
+	rb_init(&b, WEIR_PROTO_IPFIX);
+	add_u(&b, 1, 3, 0x123456);	/* RFC 7011 6.2: any width up to 8 */
+	add_u(&b, 2, 6, 0x0000ab0000cdull);
+	add_u(&b, 10, 1, 200);
+	f = norm(&b);
+	cr_assert_eq(f.bytes, 0x123456);
+	cr_assert_eq(f.packets, 0xab0000cdull);
+	cr_assert_eq(f.in_if, 200);
+}
+
+Test(norm, v9_uptime_times_are_absolute)
+{
+	struct rb b;
+	struct flow f;
+
+	rb_init(&b, WEIR_PROTO_NF9);
+	/* Header: export at 1700000000 s with uptime 100000 ms. */
+	add_u(&b, 22, 4, 90000);	/* started 10 s before export */
+	add_u(&b, 21, 4, 100250);	/* ended 250 ms after the header's snapshot */
+	f = norm(&b);
+	cr_assert_eq(f.time_flow_start_ns, 1699999990000000000ull);
+	cr_assert_eq(f.time_flow_end_ns, 1700000000250000000ull);
+
+	/* Uptime that wrapped past 2^32 ms between the flow and the export. */
+	rb_init(&b, WEIR_PROTO_NF9);
+	b.m.sys_uptime_ms = 1000;
+	add_u(&b, 22, 4, 0xFFFFFC18u);	/* 1000 ms before the wrap */
+	f = norm(&b);
+	cr_assert_eq(f.time_flow_start_ns, 1699999998000000000ull);
+}
+
+Test(norm, ipfix_uptime_needs_system_init_time)
+{
+	struct rb b;
+	struct flow f;
+
+	rb_init(&b, WEIR_PROTO_IPFIX);
+	add_u(&b, 22, 4, 5000);
+	f = norm(&b);
+	cr_assert_not(f.has & FLOW_HAS_TIME_START, "no base for IPFIX uptime");
+
+	rb_init(&b, WEIR_PROTO_IPFIX);
+	add_u(&b, 22, 4, 5000);
+	add_u(&b, 21, 4, 6000);
+	add_u(&b, 160, 8, 1600000000000ull);
+	f = norm(&b);
+	cr_assert_eq(f.time_flow_start_ns, 1600000005000000000ull);
+	cr_assert_eq(f.time_flow_end_ns, 1600000006000000000ull);
+}
+
+Test(norm, ntp_seconds_and_delta_times)
+{
+	struct rb b;
+	struct flow f;
+	/* 1700000000 s since 1970 is 3908988800 s since 1900; fraction 0.5. */
+	uint64_t ntp = (3908988800ull << 32) | 0x80000000u;
+
+	rb_init(&b, WEIR_PROTO_IPFIX);
+	add_u(&b, 156, 8, ntp);		/* flowStartNanoseconds */
+	add_u(&b, 155, 8, ntp | 0x7ff);	/* flowEndMicroseconds: low 11 bits ignored */
+	f = norm(&b);
+	cr_assert_eq(f.time_flow_start_ns, 1700000000500000000ull);
+	cr_assert_eq(f.time_flow_end_ns, 1700000000500000000ull);
+
+	rb_init(&b, WEIR_PROTO_IPFIX);
+	add_u(&b, 150, 4, 1700000001);
+	add_u(&b, 159, 4, 250000);	/* flowEndDeltaMicroseconds */
+	f = norm(&b);
+	cr_assert_eq(f.time_flow_start_ns, 1700000001000000000ull);
+	cr_assert_eq(f.time_flow_end_ns, 1699999999750000000ull);
+}
+
+Test(norm, ipv6_and_zeroed_other_family)
+{
+	struct rb b;
+	struct flow f;
+	uint8_t s6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 }, d6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 };
+	uint8_t z4[4] = { 0 }, nh6[16] = { 0xfe, 0x80, [15] = 9 };
+
+	rb_init(&b, WEIR_PROTO_IPFIX);
+	add_raw(&b, 8, z4, 4);		/* both families in one template, v4 zero */
+	add_raw(&b, 12, z4, 4);
+	add_raw(&b, 27, s6, 16);
+	add_raw(&b, 28, d6, 16);
+	add_raw(&b, 62, nh6, 16);
+	add_u(&b, 31, 4, 0xfff12345);
+	add_u(&b, 139, 2, 0x8000);	/* ICMPv6 echo request */
+	f = norm(&b);
+	cr_assert_eq(memcmp(f.src_addr.a, s6, 16), 0);
+	cr_assert_eq(memcmp(f.dst_addr.a, d6, 16), 0);
+	cr_assert_eq(memcmp(f.next_hop.a, nh6, 16), 0);
+	cr_assert_eq(f.etype, 0x86dd);
+	cr_assert_eq(f.ipv6_flow_label, 0x12345);
+	cr_assert_eq(f.icmp_type, 128);
+	cr_assert_eq(f.icmp_code, 0);
+	cr_assert(f.has & FLOW_HAS_ICMP);
+}
+
+Test(norm, fallbacks_mac_vlan_ttl)
+{
+	struct rb b;
+	struct flow f;
+	uint8_t m1[6] = { 1, 1, 1, 1, 1, 1 }, m2[6] = { 2, 2, 2, 2, 2, 2 };
+
+	rb_init(&b, WEIR_PROTO_NF9);
+	add_raw(&b, 57, m2, 6);		/* OUT_DST_MAC before IN_DST_MAC */
+	add_raw(&b, 80, m1, 6);
+	add_raw(&b, 81, m2, 6);		/* OUT_SRC_MAC alone */
+	add_u(&b, 243, 2, 30);		/* dot1qVlanId before vlanId */
+	add_u(&b, 58, 2, 20);
+	add_u(&b, 52, 1, 5);		/* minimumTTL, maximumTTL */
+	add_u(&b, 53, 1, 60);
+	f = norm(&b);
+	cr_assert_eq(memcmp(f.dst_mac, m1, 6), 0);
+	cr_assert_eq(memcmp(f.src_mac, m2, 6), 0);
+	cr_assert_eq(f.vlan_id, 20);
+	cr_assert_eq(f.ip_ttl, 60);
+}
+
+Test(norm, options_records_and_scope_are_not_flows)
+{
+	struct rb b;
+	struct flow f;
+
+	rb_init(&b, WEIR_PROTO_IPFIX);
+	add_u(&b, 10, 4, 3);		/* scope: ingressInterface */
+	add_u(&b, 34, 4, 100);
+	b.u.t.scope_count = 1;
+	tmpl_finish(NULL, &b.u.t);
+	cr_assert_eq(b.u.t.norm_at[0], 0);
+	b.rec.is_options = 1;
+	cr_assert_eq(flow_from_record(&b.rec, &f), WEIR_E_INVALID);
+	cr_assert_not(f.has & FLOW_HAS_IN_IF);
+}
+
+Test(norm, unusable_lengths_are_left_out)
+{
+	struct rb b;
+	struct flow f;
+	uint8_t junk[16] = { 0 };
+
+	rb_init(&b, WEIR_PROTO_IPFIX);
+	add_raw(&b, 8, junk, 3);	/* an IPv4 address of 3 bytes */
+	add_raw(&b, 56, junk, 5);	/* a MAC of 5 */
+	add_raw(&b, 1, junk, 12);	/* a counter wider than 8 */
+	add_u(&b, 2, 0, 0);		/* zero-length (v9 allows it) */
+	f = norm(&b);
+	cr_assert_not(f.has & (FLOW_HAS_SRC_ADDR | FLOW_HAS_SRC_MAC | FLOW_HAS_BYTES |
+			       FLOW_HAS_PACKETS | FLOW_HAS_ETYPE));
+}
+
+Test(norm, json_line)
+{
+	struct rb b;
+	struct flow f;
+	char buf[FLOW_JSON_MAX];
+	uint8_t src[4] = { 10, 0, 0, 1 }, dst[4] = { 10, 0, 0, 2 };
+	size_t n;
+
+	rb_init(&b, WEIR_PROTO_IPFIX);
+	add_raw(&b, 8, src, 4);
+	add_raw(&b, 12, dst, 4);
+	add_u(&b, 1, 4, 1500);
+	add_u(&b, 2, 4, 3);
+	add_u(&b, 4, 1, 17);
+	f = norm(&b);
+	n = flow_json(&f, buf, sizeof(buf));
+	cr_assert_gt(n, 0);
+	cr_assert_eq(buf[n - 1], '\n');
+	buf[n] = '\0';
+	cr_assert_str_eq(buf,
+		"{\"type\":\"IPFIX\",\"time_received_ns\":1700000000123456789,"
+		"\"sequence_num\":77,\"sampling_rate\":100,\"sampler_address\":\"192.0.2.1\","
+		"\"observation_domain_id\":5,\"bytes\":1500,\"packets\":3,"
+		"\"src_addr\":\"10.0.0.1\",\"dst_addr\":\"10.0.0.2\",\"etype\":2048,\"proto\":17}\n");
+	/* Every shorter buffer is refused, never overrun. */
+	for (size_t cap = 0; cap < n; cap++)
+		cr_assert_eq(flow_json(&f, buf, cap), 0, "cap %zu", cap);
+}

@@ -1,0 +1,472 @@
+/* Unit tests of the template cache and per-source state (common/tmpl.c). */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "tmpl.h"
+
+union tbuf {
+	struct tmpl t;
+	uint8_t space[sizeof(struct tmpl) + 64 * sizeof(struct tmpl_field)];
+};
+
+static struct weir_exporter exp_v4(uint8_t last, uint16_t port)
+{
+	struct weir_exporter e;
+	uint8_t a[4] = { 192, 0, 2, last };
+
+	memset(&e, 0, sizeof(e));
+	weir_addr_v4(&e.addr, a);
+	e.port = port;
+	return e;
+}
+
+/* A template of n fields: ids 1..n of 4 bytes, or as given. */
+static struct tmpl *mk(union tbuf *b, uint16_t id, uint16_t n, uint16_t scope)
+{
+	memset(b, 0, sizeof(*b));
+	b->t.id = id;
+	b->t.nfields = n;
+	b->t.scope_count = scope;
+	b->t.proto = 10;
+	for (uint16_t i = 0; i < n; i++) {
+		b->t.f[i].pen = 0;
+		b->t.f[i].id = (uint16_t)(i + 1);
+		b->t.f[i].len = 4;
+	}
+	tmpl_finish(NULL, &b->t);
+	return &b->t;
+}
+
+static struct tmpl_cache *cache_with(uint32_t per_exp, uint32_t total)
+{
+	struct tmpl_limits lim;
+
+	tmpl_limits_default(&lim);
+	if (per_exp)
+		lim.max_templates_per_exporter = per_exp;
+	if (total)
+		lim.max_templates = total;
+	return tmpl_cache_new(&lim, NULL);
+}
+
+Test(tmpl, add_find_refresh_replace)
+{
+	struct tmpl_cache *c = cache_with(0, 0);
+	struct weir_exporter e = exp_v4(1, 2055);
+	struct tmpl_source *s = tmpl_source_get(c, &e, 7, 1);
+	union tbuf b;
+	const struct tmpl *t;
+
+	cr_assert_not_null(s);
+	cr_assert_eq(tmpl_source_get(c, &e, 7, 0), s);
+	cr_assert_null(tmpl_source_get(c, &e, 8, 0));
+	cr_assert_null(tmpl_find(s, 256, 0));
+	cr_assert_eq(tmpl_add(s, mk(&b, 256, 3, 0), 10), WEIR_OK);
+	t = tmpl_find(s, 256, 11);
+	cr_assert_not_null(t);
+	cr_assert_eq(t->nfields, 3);
+	cr_assert_eq(t->min_len, 12);
+	cr_assert_eq(tmpl_add(s, mk(&b, 256, 3, 0), 20), WEIR_OK);
+	cr_assert_eq(tmpl_cache_stats(c)->refreshed, 1);
+	cr_assert_eq(tmpl_find(s, 256, 21)->refreshed_ns, 20);
+	cr_assert_eq(tmpl_add(s, mk(&b, 256, 5, 0), 30), WEIR_OK);
+	cr_assert_eq(tmpl_cache_stats(c)->replaced, 1);
+	cr_assert_eq(tmpl_find(s, 256, 31)->nfields, 5);
+	cr_assert_eq(tmpl_cache_stats(c)->templates, 1);
+	tmpl_cache_free(c);
+}
+
+Test(tmpl, finish_marks_varlen_and_sampler_fields)
+{
+	union tbuf b;
+	struct tmpl *t = mk(&b, 300, 4, 0);
+
+	t->f[1].len = TMPL_VARLEN;
+	t->f[2].id = 302;	/* selectorId */
+	t->f[3].id = 34;	/* samplingInterval */
+	tmpl_finish(NULL, t);
+	cr_assert_eq(t->has_varlen, 1);
+	cr_assert_eq(t->min_len, 4 + 1 + 4 + 4);
+	cr_assert_eq(t->sampler_field, 2);
+	cr_assert_eq(t->rate_field, 3);
+}
+
+Test(tmpl, per_exporter_bound_never_touches_another_exporter)
+{
+	struct tmpl_cache *c = cache_with(4, 100);
+	struct weir_exporter a = exp_v4(1, 2055), bx = exp_v4(2, 2055);
+	struct tmpl_source *sa = tmpl_source_get(c, &a, 0, 1);
+	struct tmpl_source *sa2 = tmpl_source_get(c, &a, 1, 1);
+	struct tmpl_source *sb = tmpl_source_get(c, &bx, 0, 1);
+	union tbuf b;
+
+	for (uint16_t id = 256; id < 259; id++)
+		cr_assert_eq(tmpl_add(sa, mk(&b, id, 2, 0), 1), WEIR_OK);
+	/* The bound is per exporter (address and port), across its domains. */
+	cr_assert_eq(tmpl_add(sa2, mk(&b, 256, 2, 0), 1), WEIR_OK);
+	cr_assert_eq(tmpl_add(sa2, mk(&b, 257, 2, 0), 1), WEIR_E_LIMIT);
+	cr_assert_eq(tmpl_add(sa, mk(&b, 400, 2, 0), 1), WEIR_E_LIMIT);
+	cr_assert_eq(tmpl_cache_stats(c)->refused, 2);
+	/* Replacing an existing id is not a new template: allowed at the bound. */
+	cr_assert_eq(tmpl_add(sa, mk(&b, 256, 6, 0), 2), WEIR_OK);
+	for (uint16_t id = 256; id < 260; id++)
+		cr_assert_eq(tmpl_add(sb, mk(&b, id, 2, 0), 1), WEIR_OK);
+	for (uint16_t id = 256; id < 259; id++)
+		cr_assert_not_null(tmpl_find(sa, id, 3));
+	cr_assert_eq(tmpl_cache_stats(c)->templates, 8);
+	tmpl_cache_free(c);
+}
+
+Test(tmpl, total_bound)
+{
+	struct tmpl_cache *c = cache_with(100, 5);
+	union tbuf b;
+	int ok = 0, refused = 0;
+
+	for (uint8_t i = 0; i < 10; i++) {
+		struct weir_exporter e = exp_v4(i, 9995);
+		struct tmpl_source *s = tmpl_source_get(c, &e, 0, 1);
+		int r = tmpl_add(s, mk(&b, 256, 1, 0), 1);
+
+		if (r == WEIR_OK)
+			ok++;
+		else if (r == WEIR_E_LIMIT)
+			refused++;
+	}
+	cr_assert_eq(ok, 5);
+	cr_assert_eq(refused, 5);
+	cr_assert_eq(tmpl_cache_stats(c)->refused, 5);
+	tmpl_cache_free(c);
+}
+
+Test(tmpl, source_bounds)
+{
+	struct tmpl_limits lim;
+	struct tmpl_cache *c;
+	struct weir_exporter e = exp_v4(9, 1), f = exp_v4(10, 1);
+
+	tmpl_limits_default(&lim);
+	lim.max_sources_per_exporter = 3;
+	lim.max_sources = 4;
+	c = tmpl_cache_new(&lim, NULL);
+	for (uint32_t d = 0; d < 3; d++)
+		cr_assert_not_null(tmpl_source_get(c, &e, d, 1));
+	cr_assert_null(tmpl_source_get(c, &e, 3, 1));
+	cr_assert_not_null(tmpl_source_get(c, &f, 0, 1));
+	cr_assert_null(tmpl_source_get(c, &f, 1, 1));
+	cr_assert_eq(tmpl_cache_stats(c)->sources_refused, 2);
+	cr_assert_eq(tmpl_cache_stats(c)->sources, 4);
+	tmpl_cache_free(c);
+}
+
+/* Random adds and withdrawals agree with a plain array, so the open
+ * addressing (and its backward-shift delete) loses nothing. */
+Test(tmpl, table_agrees_with_reference)
+{
+	struct tmpl_cache *c = cache_with(70000, 70000);
+	struct weir_exporter e = exp_v4(3, 4739);
+	struct tmpl_source *s = tmpl_source_get(c, &e, 0, 1);
+	static uint8_t ref[65536];
+	union tbuf b;
+
+	memset(ref, 0, sizeof(ref));
+	srand(12345);
+	for (int i = 0; i < 20000; i++) {
+		/* Ids that collide a lot: a few hundred values spread wide. */
+		uint16_t id = (uint16_t)(256 + (rand() % 300) * 97);
+
+		if (rand() % 3) {
+			cr_assert_eq(tmpl_add(s, mk(&b, id, (uint16_t)(1 + id % 5), 0), 1), WEIR_OK);
+			ref[id] = (uint8_t)(1 + id % 5);
+		} else {
+			int r = tmpl_withdraw(s, id);
+
+			cr_assert_eq(r, ref[id] ? WEIR_OK : WEIR_E_NO_TEMPLATE);
+			ref[id] = 0;
+		}
+		if (i % 1000 == 0) {
+			for (uint32_t k = 0; k < 65536; k++) {
+				const struct tmpl *t = tmpl_find(s, (uint16_t)k, 1);
+
+				if (ref[k])
+					cr_assert(t && t->nfields == ref[k], "id %u", k);
+				else
+					cr_assert_null(t, "id %u", k);
+			}
+		}
+	}
+	tmpl_cache_free(c);
+}
+
+Test(tmpl, withdraw_all_by_kind)
+{
+	struct tmpl_cache *c = cache_with(0, 0);
+	struct weir_exporter e = exp_v4(4, 4739);
+	struct tmpl_source *s = tmpl_source_get(c, &e, 0, 1);
+	union tbuf b;
+
+	for (uint16_t id = 256; id < 296; id++)
+		tmpl_add(s, mk(&b, id, 3, id % 2 ? 1 : 0), 1);
+	tmpl_withdraw_all(s, 1);
+	for (uint16_t id = 256; id < 296; id++) {
+		if (id % 2)
+			cr_assert_null(tmpl_find(s, id, 1));
+		else
+			cr_assert_not_null(tmpl_find(s, id, 1));
+	}
+	tmpl_withdraw_all(s, 0);
+	for (uint16_t id = 256; id < 296; id++)
+		cr_assert_null(tmpl_find(s, id, 1));
+	cr_assert_eq(tmpl_cache_stats(c)->withdrawn, 40);
+	cr_assert_eq(tmpl_cache_stats(c)->templates, 0);
+	tmpl_cache_free(c);
+}
+
+Test(tmpl, lifetime_expires)
+{
+	struct tmpl_limits lim;
+	struct tmpl_cache *c;
+	struct weir_exporter e = exp_v4(5, 2055);
+	struct tmpl_source *s;
+	union tbuf b;
+
+	tmpl_limits_default(&lim);
+	lim.lifetime_ns = 1000;
+	c = tmpl_cache_new(&lim, NULL);
+	s = tmpl_source_get(c, &e, 0, 1);
+	tmpl_add(s, mk(&b, 256, 1, 0), 5000);
+	cr_assert_not_null(tmpl_find(s, 256, 5900));
+	tmpl_add(s, mk(&b, 256, 1, 0), 5900);	/* a resend refreshes */
+	cr_assert_not_null(tmpl_find(s, 256, 6800));
+	cr_assert_null(tmpl_find(s, 256, 7000));
+	cr_assert_eq(tmpl_cache_stats(c)->expired, 1);
+	cr_assert_eq(tmpl_cache_stats(c)->templates, 0);
+	tmpl_cache_free(c);
+}
+
+Test(tmpl, sequence_numbers)
+{
+	struct tmpl_cache *c = cache_with(0, 0);
+	struct weir_exporter e = exp_v4(6, 2055);
+	struct tmpl_source *s = tmpl_source_get(c, &e, 0, 1);
+
+	cr_assert_eq(tmpl_seq_check(s, 100, 30), 0);
+	cr_assert_eq(tmpl_seq_check(s, 130, 30), 0);
+	cr_assert_eq(tmpl_seq_check(s, 170, 30), 10);	/* 160..169 lost */
+	cr_assert_eq(s->seq_gaps, 1);
+	cr_assert_eq(s->seq_lost, 10);
+	cr_assert_eq(tmpl_seq_check(s, 150, 10), 0);	/* late */
+	cr_assert_eq(s->seq_reordered, 1);
+	cr_assert_eq(tmpl_seq_check(s, 200, 1), 0);
+	/* Wrap-around of the 32-bit counter is in order. */
+	cr_assert_eq(tmpl_seq_check(s, 201, 0xFFFFFFFFu - 200), 0);
+	cr_assert_eq(tmpl_seq_check(s, 0, 1), 0);
+	/* A restart (far behind) resynchronizes without a loss. */
+	cr_assert_eq(tmpl_seq_check(s, 0x70000000u, 1), 0x70000000u - 1);
+	cr_assert_eq(tmpl_seq_check(s, 3, 1), 0);
+	cr_assert_eq(tmpl_seq_check(s, 4, 1), 0);
+	cr_assert_eq(s->seq_lost, 10 + 0x70000000u - 1);
+	tmpl_cache_free(c);
+}
+
+Test(tmpl, samplers)
+{
+	struct tmpl_cache *c = cache_with(0, 0);
+	struct weir_exporter e = exp_v4(7, 2055);
+	struct tmpl_source *s = tmpl_source_get(c, &e, 0, 1);
+
+	cr_assert_eq(tmpl_sampler_get(s, 0), 0);
+	tmpl_sampler_set(s, 5, 100);
+	cr_assert_eq(tmpl_sampler_get(s, 5), 100);
+	cr_assert_eq(tmpl_sampler_get(s, 0), 100, "one sampler: records naming none use it");
+	tmpl_sampler_set(s, 6, 1000);
+	cr_assert_eq(tmpl_sampler_get(s, 0), 0, "two samplers: no guess");
+	cr_assert_eq(tmpl_sampler_get(s, 6), 1000);
+	tmpl_sampler_set(s, 0, 64);
+	cr_assert_eq(tmpl_sampler_get(s, 9), 64, "unknown id falls back to the default");
+	tmpl_sampler_set(s, 5, 200);
+	cr_assert_eq(tmpl_sampler_get(s, 5), 200);
+	tmpl_cache_free(c);
+}
+
+struct taken {
+	int n;
+	uint8_t first[8];
+	char hdr[8][8];
+	size_t len[8];
+};
+
+static void take_fn(void *user, const void *hdr, size_t hdr_len, const uint8_t *body, size_t len)
+{
+	struct taken *tk = user;
+
+	if (tk->n < 8) {
+		tk->first[tk->n] = len ? body[0] : 0;
+		memcpy(tk->hdr[tk->n], hdr, hdr_len < 8 ? hdr_len : 8);
+		tk->len[tk->n] = len;
+	}
+	tk->n++;
+}
+
+Test(tmpl, pending_held_and_rescued_in_order)
+{
+	struct tmpl_cache *c = cache_with(0, 0);
+	struct weir_exporter e = exp_v4(8, 2055);
+	struct tmpl_source *s = tmpl_source_get(c, &e, 0, 1);
+	uint8_t body[100];
+	struct taken tk = { 0 };
+
+	for (int i = 0; i < 5; i++) {
+		memset(body, i, sizeof(body));
+		cr_assert_eq(tmpl_pending_add(s, i % 2 ? 300 : 301, "hdrX", 4, body,
+					      (size_t)(10 + i), 1), WEIR_OK);
+	}
+	cr_assert_eq(tmpl_cache_stats(c)->pending_held, 5);
+	tmpl_pending_take(s, 300, 2, take_fn, &tk);
+	cr_assert_eq(tk.n, 2);
+	cr_assert_eq(tk.first[0], 1);
+	cr_assert_eq(tk.first[1], 3);
+	cr_assert_eq(tk.len[1], 13);
+	cr_assert_str_eq(tk.hdr[0], "hdrX");
+	cr_assert_eq(tmpl_cache_stats(c)->pending_rescued, 2);
+	tk.n = 0;
+	tmpl_pending_take(s, 301, 2, take_fn, &tk);
+	cr_assert_eq(tk.n, 3);
+	cr_assert_eq(tk.first[2], 4);
+	cr_assert_eq(tmpl_cache_stats(c)->pending_bytes, 0);
+	tmpl_cache_free(c);
+}
+
+Test(tmpl, pending_bounded_and_aged)
+{
+	struct tmpl_limits lim;
+	struct tmpl_cache *c;
+	struct weir_exporter e = exp_v4(9, 2055), f = exp_v4(10, 2055);
+	struct tmpl_source *s, *s2;
+	uint8_t body[1000] = { 0 };
+	struct taken tk = { 0 };
+
+	tmpl_limits_default(&lim);
+	lim.max_pending_per_source = 3000;
+	lim.max_pending_bytes = 5000;
+	lim.pending_max_age_ns = 100;
+	c = tmpl_cache_new(&lim, NULL);
+	s = tmpl_source_get(c, &e, 0, 1);
+	s2 = tmpl_source_get(c, &f, 0, 1);
+	for (int i = 0; i < 4; i++) {
+		body[0] = (uint8_t)i;
+		cr_assert_eq(tmpl_pending_add(s, 256, NULL, 0, body, 1000, 10), WEIR_OK);
+	}
+	/* Over the per-source bound: the oldest went first. */
+	cr_assert_eq(tmpl_cache_stats(c)->pending_dropped, 1);
+	cr_assert_eq(tmpl_pending_add(s2, 256, NULL, 0, body, 1000, 10), WEIR_OK);
+	cr_assert_eq(tmpl_pending_add(s2, 256, NULL, 0, body, 1000, 10), WEIR_OK);
+	/* The total is full with s's data; s2 may not evict s's. */
+	cr_assert_eq(tmpl_pending_add(s2, 256, NULL, 0, body, 1000, 10), WEIR_OK);
+	cr_assert(tmpl_cache_stats(c)->pending_bytes <= 5000);
+	cr_assert_eq(tmpl_pending_add(s, 256, NULL, 0, body, 4000, 10), WEIR_E_LIMIT);
+	tmpl_pending_take(s, 256, 50, take_fn, &tk);
+	cr_assert_eq(tk.n, 3);
+	cr_assert_eq(tk.first[0], 1);
+	tk.n = 0;
+	tmpl_pending_take(s2, 256, 500, take_fn, &tk);	/* too old by now */
+	cr_assert_eq(tk.n, 0);
+	cr_assert_eq(tmpl_cache_stats(c)->pending_bytes, 0);
+	tmpl_cache_free(c);
+}
+
+static char *tmp_path(const char *name)
+{
+	static char p[256];
+
+	snprintf(p, sizeof(p), "/tmp/weir-test-%d-%s", (int)getpid(), name);
+	return p;
+}
+
+Test(tmpl, save_and_load)
+{
+	struct tmpl_cache *c = cache_with(0, 0), *d = cache_with(0, 0);
+	struct weir_exporter e = exp_v4(11, 2055), f = exp_v4(12, 4739);
+	struct tmpl_source *s = tmpl_source_get(c, &e, 3, 1), *s2 = tmpl_source_get(c, &f, 0, 1);
+	union tbuf b;
+	const struct tmpl *t;
+	char *path = tmp_path("save");
+
+	for (uint16_t id = 256; id < 300; id++)
+		tmpl_add(s, mk(&b, id, (uint16_t)(1 + id % 7), id % 3 == 0), 1);
+	mk(&b, 999, 3, 1);
+	b.t.f[1].pen = 9;
+	b.t.f[1].len = TMPL_VARLEN;
+	tmpl_finish(NULL, &b.t);
+	tmpl_add(s2, &b.t, 1);
+	tmpl_sampler_set(s, 4, 512);
+	cr_assert_eq(tmpl_cache_save(c, path), WEIR_OK);
+	cr_assert_eq(tmpl_cache_load(d, path, 77), WEIR_OK);
+	cr_assert_eq(tmpl_cache_stats(d)->templates, 45);
+	s = tmpl_source_get(d, &e, 3, 0);
+	cr_assert_not_null(s);
+	for (uint16_t id = 256; id < 300; id++) {
+		t = tmpl_find(s, id, 78);
+		cr_assert_not_null(t);
+		cr_assert_eq(t->nfields, 1 + id % 7);
+		cr_assert_eq(t->scope_count, id % 3 == 0);
+		cr_assert_eq(t->refreshed_ns, 77);
+	}
+	cr_assert_eq(tmpl_sampler_get(s, 4), 512);
+	t = tmpl_find(tmpl_source_get(d, &f, 0, 0), 999, 78);
+	cr_assert_not_null(t);
+	cr_assert_eq(t->f[1].pen, 9);
+	cr_assert_eq(t->has_varlen, 1);
+	unlink(path);
+	tmpl_cache_free(c);
+	tmpl_cache_free(d);
+}
+
+Test(tmpl, damaged_file_adds_nothing)
+{
+	struct tmpl_cache *c = cache_with(0, 0);
+	struct weir_exporter e = exp_v4(13, 2055);
+	struct tmpl_source *s = tmpl_source_get(c, &e, 0, 1);
+	union tbuf b;
+	char *path = tmp_path("damaged");
+	FILE *fp;
+	long sz;
+	uint8_t *buf;
+
+	for (uint16_t id = 256; id < 260; id++)
+		tmpl_add(s, mk(&b, id, 4, 0), 1);
+	cr_assert_eq(tmpl_cache_save(c, path), WEIR_OK);
+	fp = fopen(path, "rb");
+	fseek(fp, 0, SEEK_END);
+	sz = ftell(fp);
+	rewind(fp);
+	buf = malloc((size_t)sz);
+	cr_assert_eq(fread(buf, 1, (size_t)sz, fp), (size_t)sz);
+	fclose(fp);
+	/* Every single flipped byte and every truncation is refused whole. */
+	for (long i = 0; i < sz; i++) {
+		struct tmpl_cache *d = cache_with(0, 0);
+
+		buf[i] ^= 0x5a;
+		fp = fopen(path, "wb");
+		fwrite(buf, 1, (size_t)sz, fp);
+		fclose(fp);
+		cr_assert_neq(tmpl_cache_load(d, path, 1), WEIR_OK, "flip at %ld", i);
+		cr_assert_eq(tmpl_cache_stats(d)->templates, 0);
+		buf[i] ^= 0x5a;
+		fp = fopen(path, "wb");
+		fwrite(buf, 1, (size_t)i, fp);
+		fclose(fp);
+		cr_assert_neq(tmpl_cache_load(d, path, 1), WEIR_OK, "cut at %ld", i);
+		cr_assert_eq(tmpl_cache_stats(d)->templates, 0);
+		tmpl_cache_free(d);
+	}
+	unlink(path);
+	cr_assert_eq(tmpl_cache_load(c, path, 1), WEIR_E_IO);
+	free(buf);
+	tmpl_cache_free(c);
+}
