@@ -202,6 +202,52 @@ Test(ie, vendor_elements)
 	cr_expect_null(ie_find(NULL, 0, 40005 & 0x7fff));
 }
 
+/* ie-defs/juniper-2636.csv: the JRI common properties ID and the LRF fields. */
+Test(ie, juniper_elements)
+{
+	static const struct {
+		uint16_t id;
+		const char *name;
+		int type;
+	} j[] = {
+		{ 103, "uplinkOctets", IE_T_U32 },
+		{ 112, "recordReason", IE_T_U8 },
+		{ 137, "juniperCommonPropertiesId", IE_T_U64 },
+		{ 155, "dpiHttpResponseCode", IE_T_U16 },
+		{ 163, "dpiHttpUri", IE_T_STRING },
+		{ 181, "dpiHttpTimeToFirstByte", IE_T_DT_MS },
+		{ 502, "gatewayIPv4Address", IE_T_IPV4 },
+		{ 876, "dnsResponseTime", IE_T_DT_MS },
+	};
+
+	expect(2636, 103, "uplinkOctets", IE_T_U32, IE_S_DEFAULT, "octets");
+	expect(2636, 137, "juniperCommonPropertiesId", IE_T_U64, IE_S_IDENTIFIER, "");
+	expect(2636, 520, "serviceSetName", IE_T_STRING, IE_S_DEFAULT, "");
+	for (size_t i = 0; i < sizeof(j) / sizeof(j[0]); i++) {
+		const struct ie_def *d = ie_find_name(NULL, j[i].name);
+
+		cr_assert_not_null(d, "%s by name", j[i].name);
+		cr_expect_eq(d->pen, 2636, "%s", j[i].name);
+		cr_expect_eq(d->id, j[i].id, "%s", j[i].name);
+		cr_expect_eq(d->type, j[i].type, "%s: type %s", j[i].name, ie_type_name(d->type));
+		cr_expect_eq(ie_find(NULL, 2636, j[i].id), d);
+	}
+	/* Ids the LRF table skips or that could not be read stay unknown. */
+	cr_expect_null(ie_find(NULL, 2636, 153));
+	cr_expect_null(ie_find(NULL, 2636, 162));
+	cr_expect_null(ie_find(NULL, 2636, 1));
+	/* Juniper's 137 does not shadow IANA's commonPropertiesId by name, and
+	 * the Juniper HTTP fields do not take over names of higher enterprises. */
+	const struct ie_def *d = ie_find_name(NULL, "commonPropertiesId");
+
+	cr_assert_not_null(d);
+	cr_expect_eq(d->pen, 0);
+	cr_expect_eq(d->id, 137);
+	d = ie_find_name(NULL, "httpReferer");
+	cr_assert_not_null(d);
+	cr_expect_eq(d->pen, 3054);
+}
+
 Test(ie, name_lookup)
 {
 	const struct ie_def *d;
