@@ -48,7 +48,7 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 .DELETE_ON_ERROR:
 .PHONY: all lib deps demo test unit asan fuzz fuzz-smoke fuzzers integration bench install clean tools
 
-all: lib tools
+all: lib tools $(B)/weir-generator
 
 lib: $(LIB)
 
@@ -89,6 +89,27 @@ $(B)/tests/%: tests/tools/%.c $(LIB)
 	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -Itests -o $@ $< $(LIB) $(LDLIBS)
 
+# weir-generator (generator/*.c). Everything but main.c also goes into
+# libgen.a, which the generator's unit tests (tests/unit/test_gen_*.c) link.
+GEN_SRC	:= $(wildcard generator/*.c)
+GEN_OBJ	:= $(GEN_SRC:%.c=$(B)/%.o)
+GEN_LIB	:= $(B)/generator/libgen.a
+GEN_LDLIBS := -lpcap -lm -pthread
+
+$(GEN_LIB): $(filter-out $(B)/generator/main.o,$(GEN_OBJ))
+	@[ "$(V)" = 1 ] || echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(B)/weir-generator: $(B)/generator/main.o $(GEN_LIB) $(LIB)
+	@[ "$(V)" = 1 ] || echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(GEN_LDLIBS)
+
+# The shorter stem wins over $(B)/tests/%: these link libgen.a too.
+$(B)/tests/test_gen_%: tests/unit/test_gen_%.c $(GEN_LIB) $(LIB)
+	@mkdir -p $(@D)
+	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -Itests -Igenerator -o $@ $< $(GEN_LIB) $(LIB) -lcriterion $(LDLIBS) $(GEN_LDLIBS)
+
 $(B)/bench/%: bench/%.c $(LIB)
 	@mkdir -p $(@D)
 	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
@@ -105,9 +126,14 @@ unit: $(UNIT_BIN) $(TOOL_BIN)
 deps:
 	$(Q).ci/deps
 
-# The quick-start demo: synthetic flows through every encoder and decoder.
-demo: $(B)/tests/weir-demo
-	$(Q)$(B)/tests/weir-demo 4
+# The quick-start demo: weir-generator on its defaults (IPFIX to
+# 127.0.0.1:4739), three export packets, to a receiver that decodes them and
+# prints the flows as common JSON (weir-recv, until weir-collector exists).
+demo: all
+	$(Q)$(B)/tests/weir-recv -p 4739 -t 2 & rpid=$$!; \
+	for i in $$(seq 50); do grep -qi ":$$(printf %04X 4739) " /proc/net/udp /proc/net/udp6 2>/dev/null && break; sleep 0.1; done; \
+	$(B)/weir-generator -n 3 --ledger $(B)/demo-ledger.json; gst=$$?; \
+	wait $$rpid; rst=$$?; [ $$gst -eq 0 ] && [ $$rst -eq 0 ]
 
 # The whole suite: unit tests, the same under ASan+UBSan, a short fuzz run
 # per decoder, the integration tests against real peers.
@@ -136,7 +162,8 @@ bench: $(BENCH_BIN)
 	$(Q)for b in bench/run-*; do B=$(B) $$b || exit 1; done
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/weir
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/weir
+	install -m 755 $(B)/weir-generator $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 common/*.h $(DESTDIR)$(PREFIX)/include/weir/
 
