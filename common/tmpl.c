@@ -171,6 +171,11 @@ const struct ie_registry *tmpl_cache_ies(const struct tmpl_cache *c)
 	return c ? c->ies : NULL;
 }
 
+const struct ie_registry *tmpl_source_ies(const struct tmpl_source *s)
+{
+	return s && s->cache ? s->cache->ies : NULL;
+}
+
 /* Double a chained table when it is fuller than one entry per bucket. */
 static void sb_grow(struct tmpl_cache *c)
 {

@@ -116,6 +116,8 @@ struct tmpl_cache *tmpl_cache_new(const struct tmpl_limits *lim, const struct ie
 void tmpl_cache_free(struct tmpl_cache *c);
 const struct tmpl_stats *tmpl_cache_stats(const struct tmpl_cache *c);
 const struct ie_registry *tmpl_cache_ies(const struct tmpl_cache *c);
+/* The registry of the cache a source belongs to (NULL: built-ins only). */
+const struct ie_registry *tmpl_source_ies(const struct tmpl_source *s);
 
 /* Find, or create when create != 0, the source for (exporter, domain).
  * NULL when unknown (create == 0) or refused by a bound (counted). */

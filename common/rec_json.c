@@ -1,0 +1,1049 @@
+/* rec_json.c - one decoded record as raw JSON. See rec_json.h.
+ *
+ * Written by hand through the bounded writer of wr.h, as flow_json.c does:
+ * a collector writes millions of these a second, so there is no printf on
+ * the hot path (floats only), no allocation, and no lookup other than the
+ * element definitions the template already points at. A write that does
+ * not fit sets the writer's sticky error and rec_json() returns 0.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ipfix_list.h"
+#include "rd.h"
+#include "rec_json.h"
+#include "sflow.h"
+#include "wr.h"
+
+#define IE_PADDING	210	/* paddingOctets: no information, not printed */
+
+/* Fields of one list record kept on the stack per nesting level; a list
+ * whose records have more is printed as hex. */
+#define RJ_LIST_FIELDS	128
+
+/* Bounds on what a list may expand to. A list's JSON may take at most
+ * RJ_LIST_GROW bytes per byte of the list (plus RJ_LIST_SLACK), and may not
+ * carry the record past RJ_LIST_CEIL; past either bound the list is printed
+ * as hex. Without them a list of zero-length fields expands without bound;
+ * with them a record of a 65535-byte message stays under REC_JSON_MAX:
+ * at most RJ_LIST_CEIL of list JSON, then at most 1024 fields of name and
+ * fixed-size value (about 130 bytes each) and 6 bytes per value byte. */
+#define RJ_LIST_GROW	64
+#define RJ_LIST_SLACK	256
+#define RJ_LIST_CEIL	(REC_JSON_MAX / 8 * 3)
+
+/* Seconds from the NTP epoch (1900) to the Unix epoch (1970). */
+#define NTP_UNIX_OFFSET	2208988800ull
+
+struct rj {
+	struct wr w;
+	struct ipfix_list_env env;
+	uint8_t proto;			/* enum weir_proto of the message */
+};
+
+/* Names seen in one record, for the "_2", "_3" suffixes: a 256-bit filter
+ * on a cheap hash of the name; only a hit scans the fields before. */
+struct seen {
+	uint64_t bits[4];
+};
+
+#define PUT(w, lit)	wr_bytes((w), (lit), sizeof(lit) - 1)
+
+static const char hexd[] = "0123456789abcdef";
+
+static const char digits2[] =
+	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+	"8081828384858687888990919293949596979899";
+
+/* ---- small text writers ---------------------------------------------- */
+
+/* Decimal v into the 20 bytes ending at end; returns the digit count. */
+static size_t fmt_u64(char *end, uint64_t v)
+{
+	char *p = end;
+
+	while (v >= 100) {
+		unsigned r = (unsigned)(v % 100);
+
+		v /= 100;
+		p -= 2;
+		memcpy(p, digits2 + 2 * r, 2);
+	}
+	if (v >= 10) {
+		p -= 2;
+		memcpy(p, digits2 + 2 * v, 2);
+	} else {
+		*--p = (char)('0' + v);
+	}
+	return (size_t)(end - p);
+}
+
+static void put_u64(struct wr *w, uint64_t v)
+{
+	char tmp[20];
+	size_t n = fmt_u64(tmp + sizeof(tmp), v);
+
+	wr_bytes(w, tmp + sizeof(tmp) - n, n);
+}
+
+static void put_i64(struct wr *w, int64_t v)
+{
+	if (v < 0) {
+		wr_u8(w, '-');
+		put_u64(w, -(uint64_t)v);
+	} else {
+		put_u64(w, (uint64_t)v);
+	}
+}
+
+/* A quoted lower-case hex string of n bytes. */
+static void put_hex(struct wr *w, const uint8_t *p, size_t n)
+{
+	char *o;
+
+	if (!wr_room(w, 2 * n + 2))
+		return;
+	o = (char *)w->buf + w->off;
+	*o++ = '"';
+	for (size_t i = 0; i < n; i++) {
+		*o++ = hexd[p[i] >> 4];
+		*o++ = hexd[p[i] & 15];
+	}
+	*o = '"';
+	w->off += 2 * n + 2;
+}
+
+static void put_mac(struct wr *w, const uint8_t *m)
+{
+	char tmp[19], *o = tmp;
+
+	*o++ = '"';
+	for (int i = 0; i < 6; i++) {
+		*o++ = hexd[m[i] >> 4];
+		*o++ = hexd[m[i] & 15];
+		*o++ = i < 5 ? ':' : '"';
+	}
+	wr_bytes(w, tmp, sizeof(tmp));
+}
+
+/* Dotted quad at o; returns its length (7..15). */
+static size_t fmt_v4(char *o, const uint8_t *a)
+{
+	char *s = o;
+
+	for (int i = 0; i < 4; i++) {
+		unsigned b = a[i];
+
+		if (b >= 100) {
+			*o++ = (char)('0' + b / 100);
+			memcpy(o, digits2 + 2 * (b % 100), 2);
+			o += 2;
+		} else if (b >= 10) {
+			memcpy(o, digits2 + 2 * b, 2);
+			o += 2;
+		} else {
+			*o++ = (char)('0' + b);
+		}
+		if (i < 3)
+			*o++ = '.';
+	}
+	return (size_t)(o - s);
+}
+
+/* RFC 5952 text of a 16-byte address at o (at most 45 bytes): lower case,
+ * no leading zeros, the longest run of two or more zero groups (the first
+ * of equal runs) as "::", IPv4-mapped addresses as ::ffff:a.b.c.d. */
+static size_t fmt_v6(char *o, const uint8_t *a)
+{
+	char *s = o;
+	int bs = -1, bl = 0, cs = -1, cl = 0;
+	uint16_t g[8];
+
+	if (memcmp(a, weir_v4_prefix, 12) == 0) {
+		memcpy(o, "::ffff:", 7);
+		return 7 + fmt_v4(o + 7, a + 12);
+	}
+	for (int i = 0; i < 8; i++) {
+		g[i] = (uint16_t)(a[2 * i] << 8 | a[2 * i + 1]);
+		if (g[i] == 0) {
+			if (cs < 0) {
+				cs = i;
+				cl = 0;
+			}
+			if (++cl > bl && cl >= 2) {
+				bs = cs;
+				bl = cl;
+			}
+		} else {
+			cs = -1;
+		}
+	}
+	for (int i = 0; i < 8;) {
+		unsigned v = g[i];
+		int started = 0;
+
+		if (i == bs) {
+			*o++ = ':';
+			*o++ = ':';
+			i += bl;
+			continue;
+		}
+		if (i > 0 && i != bs + bl)
+			*o++ = ':';
+		for (int sh = 12; sh >= 0; sh -= 4) {
+			unsigned d = (v >> sh) & 15;
+
+			if (d || started || sh == 0) {
+				*o++ = hexd[d];
+				started = 1;
+			}
+		}
+		i++;
+	}
+	return (size_t)(o - s);
+}
+
+static void put_v4(struct wr *w, const uint8_t *a)
+{
+	char tmp[17];
+	size_t n;
+
+	tmp[0] = '"';
+	n = fmt_v4(tmp + 1, a);
+	tmp[n + 1] = '"';
+	wr_bytes(w, tmp, n + 2);
+}
+
+static void put_v6(struct wr *w, const uint8_t *a)
+{
+	char tmp[47];
+	size_t n;
+
+	tmp[0] = '"';
+	n = fmt_v6(tmp + 1, a);
+	tmp[n + 1] = '"';
+	wr_bytes(w, tmp, n + 2);
+}
+
+/* A struct weir_addr: IPv4-mapped ones as IPv4, as weir_addr_str() does. */
+static void put_addr(struct wr *w, const struct weir_addr *x)
+{
+	if (weir_addr_is_v4(x))
+		put_v4(w, x->a + 12);
+	else
+		put_v6(w, x->a);
+}
+
+static void put_dbl(struct wr *w, double d, int digits)
+{
+	char tmp[40];
+	int n;
+
+	/* RFC 8259 section 6: NaN and infinities are not numbers in JSON. */
+	if (!isfinite(d)) {
+		PUT(w, "null");
+		return;
+	}
+	n = snprintf(tmp, sizeof(tmp), "%.*g", digits, d);
+	if (n > 0 && (size_t)n < sizeof(tmp))
+		wr_bytes(w, tmp, (size_t)n);
+	else
+		PUT(w, "null");
+}
+
+/* Length of the well-formed UTF-8 sequence at p (2..4 bytes, RFC 3629
+ * section 4), or 0 with *bad set to the bytes of its maximal ill-formed
+ * prefix, each such prefix becoming one U+FFFD (Unicode 15, 3.9 "U+FFFD
+ * Substitution of Maximal Subparts"). */
+static size_t utf8_seq(const uint8_t *p, size_t n, size_t *bad)
+{
+	uint8_t c = p[0], lo = 0x80, hi = 0xBF;
+	size_t need;
+
+	if (c >= 0xC2 && c <= 0xDF) {
+		need = 1;
+	} else if (c >= 0xE0 && c <= 0xEF) {
+		need = 2;
+		if (c == 0xE0)
+			lo = 0xA0;		/* no overlong forms */
+		else if (c == 0xED)
+			hi = 0x9F;		/* no surrogates */
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		need = 3;
+		if (c == 0xF0)
+			lo = 0x90;
+		else if (c == 0xF4)
+			hi = 0x8F;		/* nothing past U+10FFFF */
+	} else {
+		*bad = 1;
+		return 0;
+	}
+	for (size_t k = 1; k <= need; k++) {
+		if (k >= n || p[k] < lo || p[k] > hi) {
+			*bad = k;
+			return 0;
+		}
+		lo = 0x80;
+		hi = 0xBF;
+	}
+	return need + 1;
+}
+
+/* A JSON string (RFC 8259 section 7) of bytes from the network: '"' and
+ * '\' escaped, control characters as \u00XX, ill-formed UTF-8 replaced by
+ * \ufffd. Trailing NUL bytes are dropped: exporters pad fixed-length
+ * string fields with them. */
+static void put_str(struct wr *w, const uint8_t *p, size_t n)
+{
+	size_t i = 0;
+
+	while (n && p[n - 1] == 0)
+		n--;
+	wr_u8(w, '"');
+	while (i < n && !w->err) {
+		size_t run = i, len, bad;
+		uint8_t c;
+
+		while (run < n && p[run] >= 0x20 && p[run] < 0x80 && p[run] != '"' && p[run] != '\\')
+			run++;
+		if (run > i) {
+			wr_bytes(w, p + i, run - i);
+			i = run;
+			continue;
+		}
+		c = p[i];
+		if (c == '"' || c == '\\') {
+			char esc[2] = { '\\', (char)c };
+
+			wr_bytes(w, esc, 2);
+			i++;
+		} else if (c < 0x20) {
+			char esc[6] = { '\\', 'u', '0', '0', hexd[c >> 4], hexd[c & 15] };
+
+			wr_bytes(w, esc, 6);
+			i++;
+		} else if ((len = utf8_seq(p + i, n - i, &bad)) > 0) {
+			wr_bytes(w, p + i, len);
+			i += len;
+		} else {
+			PUT(w, "\\ufffd");
+			i += bad;
+		}
+	}
+	wr_u8(w, '"');
+}
+
+/* A C string known to need no escaping (our own key names, type names). */
+static void put_cstr(struct wr *w, const char *s)
+{
+	wr_bytes(w, s, strlen(s));
+}
+
+static void put_bool(struct wr *w, int v)
+{
+	if (v)
+		PUT(w, "true");
+	else
+		PUT(w, "false");
+}
+
+/* ---- values of template fields --------------------------------------- */
+
+/* NTP timestamp (RFC 7011 section 6.1.9/6.1.10, RFC 5905 section 6) as
+ * nanoseconds since 1970. Seconds with the top bit clear are taken as era
+ * 1 (2036 on), as RFC 4330 section 3 suggests; an all-zero value (not set)
+ * stays 0. dateTimeMicroseconds ignores the 11 low fraction bits and is
+ * rounded to the microsecond. */
+static int64_t ntp_ns(uint64_t x, int micro)
+{
+	uint64_t sec = x >> 32, frac = x & 0xFFFFFFFFu, sub;
+
+	if (x == 0)
+		return 0;
+	if (!(sec & 0x80000000u))
+		sec += 1ull << 32;
+	if (micro)
+		sub = ((frac & ~0x7FFull) * 1000000 + (1ull << 31)) >> 32;
+	else
+		sub = (frac * 1000000000 + (1ull << 31)) >> 32;
+	return ((int64_t)sec - (int64_t)NTP_UNIX_OFFSET) * 1000000000 +
+	       (int64_t)(micro ? sub * 1000 : sub);
+}
+
+static void put_object(struct rj *j, const struct tmpl *t, const struct weir_value *v,
+		       unsigned lo, unsigned hi, const struct ipfix_list_it *parent,
+		       struct seen *sn);
+
+static int is_list(const struct tmpl_field *f, int type)
+{
+	if (f->def)
+		return type == IE_T_BASICLIST || type == IE_T_STL || type == IE_T_STML;
+	return f->pen == IE_PEN_IANA && f->id >= IPFIX_IE_BASICLIST && f->id <= IPFIX_IE_STML;
+}
+
+/* An RFC 6313 list as a JSON array: basicList elements as values,
+ * subTemplate(Multi)List records as objects. A list that does not walk
+ * (malformed, a template unknown, a block skipped, too deep, more fields
+ * than RJ_LIST_FIELDS, or past the expansion bounds) is its hex string. */
+static void put_list(struct rj *j, const struct tmpl_field *f, const struct weir_value *v,
+		     const struct ipfix_list_it *parent)
+{
+	struct weir_value iv[RJ_LIST_FIELDS];
+	struct ipfix_list_it it;
+	const struct tmpl *lt;
+	size_t mark = j->w.off;
+	size_t budget = (size_t)v->len * RJ_LIST_GROW + RJ_LIST_SLACK;
+	unsigned n = 0;
+	int rc;
+
+	if (j->w.err)
+		return;
+	if (mark >= RJ_LIST_CEIL || ipfix_list_open_field(&it, &j->env, parent, f, v))
+		goto hex;
+	wr_u8(&j->w, '[');
+	while ((rc = ipfix_list_next(&it, &lt, iv, RJ_LIST_FIELDS)) == 1) {
+		if (n++)
+			wr_u8(&j->w, ',');
+		if (it.kind == IPFIX_LIST_BASIC) {
+			put_object(j, lt, iv, 0, 1, &it, NULL);
+		} else {
+			struct seen sn = { { 0 } };
+
+			put_object(j, lt, iv, 0, lt->nfields, &it, &sn);
+		}
+		/* Out of room: the caller returns 0 and may retry larger. */
+		if (j->w.err)
+			return;
+		if (j->w.off - mark > budget || j->w.off > RJ_LIST_CEIL)
+			goto hex;
+	}
+	if (rc < 0 || it.skipped)
+		goto hex;
+	wr_u8(&j->w, ']');
+	return;
+hex:
+	j->w.off = mark;
+	j->w.err = WEIR_OK;
+	put_hex(&j->w, v->p, v->len);
+}
+
+/* One field value, typed by its element's abstract data type (RFC 7011
+ * section 6.1); a length that does not fit the type is printed as hex. */
+static void put_value(struct rj *j, const struct tmpl_field *f, const struct weir_value *v,
+		      const struct ipfix_list_it *parent)
+{
+	struct wr *w = &j->w;
+	int type = f->def ? f->def->type : IE_T_OCTETS;
+	const uint8_t *p = v->p;
+	size_t len = v->len;
+
+	switch (type) {
+	case IE_T_U8: case IE_T_U16: case IE_T_U32: case IE_T_U64:
+	case IE_T_DT_SEC: case IE_T_DT_MS:
+		/* Any width up to 8: reduced-size encoding (RFC 7011 section
+		 * 6.2), and the wider-than-defined fields some v9 exporters
+		 * send (a 2-byte samplerId), which are still one number. */
+		if (len == 0 || len > 8)
+			break;
+		put_u64(w, be_uint(p, len));
+		return;
+	case IE_T_I8: case IE_T_I16: case IE_T_I32: case IE_T_I64:
+		if (len == 0 || len > 8)
+			break;
+		put_i64(w, be_int(p, len));
+		return;
+	case IE_T_F32:
+	case IE_T_F64:
+		if (len == 4) {
+			uint32_t u = (uint32_t)be_uint(p, 4);
+			float x;
+
+			memcpy(&x, &u, 4);
+			put_dbl(w, x, 9);
+			return;
+		}
+		if (len == 8 && type == IE_T_F64) {
+			uint64_t u = be_uint(p, 8);
+			double x;
+
+			memcpy(&x, &u, 8);
+			put_dbl(w, x, 17);
+			return;
+		}
+		break;
+	case IE_T_BOOL:
+		/* RFC 7011 section 6.1.5: 1 is true, 2 is false. */
+		if (len != 1)
+			break;
+		if (p[0] == 1)
+			PUT(w, "true");
+		else if (p[0] == 2)
+			PUT(w, "false");
+		else
+			PUT(w, "null");
+		return;
+	case IE_T_MAC:
+		if (len != 6)
+			break;
+		put_mac(w, p);
+		return;
+	case IE_T_STRING:
+		put_str(w, p, len);
+		return;
+	case IE_T_DT_US:
+	case IE_T_DT_NS:
+		if (len != 8)
+			break;
+		put_i64(w, ntp_ns(be_uint(p, 8), type == IE_T_DT_US));
+		return;
+	case IE_T_IPV4:
+		if (len != 4)
+			break;
+		put_v4(w, p);
+		return;
+	case IE_T_IPV6:
+		if (len != 16)
+			break;
+		put_v6(w, p);
+		return;
+	default:
+		break;
+	}
+	if (j->proto == WEIR_PROTO_IPFIX && is_list(f, type)) {
+		put_list(j, f, v, parent);
+		return;
+	}
+	put_hex(w, p, len);
+}
+
+/* ---- field names ------------------------------------------------------ */
+
+/* The field's name: its element's, else "<pen>_<id>" ("v9_<id>" for
+ * NetFlow v9 vendor types) built in tmp (24 bytes). *esc is set when the
+ * name holds '"' or '\': names loaded at run time may hold any printable
+ * character (ie_csv.c), built-in ones never do. */
+static const char *field_name(const struct tmpl_field *f, char *tmp, size_t *len, int *esc)
+{
+	char num[20];
+	size_t n, k = 0;
+
+	*esc = 0;
+	if (f->def) {
+		const char *s = f->def->name;
+
+		n = strcspn(s, "\"\\");
+		if (s[n]) {
+			*esc = 1;
+			n += strlen(s + n);
+		}
+		*len = n;
+		return s;
+	}
+	if (f->pen == IE_PEN_V9) {
+		memcpy(tmp, "v9", 2);
+		k = 2;
+	} else {
+		n = fmt_u64(num + sizeof(num), f->pen);
+		memcpy(tmp, num + sizeof(num) - n, n);
+		k = n;
+	}
+	tmp[k++] = '_';
+	n = fmt_u64(num + sizeof(num), f->id);
+	memcpy(tmp + k, num + sizeof(num) - n, n);
+	*len = k + n;
+	return tmp;
+}
+
+static unsigned name_hash(const char *s, size_t len)
+{
+	if (!len)
+		return 0;
+	return (unsigned)(len * 31 + (uint8_t)s[0] * 7 + (uint8_t)s[len / 2] * 3 +
+			  (uint8_t)s[len - 1]) & 255;
+}
+
+static int skipped(const struct tmpl_field *f)
+{
+	return f->pen == IE_PEN_IANA && f->id == IE_PADDING;
+}
+
+/* 1 + the number of printed fields before i with the same name. */
+static unsigned name_rank(const struct tmpl *t, unsigned i, const char *name, size_t len)
+{
+	unsigned r = 1;
+
+	for (unsigned k = 0; k < i; k++) {
+		char tmp[24];
+		size_t l;
+		const char *s;
+		int esc;
+
+		if (skipped(&t->f[k]))
+			continue;
+		if (t->f[k].def && t->f[k].def == t->f[i].def) {
+			r++;
+			continue;
+		}
+		s = field_name(&t->f[k], tmp, &l, &esc);
+		if (l == len && memcmp(s, name, len) == 0)
+			r++;
+	}
+	return r;
+}
+
+/* "name": or "name_2": for field i. */
+static void put_field_key(struct wr *w, const struct tmpl *t, unsigned i, struct seen *sn)
+{
+	char tmp[24];
+	size_t len;
+	int esc;
+	const char *name = field_name(&t->f[i], tmp, &len, &esc);
+	unsigned rank = 1;
+
+	if (sn) {
+		unsigned h = name_hash(name, len);
+		uint64_t bit = 1ull << (h & 63);
+
+		if (sn->bits[h >> 6] & bit)
+			rank = name_rank(t, i, name, len);
+		sn->bits[h >> 6] |= bit;
+	}
+	if (!esc) {
+		wr_u8(w, '"');
+		wr_bytes(w, name, len);
+	} else {
+		put_str(w, (const uint8_t *)name, len);
+		if (!w->err)
+			w->off--;		/* reopen the string for the suffix */
+	}
+	if (rank > 1) {
+		wr_u8(w, '_');
+		put_u64(w, rank);
+	}
+	PUT(w, "\":");
+}
+
+/* Fields lo..hi-1 of a record as one JSON object (or, for a basicList
+ * element, sn == NULL and one bare value). */
+static void put_object(struct rj *j, const struct tmpl *t, const struct weir_value *v,
+		       unsigned lo, unsigned hi, const struct ipfix_list_it *parent,
+		       struct seen *sn)
+{
+	struct wr *w = &j->w;
+	int first = 1;
+
+	if (!sn) {
+		put_value(j, &t->f[lo], &v[lo], parent);
+		return;
+	}
+	wr_u8(w, '{');
+	for (unsigned i = lo; i < hi && !w->err; i++) {
+		if (skipped(&t->f[i]))
+			continue;
+		if (!first)
+			wr_u8(w, ',');
+		first = 0;
+		put_field_key(w, t, i, sn);
+		put_value(j, &t->f[i], &v[i], parent);
+	}
+	wr_u8(w, '}');
+}
+
+/* ---- record header ---------------------------------------------------- */
+
+static const char *proto_name(uint8_t p)
+{
+	switch (p) {
+	case WEIR_PROTO_NF5:	return "NETFLOW_V5";
+	case WEIR_PROTO_NF9:	return "NETFLOW_V9";
+	case WEIR_PROTO_IPFIX:	return "IPFIX";
+	case WEIR_PROTO_SFLOW:	return "SFLOW_5";
+	default:		return "UNKNOWN";
+	}
+}
+
+static void put_head(struct wr *w, const struct weir_msg *m)
+{
+	PUT(w, "{\"type\":\"");
+	put_cstr(w, proto_name(m->proto));
+	PUT(w, "\",\"exporter\":");
+	if (m->exporter) {
+		put_addr(w, &m->exporter->addr);
+		PUT(w, ",\"exporter_port\":");
+		put_u64(w, m->exporter->port);
+	} else {
+		PUT(w, "null,\"exporter_port\":null");
+	}
+}
+
+static void put_template_record(struct rj *j, const struct weir_record *rec)
+{
+	struct wr *w = &j->w;
+	const struct weir_msg *m = rec->msg;
+	const struct tmpl *t = rec->t;
+	unsigned sc = rec->is_options ? t->scope_count : 0;
+	struct seen sn = { { 0 } };
+
+	if (sc > t->nfields)
+		sc = t->nfields;
+	put_head(w, m);
+	PUT(w, ",\"observation_domain_id\":");
+	put_u64(w, m->domain);
+	PUT(w, ",\"template_id\":");
+	put_u64(w, t->id);
+	PUT(w, ",\"options\":");
+	put_bool(w, rec->is_options);
+	PUT(w, ",\"time_received_ns\":");
+	put_u64(w, m->recv_time_ns);
+	PUT(w, ",\"sequence_num\":");
+	put_u64(w, m->sequence);
+	PUT(w, ",\"export_time\":");
+	put_u64(w, m->export_time);
+	if (m->proto == WEIR_PROTO_NF5 || m->proto == WEIR_PROTO_NF9) {
+		/* The base of the SysUpTime fields (flowStart/EndSysUpTime). */
+		PUT(w, ",\"sys_uptime_ms\":");
+		put_u64(w, m->sys_uptime_ms);
+	}
+	PUT(w, ",\"sampling_rate\":");
+	put_u64(w, rec->sampling_rate);
+	if (rec->is_options) {
+		PUT(w, ",\"scope\":");
+		put_object(j, t, rec->v, 0, sc, NULL, &sn);
+	}
+	PUT(w, ",\"fields\":");
+	put_object(j, t, rec->v, sc, t->nfields, NULL, &sn);
+	PUT(w, "}\n");
+}
+
+/* ---- sFlow ------------------------------------------------------------ */
+
+static void key_u64(struct wr *w, const char *k, uint64_t v)
+{
+	wr_u8(w, ',');
+	wr_u8(w, '"');
+	put_cstr(w, k);
+	PUT(w, "\":");
+	put_u64(w, v);
+}
+
+static void key_addr(struct wr *w, const char *k, const struct weir_addr *a)
+{
+	wr_u8(w, ',');
+	wr_u8(w, '"');
+	put_cstr(w, k);
+	PUT(w, "\":");
+	put_addr(w, a);
+}
+
+static void key_mac(struct wr *w, const char *k, const uint8_t *m)
+{
+	wr_u8(w, ',');
+	wr_u8(w, '"');
+	put_cstr(w, k);
+	PUT(w, "\":");
+	put_mac(w, m);
+}
+
+/* "address" of an extended record: null when its type is UNKNOWN. */
+static void key_sfaddr(struct wr *w, const char *k, uint32_t type, const struct weir_addr *a)
+{
+	if (type == SFLOW_ADDR_IPV4 || type == SFLOW_ADDR_IPV6) {
+		key_addr(w, k, a);
+		return;
+	}
+	wr_u8(w, ',');
+	wr_u8(w, '"');
+	put_cstr(w, k);
+	PUT(w, "\":null");
+}
+
+/* Counter structs are runs of uint32_t/uint64_t members: a table of
+ * names, offsets and sizes prints them. */
+struct cnt_col {
+	const char *name;
+	uint16_t off;
+	uint8_t size;
+};
+
+#define CNT(s, m) { #m, offsetof(struct s, m), sizeof(((struct s *)0)->m) }
+
+static const struct cnt_col if_cols[] = {
+	CNT(sflow_if_counters, if_index), CNT(sflow_if_counters, if_type),
+	CNT(sflow_if_counters, if_speed), CNT(sflow_if_counters, if_direction),
+	CNT(sflow_if_counters, if_status), CNT(sflow_if_counters, in_octets),
+	CNT(sflow_if_counters, in_ucast), CNT(sflow_if_counters, in_mcast),
+	CNT(sflow_if_counters, in_bcast), CNT(sflow_if_counters, in_discards),
+	CNT(sflow_if_counters, in_errors), CNT(sflow_if_counters, in_unknown_protos),
+	CNT(sflow_if_counters, out_octets), CNT(sflow_if_counters, out_ucast),
+	CNT(sflow_if_counters, out_mcast), CNT(sflow_if_counters, out_bcast),
+	CNT(sflow_if_counters, out_discards), CNT(sflow_if_counters, out_errors),
+	CNT(sflow_if_counters, promiscuous),
+};
+
+static const struct cnt_col eth_cols[] = {
+	CNT(sflow_eth_counters, alignment_errors), CNT(sflow_eth_counters, fcs_errors),
+	CNT(sflow_eth_counters, single_collisions), CNT(sflow_eth_counters, multiple_collisions),
+	CNT(sflow_eth_counters, sqe_test_errors), CNT(sflow_eth_counters, deferred_transmissions),
+	CNT(sflow_eth_counters, late_collisions), CNT(sflow_eth_counters, excessive_collisions),
+	CNT(sflow_eth_counters, internal_mac_tx_errors),
+	CNT(sflow_eth_counters, carrier_sense_errors),
+	CNT(sflow_eth_counters, frame_too_longs), CNT(sflow_eth_counters, internal_mac_rx_errors),
+	CNT(sflow_eth_counters, symbol_errors),
+};
+
+static void put_counters(struct wr *w, const char *name, const void *s,
+			 const struct cnt_col *cols, size_t n)
+{
+	wr_u8(w, ',');
+	wr_u8(w, '"');
+	put_cstr(w, name);
+	PUT(w, "\":{");
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *p = (const uint8_t *)s + cols[i].off;
+		uint64_t v;
+
+		if (cols[i].size == 8) {
+			memcpy(&v, p, 8);
+		} else {
+			uint32_t u;
+
+			memcpy(&u, p, 4);
+			v = u;
+		}
+		if (i)
+			wr_u8(w, ',');
+		wr_u8(w, '"');
+		put_cstr(w, cols[i].name);
+		PUT(w, "\":");
+		put_u64(w, v);
+	}
+	wr_u8(w, '}');
+}
+
+/* sampled_header: what it declares, and the layers pkt_parse() found. */
+static void put_raw_header(struct wr *w, const struct sflow_raw_header *h)
+{
+	const struct pkt_info *pi = &h->pkt;
+	uint32_t l = pi->layers;
+
+	PUT(w, ",\"raw_header\":{\"protocol\":");
+	put_u64(w, h->protocol);
+	key_u64(w, "frame_length", h->frame_length);
+	key_u64(w, "stripped", h->stripped);
+	key_u64(w, "header_length", h->len);
+	if (!h->parsed) {
+		PUT(w, ",\"header\":");
+		put_hex(w, h->bytes, h->bytes ? h->len : 0);
+		wr_u8(w, '}');
+		return;
+	}
+	if (l & PKT_L_ETH) {
+		key_mac(w, "src_mac", pi->src_mac);
+		key_mac(w, "dst_mac", pi->dst_mac);
+	}
+	if (l & PKT_L_VLAN)
+		key_u64(w, "vlan_id", pi->vlan_outer);
+	if (l & PKT_L_QINQ)
+		key_u64(w, "vlan_inner", pi->vlan_inner);
+	if (l & PKT_L_MPLS) {
+		unsigned n = pi->nlabels < PKT_MPLS_KEEP ? pi->nlabels : PKT_MPLS_KEEP;
+
+		PUT(w, ",\"mpls\":[");
+		for (unsigned i = 0; i < n; i++) {
+			if (i)
+				wr_u8(w, ',');
+			put_u64(w, pi->mpls[i]);
+		}
+		wr_u8(w, ']');
+	}
+	if (pi->etype)
+		key_u64(w, "etype", pi->etype);
+	if (l & (PKT_L_IPV4 | PKT_L_IPV6)) {
+		key_addr(w, "src_addr", &pi->src);
+		key_addr(w, "dst_addr", &pi->dst);
+		key_u64(w, "proto", pi->proto);
+		key_u64(w, "ip_tos", pi->tos);
+		key_u64(w, "ip_ttl", pi->ttl);
+		key_u64(w, "ip_length", pi->ip_len);
+		key_u64(w, "ip_flags", pi->ip_flags);
+		key_u64(w, "fragment_offset", pi->frag_off);
+		if (l & PKT_L_IPV6)
+			key_u64(w, "ipv6_flow_label", pi->flow_label);
+	}
+	if (l & (PKT_L_TCP | PKT_L_UDP)) {
+		key_u64(w, "src_port", pi->src_port);
+		key_u64(w, "dst_port", pi->dst_port);
+	}
+	if (l & PKT_L_TCP)
+		key_u64(w, "tcp_flags", pi->tcp_flags);
+	if (l & (PKT_L_ICMP | PKT_L_ICMPV6)) {
+		key_u64(w, "icmp_type", pi->icmp_type);
+		key_u64(w, "icmp_code", pi->icmp_code);
+	}
+	if (pi->flags & PKT_F_TRUNCATED)
+		PUT(w, ",\"truncated\":true");
+	if (pi->flags & PKT_F_MALFORMED)
+		PUT(w, ",\"malformed\":true");
+	wr_u8(w, '}');
+}
+
+static void put_sflow_ip(struct wr *w, const char *name, const struct sflow_ip *ip, int v6)
+{
+	wr_u8(w, ',');
+	wr_u8(w, '"');
+	put_cstr(w, name);
+	PUT(w, "\":{\"length\":");
+	put_u64(w, ip->length);
+	key_u64(w, "protocol", ip->protocol);
+	key_addr(w, "src_addr", &ip->src);
+	key_addr(w, "dst_addr", &ip->dst);
+	key_u64(w, "src_port", ip->src_port);
+	key_u64(w, "dst_port", ip->dst_port);
+	key_u64(w, "tcp_flags", ip->tcp_flags);
+	key_u64(w, v6 ? "priority" : "tos", ip->tos);
+	wr_u8(w, '}');
+}
+
+static void put_gateway(struct wr *w, const struct sflow_gateway *g)
+{
+	uint32_t kept = g->as_path_len < SFLOW_AS_PATH_KEEP ? g->as_path_len : SFLOW_AS_PATH_KEEP;
+
+	PUT(w, ",\"gateway\":{\"next_hop\":");
+	if (g->nh_type == SFLOW_ADDR_IPV4 || g->nh_type == SFLOW_ADDR_IPV6)
+		put_addr(w, &g->next_hop);
+	else
+		PUT(w, "null");
+	key_u64(w, "as", g->as);
+	key_u64(w, "src_as", g->src_as);
+	key_u64(w, "src_peer_as", g->src_peer_as);
+	key_u64(w, "dst_as", g->dst_as);
+	key_u64(w, "dst_peer_as", g->dst_peer_as);
+	key_u64(w, "as_path_segments", g->nsegments);
+	key_u64(w, "as_path_len", g->as_path_len);
+	PUT(w, ",\"as_path\":[");
+	for (uint32_t i = 0; i < kept; i++) {
+		if (i)
+			wr_u8(w, ',');
+		put_u64(w, g->as_path[i]);
+	}
+	PUT(w, "],\"communities\":[");
+	for (uint32_t i = 0; g->communities && i < g->ncommunities && !w->err; i++) {
+		if (i)
+			wr_u8(w, ',');
+		put_u64(w, sflow_community(g, i));
+	}
+	wr_u8(w, ']');
+	key_u64(w, "local_pref", g->local_pref);
+	wr_u8(w, '}');
+}
+
+static void put_sample(struct wr *w, const struct sflow_sample *s)
+{
+	uint32_t h = s->has;
+
+	PUT(w, ",\"sample\":{\"kind\":");
+	if (s->kind == SFLOW_KIND_FLOW)
+		PUT(w, "\"flow\"");
+	else if (s->kind == SFLOW_KIND_COUNTER)
+		PUT(w, "\"counter\"");
+	else
+		put_u64(w, s->kind);
+	PUT(w, ",\"expanded\":");
+	put_bool(w, s->expanded);
+	key_u64(w, "sequence", s->sequence);
+	key_u64(w, "source_id_type", s->source_id_type);
+	key_u64(w, "source_id_index", s->source_id_index);
+	if (s->kind == SFLOW_KIND_FLOW) {
+		key_u64(w, "sampling_rate", s->sampling_rate);
+		key_u64(w, "sample_pool", s->sample_pool);
+		key_u64(w, "drops", s->drops);
+		key_u64(w, "input_format", s->input.format);
+		key_u64(w, "input", s->input.value);
+		key_u64(w, "output_format", s->output.format);
+		key_u64(w, "output", s->output.value);
+	}
+	key_u64(w, "records", s->nrecords);
+	key_u64(w, "unknown_records", s->unknown_records);
+	if (h & SFLOW_HAS_HEADER)
+		put_raw_header(w, &s->header);
+	if (h & SFLOW_HAS_ETHERNET) {
+		PUT(w, ",\"ethernet\":{\"length\":");
+		put_u64(w, s->eth.length);
+		key_mac(w, "src_mac", s->eth.src_mac);
+		key_mac(w, "dst_mac", s->eth.dst_mac);
+		key_u64(w, "type", s->eth.type);
+		wr_u8(w, '}');
+	}
+	if (h & SFLOW_HAS_IPV4)
+		put_sflow_ip(w, "ipv4", &s->ipv4, 0);
+	if (h & SFLOW_HAS_IPV6)
+		put_sflow_ip(w, "ipv6", &s->ipv6, 1);
+	if (h & SFLOW_HAS_SWITCH) {
+		PUT(w, ",\"switch\":{\"src_vlan\":");
+		put_u64(w, s->sw.src_vlan);
+		key_u64(w, "src_priority", s->sw.src_priority);
+		key_u64(w, "dst_vlan", s->sw.dst_vlan);
+		key_u64(w, "dst_priority", s->sw.dst_priority);
+		wr_u8(w, '}');
+	}
+	if (h & SFLOW_HAS_ROUTER) {
+		PUT(w, ",\"router\":{\"src_mask\":");
+		put_u64(w, s->router.src_mask);
+		key_u64(w, "dst_mask", s->router.dst_mask);
+		key_sfaddr(w, "next_hop", s->router.nh_type, &s->router.next_hop);
+		wr_u8(w, '}');
+	}
+	if (h & SFLOW_HAS_GATEWAY)
+		put_gateway(w, &s->gw);
+	if (h & SFLOW_HAS_IF_COUNTERS)
+		put_counters(w, "if_counters", &s->ifc, if_cols, sizeof(if_cols) / sizeof(if_cols[0]));
+	if (h & SFLOW_HAS_ETH_COUNTERS)
+		put_counters(w, "ethernet_counters", &s->ethc, eth_cols,
+			     sizeof(eth_cols) / sizeof(eth_cols[0]));
+	wr_u8(w, '}');
+}
+
+static void put_sflow_record(struct wr *w, const struct weir_record *rec)
+{
+	const struct weir_msg *m = rec->msg;
+
+	put_head(w, m);
+	PUT(w, ",\"agent\":");
+	put_addr(w, &m->agent);
+	key_u64(w, "sub_agent_id", m->domain);
+	key_u64(w, "sequence_num", m->sequence);
+	key_u64(w, "sys_uptime_ms", m->sys_uptime_ms);
+	key_u64(w, "time_received_ns", m->recv_time_ns);
+	put_sample(w, rec->sflow);
+	PUT(w, "}\n");
+}
+
+size_t rec_json(const struct weir_record *rec, char *buf, size_t cap)
+{
+	struct rj j;
+
+	wr_init(&j.w, buf, cap);
+	if (!rec || !rec->msg)
+		return 0;
+	j.proto = rec->msg->proto;
+	if (rec->sflow) {
+		put_sflow_record(&j.w, rec);
+	} else if (rec->t) {
+		memset(&j.env, 0, sizeof(j.env));
+		j.env.src = rec->msg->src;
+		/* The registry the decoder typed this record's fields with
+		 * types the elements of basicLists too. tmpl.h exports no
+		 * accessor from a source to its cache: its back pointer it is. */
+		j.env.ies = tmpl_source_ies(rec->msg->src);
+		/* The decoder handed this record out only after its lists
+		 * passed its own (lower or equal) nesting bound. */
+		j.env.max_depth = IPFIX_LIST_DEPTH_HARD;
+		j.env.now_ns = rec->msg->recv_time_ns;
+		put_template_record(&j, rec);
+	} else {
+		return 0;
+	}
+	return j.w.err ? 0 : j.w.off;
+}
