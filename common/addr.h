@@ -2,6 +2,7 @@
 #ifndef WEIR_ADDR_H
 #define WEIR_ADDR_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -45,8 +46,18 @@ struct weir_exporter {
 	uint16_t port;
 };
 
-/* Text form ("192.0.2.1", "2001:db8::1") into buf of at least 46 bytes. */
+#define WEIR_ADDR_STRLEN 46	/* longest text form and its NUL */
+
+/* Text form ("192.0.2.1", "2001:db8::1", RFC 5952) into buf of len bytes
+ * (46 always suffice; shorter text is cut); returns buf. */
 const char *weir_addr_str(const struct weir_addr *x, char *buf, size_t len);
+/* The same text at out, without a NUL; returns its length (at most 45).
+ * IPv4-mapped addresses come out as IPv4. */
+size_t weir_addr_fmt(const struct weir_addr *x, char *out);
+/* Dotted quad of 4 bytes (7..15 characters), RFC 5952 text of 16 bytes
+ * (IPv4-mapped as ::ffff:a.b.c.d); no NUL; return the length. */
+size_t weir_fmt_v4(char *o, const uint8_t *a);
+size_t weir_fmt_v6(char *o, const uint8_t *a);
 /* Parse v4 or v6 text; 0 on success, WEIR_E_INVALID otherwise. */
 int weir_addr_parse(struct weir_addr *x, const char *s);
 

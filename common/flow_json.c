@@ -1,5 +1,4 @@
 /* flow_json.c - struct flow -> JSON line. See flow_json.h. */
-#include <arpa/inet.h>
 #include <string.h>
 
 #include "flow_json.h"
@@ -38,29 +37,37 @@ static void put_u64(struct wr *w, uint64_t v)
 		w->buf[w->off++] = (uint8_t)tmp[--n];
 }
 
-static void put_key(struct wr *w, const char *k)
+/* ,"k": in one bounded write (keys are literals: strlen folds away). */
+static inline void put_key(struct wr *w, const char *k)
 {
-	wr_u8(w, ',');
-	wr_u8(w, '"');
-	put_str(w, k);
-	wr_u8(w, '"');
-	wr_u8(w, ':');
+	size_t n = strlen(k);
+
+	if (!wr_room(w, n + 4))
+		return;
+	w->buf[w->off] = ',';
+	w->buf[w->off + 1] = '"';
+	memcpy(w->buf + w->off + 2, k, n);
+	w->buf[w->off + 2 + n] = '"';
+	w->buf[w->off + 3 + n] = ':';
+	w->off += n + 4;
 }
 
-static void put_num(struct wr *w, const char *k, uint64_t v)
+static inline void put_num(struct wr *w, const char *k, uint64_t v)
 {
 	put_key(w, k);
 	put_u64(w, v);
 }
 
-static void put_addr(struct wr *w, const char *k, const struct weir_addr *a)
+static inline void put_addr(struct wr *w, const char *k, const struct weir_addr *a)
 {
-	char tmp[INET6_ADDRSTRLEN];
+	char tmp[WEIR_ADDR_STRLEN + 2];
+	size_t n;
 
 	put_key(w, k);
-	wr_u8(w, '"');
-	put_str(w, weir_addr_str(a, tmp, sizeof(tmp)));
-	wr_u8(w, '"');
+	tmp[0] = '"';
+	n = weir_addr_fmt(a, tmp + 1);
+	tmp[n + 1] = '"';
+	wr_bytes(w, tmp, n + 2);
 }
 
 static void put_mac(struct wr *w, const char *k, const uint8_t *m)

@@ -128,90 +128,13 @@ static void put_mac(struct wr *w, const uint8_t *m)
 	wr_bytes(w, tmp, sizeof(tmp));
 }
 
-/* Dotted quad at o; returns its length (7..15). */
-static size_t fmt_v4(char *o, const uint8_t *a)
-{
-	char *s = o;
-
-	for (int i = 0; i < 4; i++) {
-		unsigned b = a[i];
-
-		if (b >= 100) {
-			*o++ = (char)('0' + b / 100);
-			memcpy(o, digits2 + 2 * (b % 100), 2);
-			o += 2;
-		} else if (b >= 10) {
-			memcpy(o, digits2 + 2 * b, 2);
-			o += 2;
-		} else {
-			*o++ = (char)('0' + b);
-		}
-		if (i < 3)
-			*o++ = '.';
-	}
-	return (size_t)(o - s);
-}
-
-/* RFC 5952 text of a 16-byte address at o (at most 45 bytes): lower case,
- * no leading zeros, the longest run of two or more zero groups (the first
- * of equal runs) as "::", IPv4-mapped addresses as ::ffff:a.b.c.d. */
-static size_t fmt_v6(char *o, const uint8_t *a)
-{
-	char *s = o;
-	int bs = -1, bl = 0, cs = -1, cl = 0;
-	uint16_t g[8];
-
-	if (memcmp(a, weir_v4_prefix, 12) == 0) {
-		memcpy(o, "::ffff:", 7);
-		return 7 + fmt_v4(o + 7, a + 12);
-	}
-	for (int i = 0; i < 8; i++) {
-		g[i] = (uint16_t)(a[2 * i] << 8 | a[2 * i + 1]);
-		if (g[i] == 0) {
-			if (cs < 0) {
-				cs = i;
-				cl = 0;
-			}
-			if (++cl > bl && cl >= 2) {
-				bs = cs;
-				bl = cl;
-			}
-		} else {
-			cs = -1;
-		}
-	}
-	for (int i = 0; i < 8;) {
-		unsigned v = g[i];
-		int started = 0;
-
-		if (i == bs) {
-			*o++ = ':';
-			*o++ = ':';
-			i += bl;
-			continue;
-		}
-		if (i > 0 && i != bs + bl)
-			*o++ = ':';
-		for (int sh = 12; sh >= 0; sh -= 4) {
-			unsigned d = (v >> sh) & 15;
-
-			if (d || started || sh == 0) {
-				*o++ = hexd[d];
-				started = 1;
-			}
-		}
-		i++;
-	}
-	return (size_t)(o - s);
-}
-
 static void put_v4(struct wr *w, const uint8_t *a)
 {
 	char tmp[17];
 	size_t n;
 
 	tmp[0] = '"';
-	n = fmt_v4(tmp + 1, a);
+	n = weir_fmt_v4(tmp + 1, a);
 	tmp[n + 1] = '"';
 	wr_bytes(w, tmp, n + 2);
 }
@@ -222,7 +145,7 @@ static void put_v6(struct wr *w, const uint8_t *a)
 	size_t n;
 
 	tmp[0] = '"';
-	n = fmt_v6(tmp + 1, a);
+	n = weir_fmt_v6(tmp + 1, a);
 	tmp[n + 1] = '"';
 	wr_bytes(w, tmp, n + 2);
 }
