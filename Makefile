@@ -48,7 +48,7 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 .DELETE_ON_ERROR:
 .PHONY: all lib deps demo test unit asan fuzz fuzz-smoke fuzzers integration bench install clean tools
 
-all: lib tools $(B)/weir-generator
+all: lib tools $(B)/weir-generator $(B)/weir-collector
 
 lib: $(LIB)
 
@@ -110,6 +110,27 @@ $(B)/tests/test_gen_%: tests/unit/test_gen_%.c $(GEN_LIB) $(LIB)
 	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -Itests -Igenerator -o $@ $< $(GEN_LIB) $(LIB) -lcriterion $(LDLIBS) $(GEN_LDLIBS)
 
+# weir-collector (collector/*.c). Everything but main.c also goes into
+# libcol.a, which the collector's unit tests (tests/unit/test_col_*.c) link;
+# they run weir-generator and weir-collector too, so both come first.
+COL_SRC	:= $(wildcard collector/*.c)
+COL_OBJ	:= $(COL_SRC:%.c=$(B)/%.o)
+COL_LIB	:= $(B)/collector/libcol.a
+COL_LDLIBS := -lmicrohttpd -lpcap -pthread
+
+$(COL_LIB): $(filter-out $(B)/collector/main.o,$(COL_OBJ))
+	@[ "$(V)" = 1 ] || echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(B)/weir-collector: $(B)/collector/main.o $(COL_LIB) $(LIB)
+	@[ "$(V)" = 1 ] || echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(COL_LDLIBS)
+
+$(B)/tests/test_col_%: tests/unit/test_col_%.c $(COL_LIB) $(LIB) $(B)/weir-generator $(B)/weir-collector
+	@mkdir -p $(@D)
+	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -Itests -Icollector -DCOL_TEST_BIN='"$(B)"' -o $@ $< $(COL_LIB) $(LIB) -lcriterion $(LDLIBS) $(COL_LDLIBS)
+
 $(B)/bench/%: bench/%.c $(LIB)
 	@mkdir -p $(@D)
 	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
@@ -164,6 +185,7 @@ bench: $(BENCH_BIN)
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/weir
 	install -m 755 $(B)/weir-generator $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 $(B)/weir-collector $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 common/*.h $(DESTDIR)$(PREFIX)/include/weir/
 

@@ -1,0 +1,352 @@
+/* cli.c - see cli.h. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "err.h"
+#include "version.h"
+
+enum {
+	OPT_PCAP = 256,
+	OPT_IE_MAPPING,
+	OPT_METRICS_HOST,
+	OPT_METRICS_PORT,
+	OPT_LISTEN,
+	OPT_RCVBUF,
+	OPT_TEMPLATE_FILE,
+	OPT_TEMPLATE_LIFETIME,
+	OPT_SAMPLING,
+	OPT_RENORMALIZE,
+};
+
+static const struct option col_opts[] = {
+	{ "type", required_argument, NULL, 't' },
+	{ "port", required_argument, NULL, 'p' },
+	{ "pcap", required_argument, NULL, OPT_PCAP },
+	{ "format", required_argument, NULL, 'f' },
+	{ "serializer", required_argument, NULL, 's' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "ie-mapping", required_argument, NULL, OPT_IE_MAPPING },
+	{ "ie_mapping", required_argument, NULL, OPT_IE_MAPPING },
+	{ "metrics-host", required_argument, NULL, OPT_METRICS_HOST },
+	{ "metrics_host", required_argument, NULL, OPT_METRICS_HOST },
+	{ "metrics-port", required_argument, NULL, OPT_METRICS_PORT },
+	{ "metrics_port", required_argument, NULL, OPT_METRICS_PORT },
+	{ "listen", required_argument, NULL, OPT_LISTEN },
+	{ "workers", required_argument, NULL, 'w' },
+	{ "rcvbuf", required_argument, NULL, OPT_RCVBUF },
+	{ "template-file", required_argument, NULL, OPT_TEMPLATE_FILE },
+	{ "template_file", required_argument, NULL, OPT_TEMPLATE_FILE },
+	{ "template-lifetime", required_argument, NULL, OPT_TEMPLATE_LIFETIME },
+	{ "template_lifetime", required_argument, NULL, OPT_TEMPLATE_LIFETIME },
+	{ "sampling-rate", required_argument, NULL, OPT_SAMPLING },
+	{ "sampling_rate", required_argument, NULL, OPT_SAMPLING },
+	{ "renormalize", no_argument, NULL, OPT_RENORMALIZE },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+void col_cli_usage(FILE *fp)
+{
+	fputs("Usage: weir-collector [OPTION]...\n"
+	      "Receive IPFIX, NetFlow v9/v5 or sFlow v5 export packets over UDP (or from a\n"
+	      "pcap file), decode them and write one JSON object or CSV row per record.\n"
+	      "\n"
+	      "  -t, --type TYPE               netflow (v5, v9 and IPFIX on one port) or\n"
+	      "                                sflow                            [netflow]\n"
+	      "  -p, --port PORT               UDP port to listen on [2055 netflow, 6343 sflow];\n"
+	      "                                with --pcap: only datagrams to this port\n"
+	      "      --pcap FILE               decode the export packets of a capture file\n"
+	      "                                instead of listening\n"
+	      "  -f, --format FORMAT           raw (every field by its IANA name) or common\n"
+	      "                                (normalized flows)               [raw]\n"
+	      "  -s, --serializer SER          json or csv (csv needs -f common) [json]\n"
+	      "  -o, --output FILE             append to FILE; SIGHUP reopens it [stdout]\n"
+	      "      --ie-mapping FILE         extra information elements (CSV, see\n"
+	      "                                ie-defs/README.md)\n"
+	      "      --metrics-host HOST       address of the /metrics endpoint [127.0.0.1]\n"
+	      "      --metrics-port PORT       its TCP port, 0 = no endpoint    [9090;\n"
+	      "                                with --pcap: off unless given]\n"
+	      "      --listen ADDR             address to listen on, IPv4 or IPv6 [:: = both]\n"
+	      "  -w, --workers N               receiving threads, each its own socket\n"
+	      "                                [number of cores]\n"
+	      "      --rcvbuf BYTES            socket receive buffer (k, m, g suffixes) [8m]\n"
+	      "      --template-file FILE      load templates at start, save them every 60 s\n"
+	      "                                and at exit\n"
+	      "      --template-lifetime S     seconds a template lives without a refresh,\n"
+	      "                                0 = forever                      [1800]\n"
+	      "      --sampling-rate [ADDR=]N  default sampling rate, or the rate of exporter\n"
+	      "                                ADDR (replaces what it announces); repeatable\n"
+	      "      --renormalize             multiply bytes and packets by the sampling rate\n"
+	      "                                (common format)\n"
+	      "  -h, --help                    this text\n"
+	      "  -V, --version                 the version\n"
+	      "\n"
+	      "Every multi-word option is also accepted with underscores (--metrics_port).\n"
+	      "Log level from WEIR_LOG=error|warn|info|debug (default warn), on stderr.\n"
+	      "Signals: SIGHUP reopens -o; SIGTERM/SIGINT flush, save templates, exit 0.\n"
+	      "Exit status: 0 stopped cleanly, 1 a run-time failure, 2 bad flags.\n", fp);
+}
+
+void col_cfg_defaults(struct col_cfg *c)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	memset(c, 0, sizeof(*c));
+	c->type = COL_T_NETFLOW;
+	c->port = COL_PORT_NETFLOW;
+	c->format = COL_F_RAW;
+	c->ser = COL_S_JSON;
+	c->metrics_host = "127.0.0.1";
+	c->metrics_port = COL_METRICS_PORT;
+	c->listen = "::";
+	c->listen_any = 1;
+	c->workers = n < 1 ? 1 : n > COL_MAX_WORKERS ? COL_MAX_WORKERS : (unsigned)n;
+	c->rcvbuf = COL_RCVBUF_DEFAULT;
+	c->template_lifetime_s = COL_LIFETIME_DEFAULT;
+}
+
+void col_cfg_free(struct col_cfg *c)
+{
+	col_samp_free(&c->samp);
+}
+
+int col_parse_u64(const char *v, uint64_t min, uint64_t max, int suffix, uint64_t *out,
+		  const char *name, char *err, size_t errlen)
+{
+	unsigned long long u;
+	unsigned shift = 0;
+	char *end;
+
+	if (*v < '0' || *v > '9')
+		goto bad;
+	errno = 0;
+	u = strtoull(v, &end, 10);
+	if (errno)
+		goto bad;
+	if (suffix && *end && !end[1]) {
+		switch (*end | 0x20) {
+		case 'k': shift = 10; break;
+		case 'm': shift = 20; break;
+		case 'g': shift = 30; break;
+		default: goto bad;
+		}
+		end++;
+	}
+	if (*end || (u << shift) >> shift != u)
+		goto bad;
+	u <<= shift;
+	if (u < min || u > max)
+		goto bad;
+	*out = u;
+	return WEIR_OK;
+bad:
+	snprintf(err, errlen, "%s: '%s' is not a number in %llu..%llu%s", name, v,
+		 (unsigned long long)min, (unsigned long long)max,
+		 suffix ? " (k, m, g suffixes allowed)" : "");
+	return WEIR_E_INVALID;
+}
+
+int col_parse_listen(const char *v, struct weir_addr *a, uint8_t *v4, uint8_t *any)
+{
+	static const uint8_t zero[16];
+	char host[64];
+	size_t n = strlen(v);
+
+	if (n >= 2 && v[0] == '[' && v[n - 1] == ']') {
+		v++;
+		n -= 2;
+		if (!memchr(v, ':', n))
+			return WEIR_E_INVALID;	/* brackets are for IPv6 */
+	}
+	if (n == 0 || n >= sizeof(host))
+		return WEIR_E_INVALID;
+	memcpy(host, v, n);
+	host[n] = 0;
+	if (weir_addr_parse(a, host))
+		return WEIR_E_INVALID;
+	/* "::ffff:a.b.c.d" written as such stays an IPv6 socket. */
+	*v4 = weir_addr_is_v4(a) && !strchr(host, ':');
+	*any = !memcmp(a->a, zero, 16);
+	return WEIR_OK;
+}
+
+static int one_of(const char *v, const char *const *names, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(v, names[i]) == 0)
+			return i;
+	return -1;
+}
+
+/* One option's value into c; err names the option. */
+static int col_opt(int opt, const char *v, struct col_cfg *c, char *err, size_t errlen)
+{
+	static const char *const types[] = { "netflow", "sflow" };
+	static const char *const formats[] = { "raw", "common" };
+	static const char *const sers[] = { "json", "csv" };
+	uint64_t u;
+	int k;
+
+	switch (opt) {
+	case 't':
+		k = one_of(v, types, 2);
+		if (k < 0) {
+			snprintf(err, errlen, "--type: '%s' is not netflow or sflow", v);
+			return WEIR_E_INVALID;
+		}
+		c->type = (enum col_type)k;
+		return WEIR_OK;
+	case 'p':
+		if (col_parse_u64(v, 1, 65535, 0, &u, "--port", err, errlen))
+			return WEIR_E_INVALID;
+		c->port = (uint16_t)u;
+		c->port_set = 1;
+		return WEIR_OK;
+	case 'f':
+		k = one_of(v, formats, 2);
+		if (k < 0) {
+			snprintf(err, errlen, "--format: '%s' is not raw or common", v);
+			return WEIR_E_INVALID;
+		}
+		c->format = (enum col_format)k;
+		return WEIR_OK;
+	case 's':
+		k = one_of(v, sers, 2);
+		if (k < 0) {
+			snprintf(err, errlen, "--serializer: '%s' is not json or csv", v);
+			return WEIR_E_INVALID;
+		}
+		c->ser = (enum col_ser)k;
+		return WEIR_OK;
+	case 'w':
+		if (col_parse_u64(v, 1, COL_MAX_WORKERS, 0, &u, "--workers", err, errlen))
+			return WEIR_E_INVALID;
+		c->workers = (unsigned)u;
+		return WEIR_OK;
+	case OPT_METRICS_PORT:
+		if (col_parse_u64(v, 0, 65535, 0, &u, "--metrics-port", err, errlen))
+			return WEIR_E_INVALID;
+		c->metrics_port = (uint16_t)u;
+		c->metrics_port_set = 1;
+		return WEIR_OK;
+	case OPT_RCVBUF:
+		if (col_parse_u64(v, 1024, 1u << 30, 1, &u, "--rcvbuf", err, errlen))
+			return WEIR_E_INVALID;
+		c->rcvbuf = (uint32_t)u;
+		return WEIR_OK;
+	case OPT_TEMPLATE_LIFETIME:
+		return col_parse_u64(v, 0, 86400ull * 365 * 10, 0, &c->template_lifetime_s,
+				     "--template-lifetime", err, errlen);
+	case OPT_LISTEN:
+		if (col_parse_listen(v, &c->listen_addr, &c->listen_v4, &c->listen_any)) {
+			snprintf(err, errlen, "--listen: '%s' is not an IPv4 or IPv6 address", v);
+			return WEIR_E_INVALID;
+		}
+		c->listen = v;
+		return WEIR_OK;
+	case OPT_SAMPLING: {
+		char m[256];
+
+		if (col_samp_parse(&c->samp, v, m, sizeof(m)) == WEIR_OK)
+			return WEIR_OK;
+		snprintf(err, errlen, "--sampling-rate: %s", m);
+		return WEIR_E_INVALID;
+	}
+	case OPT_RENORMALIZE:
+		c->renormalize = 1;
+		return WEIR_OK;
+	}
+	/* The options that take a file or host name. */
+	if (!*v) {
+		snprintf(err, errlen, "an empty value is not allowed here");
+		return WEIR_E_INVALID;
+	}
+	switch (opt) {
+	case OPT_PCAP: c->pcap = v; break;
+	case 'o': c->output = v; break;
+	case OPT_IE_MAPPING: c->ie_mapping = v; break;
+	case OPT_METRICS_HOST: c->metrics_host = v; break;
+	case OPT_TEMPLATE_FILE: c->template_file = v; break;
+	}
+	return WEIR_OK;
+}
+
+/* Name the option in a message that does not name it yet. */
+static void name_option(int opt, int longindex, char *err, size_t errlen)
+{
+	char msg[512];
+
+	if (strncmp(err, "--", 2) == 0)
+		return;
+	snprintf(msg, sizeof(msg), "%s", err);
+	if (longindex >= 0)
+		snprintf(err, errlen, "--%s: %s", col_opts[longindex].name, msg);
+	else
+		snprintf(err, errlen, "-%c: %s", opt, msg);
+}
+
+/* Combinations no single flag can check. */
+static enum col_cli_result col_check(struct col_cfg *c, char *err, size_t errlen)
+{
+	if (c->ser == COL_S_CSV && c->format != COL_F_COMMON) {
+		snprintf(err, errlen, "-s csv needs -f common: raw records have no fixed columns");
+		return COL_CLI_USAGE;
+	}
+	if (c->renormalize && c->format != COL_F_COMMON) {
+		snprintf(err, errlen, "--renormalize needs -f common: raw records are written as received");
+		return COL_CLI_USAGE;
+	}
+	if (!c->port_set)
+		c->port = c->type == COL_T_SFLOW ? COL_PORT_SFLOW : COL_PORT_NETFLOW;
+	/* A capture is decoded offline: the endpoint only when asked for. */
+	if (c->pcap && !c->metrics_port_set)
+		c->metrics_port = 0;
+	col_samp_finish(&c->samp);
+	return COL_CLI_RUN;
+}
+
+enum col_cli_result col_cli_parse(int argc, char **argv, struct col_cfg *c, FILE *out,
+				  char *err, size_t errlen)
+{
+	int opt, longindex = -1;
+
+	col_cfg_defaults(c);
+	opterr = 0;
+	optind = 0;		/* glibc: start over (tests parse several times) */
+	while ((opt = getopt_long(argc, argv, ":t:p:f:s:o:w:hV", col_opts, &longindex)) != -1) {
+		switch (opt) {
+		case 'h':
+			col_cli_usage(out);
+			return COL_CLI_DONE;
+		case 'V':
+			fprintf(out, "weir-collector %s\n", WEIR_VERSION);
+			return COL_CLI_DONE;
+		case ':':
+			snprintf(err, errlen, "%s needs a value", argv[optind - 1]);
+			return COL_CLI_USAGE;
+		case '?':
+			if (optopt)
+				snprintf(err, errlen, "unknown option -%c", optopt);
+			else
+				snprintf(err, errlen, "unknown or ambiguous option %s", argv[optind - 1]);
+			return COL_CLI_USAGE;
+		default:
+			if (col_opt(opt, optarg, c, err, errlen)) {
+				name_option(opt, longindex, err, errlen);
+				return COL_CLI_USAGE;
+			}
+		}
+		longindex = -1;
+	}
+	if (optind < argc) {
+		snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
+		return COL_CLI_USAGE;
+	}
+	return col_check(c, err, errlen);
+}

@@ -1,0 +1,84 @@
+/* cli.h - the command line of weir-collector (docs/collector.md).
+ *
+ * Every multi-word long option is accepted with dashes and with
+ * underscores (--metrics-port, --metrics_port).
+ */
+#ifndef COL_CLI_H
+#define COL_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "addr.h"
+#include "samp.h"
+
+enum col_type {
+	COL_T_NETFLOW = 0,		/* v5, v9 and IPFIX, told apart by version */
+	COL_T_SFLOW = 1,		/* sFlow v5 */
+};
+
+enum col_format {
+	COL_F_RAW = 0,			/* rec_json(): every field by its IANA name */
+	COL_F_COMMON = 1,		/* struct flow */
+};
+
+enum col_ser {
+	COL_S_JSON = 0,
+	COL_S_CSV = 1,			/* common format only */
+};
+
+#define COL_PORT_NETFLOW	2055
+#define COL_PORT_SFLOW		6343
+#define COL_METRICS_PORT	9090
+#define COL_MAX_WORKERS		256
+#define COL_RCVBUF_DEFAULT	(8u << 20)
+#define COL_LIFETIME_DEFAULT	1800	/* seconds */
+
+struct col_cfg {
+	enum col_type type;
+	uint16_t port;
+	uint8_t port_set;		/* -p given (with --pcap: filters by port) */
+	const char *pcap;		/* --pcap FILE, NULL = UDP */
+	enum col_format format;
+	enum col_ser ser;
+	const char *output;		/* NULL = stdout */
+	const char *ie_mapping;
+	const char *metrics_host;
+	uint16_t metrics_port;		/* 0 = no metrics endpoint */
+	uint8_t metrics_port_set;
+	const char *listen;		/* as given */
+	struct weir_addr listen_addr;
+	uint8_t listen_v4;		/* an IPv4 address: AF_INET socket */
+	uint8_t listen_any;		/* "::": dual stack */
+	unsigned workers;
+	uint32_t rcvbuf;		/* bytes asked for each socket */
+	const char *template_file;
+	uint64_t template_lifetime_s;	/* 0 = templates never expire */
+	struct col_samp samp;
+	uint8_t renormalize;
+};
+
+enum col_cli_result {
+	COL_CLI_RUN = 0,		/* c is ready */
+	COL_CLI_DONE = 1,		/* --help or --version printed to out: exit 0 */
+	COL_CLI_USAGE = 2,		/* bad flags: err says why, exit 2 */
+};
+
+void col_cfg_defaults(struct col_cfg *c);
+/* Fill c (defaults first) from argv. --help and --version print to out.
+ * c->samp owns memory: col_cfg_free() releases it (also after an error). */
+enum col_cli_result col_cli_parse(int argc, char **argv, struct col_cfg *c, FILE *out,
+				  char *err, size_t errlen);
+void col_cli_usage(FILE *fp);
+void col_cfg_free(struct col_cfg *c);
+
+/* Shared by the flag parsers: an unsigned decimal in min..max (rcvbuf-style
+ * values may end in k, m or g, powers of 1024, when suffix != 0). WEIR_OK or
+ * WEIR_E_INVALID with "NAME: 'V' is not ..." in err. */
+int col_parse_u64(const char *v, uint64_t min, uint64_t max, int suffix, uint64_t *out,
+		  const char *name, char *err, size_t errlen);
+/* An address literal for --listen: IPv4, IPv6, or IPv6 in brackets. */
+int col_parse_listen(const char *v, struct weir_addr *a, uint8_t *v4, uint8_t *any);
+
+#endif

@@ -1,0 +1,306 @@
+/* weir-collector - receive IPFIX, NetFlow v9/v5 and sFlow v5 over UDP (or
+ * from a pcap file), decode, and write JSON or CSV; Prometheus metrics.
+ * docs/collector.md.
+ *
+ * Threads: the main thread owns the signals (blocked everywhere, taken with
+ * sigtimedwait) and the periodic template save; one thread per worker
+ * receives and writes; libmicrohttpd runs the metrics endpoint.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "err.h"
+#include "flow_csv.h"
+#include "ie.h"
+#include "log.h"
+#include "metrics.h"
+#include "out.h"
+#include "pcapin.h"
+#include "tsave.h"
+#include "udp.h"
+#include "worker.h"
+
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+struct app {
+	struct col_cfg cfg;
+	struct col_shared sh;
+	struct col_out out;
+	struct ie_registry *ies;
+	struct col_metrics *metrics;
+	sigset_t sigs;
+	uint64_t next_save_ns;
+	int stopping;
+};
+
+static void on_hup(struct app *a)
+{
+	char err[512];
+
+	if (col_out_reopen(&a->out, err, sizeof(err)))
+		col_log(COL_LOG_ERROR, "SIGHUP: %s; still writing to the old file", err);
+	else
+		col_log(COL_LOG_INFO, "SIGHUP: %s reopened", a->cfg.output ? a->cfg.output : "stdout");
+}
+
+/* Take the signals that arrived, waiting up to wait_ms. Returns 1 when
+ * asked to stop. */
+static int take_signals(struct app *a, long wait_ms)
+{
+	struct timespec ts = { wait_ms / 1000, (wait_ms % 1000) * 1000000L };
+	int sig;
+
+	while ((sig = sigtimedwait(&a->sigs, NULL, &ts)) > 0) {
+		if (sig == SIGHUP) {
+			on_hup(a);
+		} else {
+			col_log(COL_LOG_INFO, "%s: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+			a->stopping = 1;
+		}
+		ts.tv_sec = 0;
+		ts.tv_nsec = 0;
+	}
+	return a->stopping;
+}
+
+static void periodic_save(struct app *a, int running)
+{
+	uint64_t now = col_now_mono();
+
+	if (!a->cfg.template_file || now < a->next_save_ns)
+		return;
+	col_tsave_save(&a->sh, running);
+	a->next_save_ns = now + COL_TSAVE_INTERVAL_S * 1000000000ull;
+}
+
+static int pcap_tick(void *arg)
+{
+	struct app *a = arg;
+
+	periodic_save(a, 0);
+	return take_signals(a, 0);
+}
+
+static int run_pcap(struct app *a)
+{
+	char err[512];
+
+	if (col_pcap_run(a->sh.w[0], a->cfg.pcap, a->cfg.port_set ? a->cfg.port : 0, pcap_tick, a,
+			 err, sizeof(err))) {
+		col_log(COL_LOG_ERROR, "%s", err);
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
+static int run_udp(struct app *a)
+{
+	struct col_shared *sh = &a->sh;
+	unsigned started = 0;
+	int ret = EXIT_OK;
+
+	for (unsigned i = 0; i < sh->nw; i++) {
+		int r = pthread_create(&sh->w[i]->thr, NULL, col_udp_thread, sh->w[i]);
+
+		if (r) {
+			col_log(COL_LOG_ERROR, "cannot start worker %u: %s", i, strerror(r));
+			ret = EXIT_FAIL;
+			break;
+		}
+		sh->w[i]->started = 1;
+		started++;
+	}
+	while (ret == EXIT_OK && !take_signals(a, 1000))
+		periodic_save(a, 1);
+	__atomic_store_n(&sh->stop, 1, __ATOMIC_RELEASE);
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(sh->w[i]->thr, NULL);
+	return ret;
+}
+
+static void summary(const struct app *a)
+{
+	uint64_t dg = 0, rec = 0, out = 0, errs = 0, drops = 0;
+
+	for (unsigned i = 0; i < a->sh.nw; i++) {
+		const struct col_worker *w = a->sh.w[i];
+
+		for (int p = 0; p < COL_P_MAX; p++) {
+			dg += w->c.datagrams[p];
+			rec += w->c.records[p];
+		}
+		out += w->c.records_out;
+		drops += w->c.kernel_drops;
+		for (int k = 1; k < WEIR_E_MAX; k++)
+			errs += w->ctx.errors[k];
+	}
+	col_log(COL_LOG_INFO,
+		"%llu datagrams, %llu records decoded, %llu written, %llu decode errors, %llu kernel drops",
+		(unsigned long long)dg, (unsigned long long)rec, (unsigned long long)out,
+		(unsigned long long)errs, (unsigned long long)drops);
+}
+
+/* One bound socket and its receive buffers per worker. */
+static int open_sockets(struct app *a)
+{
+	struct col_shared *sh = &a->sh;
+	char err[512];
+
+	for (unsigned i = 0; i < sh->nw; i++) {
+		struct col_worker *w = sh->w[i];
+
+		w->fd = col_udp_socket(&a->cfg, &w->c.rcvbuf, err, sizeof(err));
+		if (w->fd < 0) {
+			col_log(COL_LOG_ERROR, "%s", err);
+			return EXIT_FAIL;
+		}
+		if (col_rx_alloc(w)) {
+			col_log(COL_LOG_ERROR, "out of memory for worker %u", i);
+			return EXIT_FAIL;
+		}
+	}
+	/* The kernel reports twice what it reserves (socket(7)). */
+	if (sh->w[0]->c.rcvbuf / 2 < a->cfg.rcvbuf)
+		col_log(COL_LOG_WARN,
+			"--rcvbuf %u: the kernel gave %llu bytes (raise net.core.rmem_max, or run as root)",
+			a->cfg.rcvbuf, (unsigned long long)sh->w[0]->c.rcvbuf / 2);
+	return EXIT_OK;
+}
+
+/* Everything that can fail before receiving starts. */
+static int setup(struct app *a)
+{
+	static char header[FLOW_CSV_MAX];
+	struct col_cfg *cfg = &a->cfg;
+	struct col_shared *sh = &a->sh;
+	size_t hlen = 0;
+	char err[512];
+
+	if (cfg->ie_mapping) {
+		a->ies = ie_registry_new();
+		if (!a->ies) {
+			col_log(COL_LOG_ERROR, "out of memory");
+			return EXIT_FAIL;
+		}
+		if (ie_load_csv(a->ies, cfg->ie_mapping, err, sizeof(err))) {
+			fprintf(stderr, "weir-collector: --ie-mapping: %s\n", err);
+			return EXIT_USAGE;
+		}
+	}
+	if (cfg->ser == COL_S_CSV) {
+		hlen = flow_csv_header(header, sizeof(header));
+		if (!hlen) {
+			col_log(COL_LOG_ERROR, "the CSV header does not fit %zu bytes", sizeof(header));
+			return EXIT_FAIL;
+		}
+	}
+	if (col_out_open(&a->out, cfg->output, hlen ? header : NULL, hlen, err, sizeof(err))) {
+		col_log(COL_LOG_ERROR, "-o: %s", err);
+		return EXIT_FAIL;
+	}
+	sh->cfg = cfg;
+	sh->out = &a->out;
+	sh->ies = a->ies;
+	sh->start_time_ns = col_now_real();
+	pthread_mutex_init(&sh->labels.mu, NULL);
+	sh->nw = cfg->pcap ? 1 : cfg->workers;
+	sh->w = calloc(sh->nw, sizeof(*sh->w));
+	if (!sh->w) {
+		col_log(COL_LOG_ERROR, "out of memory");
+		return EXIT_FAIL;
+	}
+	for (unsigned i = 0; i < sh->nw; i++) {
+		sh->w[i] = col_worker_new(sh, i, err, sizeof(err));
+		if (!sh->w[i]) {
+			col_log(COL_LOG_ERROR, "%s", err);
+			return EXIT_FAIL;
+		}
+	}
+	col_tsave_load(sh, col_now_real());
+	if (!cfg->pcap && open_sockets(a))
+		return EXIT_FAIL;
+	if (cfg->metrics_port) {
+		a->metrics = col_metrics_start(sh, cfg->metrics_host, cfg->metrics_port, err,
+					       sizeof(err));
+		if (!a->metrics) {
+			col_log(COL_LOG_ERROR, "%s", err);
+			return EXIT_FAIL;
+		}
+	}
+	if (cfg->pcap)
+		col_log(COL_LOG_INFO, "decoding %s (%s)", cfg->pcap,
+			cfg->type == COL_T_SFLOW ? "sflow" : "netflow");
+	else
+		col_log(COL_LOG_INFO, "listening on UDP %s port %u (%s), %u workers, rcvbuf %llu",
+			cfg->listen, cfg->port, cfg->type == COL_T_SFLOW ? "sflow" : "netflow",
+			sh->nw, (unsigned long long)sh->w[0]->c.rcvbuf / 2);
+	if (a->metrics)
+		col_log(COL_LOG_INFO, "metrics on http://%s:%u/metrics", cfg->metrics_host,
+			col_metrics_port(a->metrics));
+	return EXIT_OK;
+}
+
+static void teardown(struct app *a)
+{
+	col_metrics_stop(a->metrics);
+	for (unsigned i = 0; a->sh.w && i < a->sh.nw; i++) {
+		struct col_worker *w = a->sh.w[i];
+
+		if (!w)
+			continue;
+		if (w->fd >= 0)
+			close(w->fd);
+		col_rx_free(w->rx);
+		col_worker_free(w);
+	}
+	free(a->sh.w);
+	if (a->sh.out)
+		col_out_close(&a->out);
+	ie_registry_free(a->ies);
+	col_cfg_free(&a->cfg);
+}
+
+int main(int argc, char **argv)
+{
+	static struct app a;
+	char err[512];
+	int ret;
+
+	col_log_init();
+	switch (col_cli_parse(argc, argv, &a.cfg, stdout, err, sizeof(err))) {
+	case COL_CLI_RUN:
+		break;
+	case COL_CLI_DONE:
+		col_cfg_free(&a.cfg);
+		return fflush(stdout) ? EXIT_FAIL : EXIT_OK;
+	case COL_CLI_USAGE:
+		fprintf(stderr, "weir-collector: %s (see --help)\n", err);
+		col_cfg_free(&a.cfg);
+		return EXIT_USAGE;
+	}
+	/* Blocked in every thread (they inherit the mask); the main thread
+	 * takes them with sigtimedwait. */
+	sigemptyset(&a.sigs);
+	sigaddset(&a.sigs, SIGINT);
+	sigaddset(&a.sigs, SIGTERM);
+	sigaddset(&a.sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &a.sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);	/* a closed pipe is a write error, not death */
+
+	ret = setup(&a);
+	if (ret == EXIT_OK) {
+		a.next_save_ns = col_now_mono() + COL_TSAVE_INTERVAL_S * 1000000000ull;
+		ret = a.cfg.pcap ? run_pcap(&a) : run_udp(&a);
+		col_tsave_save(&a.sh, 0);
+		summary(&a);
+	}
+	teardown(&a);
+	return ret;
+}

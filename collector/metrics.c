@@ -1,0 +1,461 @@
+/* metrics.c - see metrics.h. */
+#include <errno.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "log.h"
+#include "metrics.h"
+#include "version.h"
+
+void col_text_printf(struct col_text *t, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (t->err)
+		return;
+	for (;;) {
+		size_t room = t->cap - t->len;
+
+		va_start(ap, fmt);
+		n = vsnprintf(t->p ? t->p + t->len : NULL, room, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			t->err = WEIR_E_INVALID;
+			return;
+		}
+		if ((size_t)n < room) {
+			t->len += (size_t)n;
+			return;
+		}
+		{
+			size_t ncap = t->cap ? t->cap * 2 : 16384;
+			char *np;
+
+			while (ncap - t->len <= (size_t)n)
+				ncap *= 2;
+			if (ncap > COL_TEXT_MAX) {
+				t->err = WEIR_E_LIMIT;
+				return;
+			}
+			np = realloc(t->p, ncap);
+			if (!np) {
+				t->err = WEIR_E_NOMEM;
+				return;
+			}
+			t->p = np;
+			t->cap = ncap;
+		}
+	}
+}
+
+void col_text_free(struct col_text *t)
+{
+	free(t->p);
+	memset(t, 0, sizeof(*t));
+}
+
+/* ---- the sums ---- */
+
+struct col_sum {
+	struct col_counters c;
+	uint64_t errors[WEIR_E_MAX];
+	struct tmpl_stats ts;
+};
+
+static void sum_u64(uint64_t *dst, const uint64_t *src, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		dst[i] += col_load(&src[i]);
+}
+
+static void sum_workers(const struct col_shared *sh, struct col_sum *s)
+{
+	memset(s, 0, sizeof(*s));
+	for (unsigned i = 0; i < sh->nw; i++) {
+		const struct col_worker *w = sh->w[i];
+		const struct tmpl_stats *ts = tmpl_cache_stats(w->ctx.cache);
+
+		/* Both structs are nothing but uint64_t counters. */
+		sum_u64((uint64_t *)&s->c, (const uint64_t *)&w->c, sizeof(s->c) / 8);
+		sum_u64(s->errors, w->ctx.errors, WEIR_E_MAX);
+		sum_u64((uint64_t *)&s->ts, (const uint64_t *)ts, sizeof(s->ts) / 8);
+	}
+}
+
+_Static_assert(sizeof(struct col_counters) % 8 == 0, "col_counters is uint64_t only");
+_Static_assert(sizeof(struct tmpl_stats) % 8 == 0, "tmpl_stats is uint64_t only");
+
+/* ---- writing ---- */
+
+static void head(struct col_text *t, const char *name, const char *type, const char *help)
+{
+	col_text_printf(t, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void one(struct col_text *t, const char *name, const char *type, const char *help,
+		uint64_t v)
+{
+	head(t, name, type, help);
+	col_text_printf(t, "%s %llu\n", name, (unsigned long long)v);
+}
+
+static void per_proto(struct col_text *t, const char *name, const char *help, const uint64_t *v)
+{
+	head(t, name, "counter", help);
+	for (int p = 0; p < COL_P_MAX; p++)
+		col_text_printf(t, "%s{protocol=\"%s\"} %llu\n", name, col_proto_name(p),
+				(unsigned long long)v[p]);
+}
+
+static void per_worker(struct col_text *t, const struct col_shared *sh, const char *name,
+		       const char *type, const char *help, size_t field)
+{
+	head(t, name, type, help);
+	for (unsigned i = 0; i < sh->nw; i++) {
+		const uint64_t *v = (const uint64_t *)((const char *)&sh->w[i]->c + field);
+
+		col_text_printf(t, "%s{worker=\"%u\"} %llu\n", name, i,
+				(unsigned long long)col_load(v));
+	}
+}
+
+static uint64_t worker_datagrams(const struct col_worker *w)
+{
+	uint64_t n = 0;
+
+	for (int p = 0; p < COL_P_MAX; p++)
+		n += col_load(&w->c.datagrams[p]);
+	return n;
+}
+
+/* Sequence numbers per exporter address, over every worker's sources. */
+static void per_exporter(struct col_text *t, struct col_shared *sh)
+{
+	static const char *const names[3] = {
+		"weir_sequence_gaps_total", "weir_sequence_lost_total",
+		"weir_sequence_reordered_total",
+	};
+	static const char *const helps[3] = {
+		"Gaps in the export sequence numbers, per exporter address (all its ports and domains).",
+		"Units missing in those gaps: records (IPFIX, NetFlow v5), export packets (NetFlow v9) or datagrams (sFlow).",
+		"Sequence numbers that went backwards (late or duplicated datagrams).",
+	};
+	const uint32_t nl = COL_EXPORTER_LABELS + 1;
+	uint64_t (*v)[3] = calloc(nl, sizeof(*v));
+	struct weir_addr *addr = malloc(COL_EXPORTER_LABELS * sizeof(*addr));
+	uint32_t n;
+	uint8_t other;
+	char buf[64];
+
+	if (!v || !addr) {
+		t->err = WEIR_E_NOMEM;
+		goto out;
+	}
+	pthread_mutex_lock(&sh->labels.mu);
+	n = sh->labels.n;
+	other = sh->labels.other_used;
+	memcpy(addr, sh->labels.addr, n * sizeof(*addr));
+	pthread_mutex_unlock(&sh->labels.mu);
+	for (unsigned i = 0; i < sh->nw; i++) {
+		struct col_worker *w = sh->w[i];
+
+		pthread_mutex_lock(&w->src_mu);
+		for (uint32_t j = 0; j < w->nsrcs; j++) {
+			const struct tmpl_source *s = w->srcs[j].s;
+			uint32_t l = w->srcs[j].label;
+
+			if (l >= nl)
+				continue;
+			v[l][0] += col_load(&s->seq_gaps);
+			v[l][1] += col_load(&s->seq_lost);
+			v[l][2] += col_load(&s->seq_reordered);
+		}
+		pthread_mutex_unlock(&w->src_mu);
+	}
+	for (int k = 0; k < 3; k++) {
+		head(t, names[k], "counter", helps[k]);
+		for (uint32_t l = 0; l < n; l++)
+			col_text_printf(t, "%s{exporter=\"%s\"} %llu\n", names[k],
+					weir_addr_str(&addr[l], buf, sizeof(buf)),
+					(unsigned long long)v[l][k]);
+		if (other)
+			col_text_printf(t, "%s{exporter=\"other\"} %llu\n", names[k],
+					(unsigned long long)v[COL_LABEL_OTHER][k]);
+	}
+out:
+	free(v);
+	free(addr);
+}
+
+/* What arrives and how it decodes. */
+static void render_input(struct col_shared *sh, const struct col_sum *s, struct col_text *t)
+{
+	head(t, "weir_build_info", "gauge", "Version and --type of this weir-collector.");
+	col_text_printf(t, "weir_build_info{version=\"%s\",type=\"%s\"} 1\n", WEIR_VERSION,
+			sh->cfg->type == COL_T_SFLOW ? "sflow" : "netflow");
+	one(t, "weir_start_time_seconds", "gauge", "Start time of the process, seconds since the epoch.",
+	    sh->start_time_ns / 1000000000ull);
+	one(t, "weir_workers", "gauge", "Worker threads (one receiving socket each).", sh->nw);
+
+	per_proto(t, "weir_datagrams_total",
+		  "Datagrams received, by protocol (their version field; unknown: neither).",
+		  s->c.datagrams);
+	per_proto(t, "weir_received_bytes_total", "UDP payload bytes received, by protocol.",
+		  s->c.bytes);
+	per_proto(t, "weir_records_total",
+		  "Data and options records decoded (sFlow: samples), by protocol.", s->c.records);
+	head(t, "weir_worker_datagrams_total", "counter", "Datagrams received, by worker.");
+	for (unsigned i = 0; i < sh->nw; i++)
+		col_text_printf(t, "weir_worker_datagrams_total{worker=\"%u\"} %llu\n", i,
+				(unsigned long long)worker_datagrams(sh->w[i]));
+	per_worker(t, sh, "weir_kernel_drops_total", "counter",
+		   "Datagrams the kernel dropped on a worker's full socket (SO_RXQ_OVFL).",
+		   offsetof(struct col_counters, kernel_drops));
+	per_worker(t, sh, "weir_socket_receive_buffer_bytes", "gauge",
+		   "Receive buffer the kernel gave a worker's socket (SO_RCVBUF as read back).",
+		   offsetof(struct col_counters, rcvbuf));
+	one(t, "weir_receive_errors_total", "counter",
+	    "recvmmsg() calls that failed (other than timeouts).", s->c.recv_errors);
+
+	head(t, "weir_decode_errors_total", "counter",
+	     "Decoding errors, by kind (a datagram can count several).");
+	for (int k = 1; k < WEIR_E_MAX; k++)
+		col_text_printf(t, "weir_decode_errors_total{kind=\"%s\"} %llu\n", weir_errname(-k),
+				(unsigned long long)s->errors[k]);
+	if (sh->cfg->pcap) {
+		one(t, "weir_pcap_frames_total", "counter", "Frames read from --pcap.",
+		    s->c.pcap_frames);
+		one(t, "weir_pcap_frames_skipped_total", "counter",
+		    "Frames of --pcap that held no UDP datagram for us (other traffic, fragments, cut frames).",
+		    s->c.pcap_skipped);
+	}
+}
+
+/* The template caches. */
+static void render_templates(const struct col_sum *s, struct col_text *t)
+{
+	one(t, "weir_sources", "gauge",
+	    "Sources known: (exporter address, port, observation domain) triples.", s->ts.sources);
+	one(t, "weir_sources_refused_total", "counter", "Sources a cache bound refused.",
+	    s->ts.sources_refused);
+	one(t, "weir_templates", "gauge", "Templates live in the caches (each worker counts its own).",
+	    s->ts.templates);
+	one(t, "weir_templates_added_total", "counter", "Templates learnt.", s->ts.added);
+	one(t, "weir_templates_replaced_total", "counter",
+	    "Templates replaced by a different one with the same id.", s->ts.replaced);
+	one(t, "weir_templates_refreshed_total", "counter", "Templates sent again unchanged.",
+	    s->ts.refreshed);
+	one(t, "weir_templates_refused_total", "counter", "Templates a cache bound refused.",
+	    s->ts.refused);
+	one(t, "weir_templates_expired_total", "counter",
+	    "Templates dropped after --template-lifetime without a refresh.", s->ts.expired);
+	one(t, "weir_templates_withdrawn_total", "counter", "Templates withdrawn by the exporter.",
+	    s->ts.withdrawn);
+	one(t, "weir_held_sets_total", "counter",
+	    "Data sets held because their template was not known yet.", s->ts.pending_held);
+	one(t, "weir_held_sets_rescued_total", "counter",
+	    "Held data sets decoded once their template arrived.", s->ts.pending_rescued);
+	one(t, "weir_held_sets_dropped_total", "counter",
+	    "Held data sets dropped (too old, or over the held-bytes bound).", s->ts.pending_dropped);
+	one(t, "weir_held_bytes", "gauge", "Bytes of data sets held now.", s->ts.pending_bytes);
+}
+
+/* What is written. */
+static void render_output(struct col_shared *sh, const struct col_sum *s, struct col_text *t)
+{
+	const struct col_out *o = sh->out;
+
+	one(t, "weir_records_written_total", "counter", "Records written to the output (lines).",
+	    s->c.records_out);
+	head(t, "weir_records_skipped_total", "counter",
+	     "Records decoded but not written: no_flow (common format: options records, sFlow counter samples), too_large.");
+	col_text_printf(t, "weir_records_skipped_total{reason=\"no_flow\"} %llu\n",
+			(unsigned long long)s->c.skipped_no_flow);
+	col_text_printf(t, "weir_records_skipped_total{reason=\"too_large\"} %llu\n",
+			(unsigned long long)s->c.skipped_too_large);
+	if (o) {
+		one(t, "weir_output_bytes_total", "counter", "Bytes written to the output.",
+		    col_load(&o->bytes));
+		one(t, "weir_output_flushes_total", "counter", "Batches handed to the output.",
+		    col_load(&o->flushes));
+		one(t, "weir_output_writes_total", "counter", "write() calls on the output.",
+		    col_load(&o->writes));
+		one(t, "weir_output_write_errors_total", "counter",
+		    "Output writes that failed (their batch is lost).", col_load(&o->write_errors));
+		one(t, "weir_output_reopens_total", "counter", "Output reopens (SIGHUP).",
+		    col_load(&o->reopens));
+	}
+	head(t, "weir_template_file_saves_total", "counter", "Saves of --template-file, by result.");
+	col_text_printf(t, "weir_template_file_saves_total{result=\"ok\"} %llu\n",
+			(unsigned long long)col_load(&sh->tsave_ok));
+	col_text_printf(t, "weir_template_file_saves_total{result=\"error\"} %llu\n",
+			(unsigned long long)col_load(&sh->tsave_err));
+}
+
+int col_metrics_render(struct col_shared *sh, struct col_text *t)
+{
+	struct col_sum s;
+
+	sum_workers(sh, &s);
+	render_input(sh, &s, t);
+	per_exporter(t, sh);
+	render_templates(&s, t);
+	render_output(sh, &s, t);
+	return t->err;
+}
+
+/* ---- the HTTP server ---- */
+
+struct col_metrics {
+	struct MHD_Daemon *d;
+	struct col_shared *sh;
+	uint16_t port;
+};
+
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *type,
+			     void *body, size_t len, enum MHD_ResponseMemoryMode mode)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(len, body, mode);
+	enum MHD_Result ret;
+
+	if (!r) {
+		if (mode == MHD_RESPMEM_MUST_FREE)
+			free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+				  const char *method, const char *version, const char *upload,
+				  size_t *upload_size, void **con_cls)
+{
+	struct col_metrics *m = cls;
+	struct col_text t = { 0 };
+
+	(void)version;
+	(void)upload;
+	(void)upload_size;
+	(void)con_cls;
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+		return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", "GET only\n", 9,
+			     MHD_RESPMEM_PERSISTENT);
+	if (strcmp(url, "/healthz") == 0)
+		return reply(c, MHD_HTTP_OK, "text/plain", "ok\n", 3, MHD_RESPMEM_PERSISTENT);
+	if (strcmp(url, "/metrics") != 0)
+		return reply(c, MHD_HTTP_NOT_FOUND, "text/plain", "not found: try /metrics\n", 24,
+			     MHD_RESPMEM_PERSISTENT);
+	if (col_metrics_render(m->sh, &t) || !t.p) {
+		col_text_free(&t);
+		return reply(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "text/plain",
+			     "metrics did not fit\n", 20, MHD_RESPMEM_PERSISTENT);
+	}
+	return reply(c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", t.p, t.len,
+		     MHD_RESPMEM_MUST_FREE);
+}
+
+/* Our own listening socket, for an error message with the reason in it. */
+static int listen_on(const char *host, uint16_t port, uint16_t *bound, char *err, size_t errlen)
+{
+	struct addrinfo hints, *res = NULL, *ai;
+	char ps[8];
+	int fd = -1, one = 1, e = 0, r;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	snprintf(ps, sizeof(ps), "%u", port);
+	r = getaddrinfo(host, ps, &hints, &res);
+	if (r) {
+		snprintf(err, errlen, "--metrics-host %s: %s", host, gai_strerror(r));
+		return -1;
+	}
+	for (ai = res; ai; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+		if (fd < 0) {
+			e = errno;
+			continue;
+		}
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 64) == 0)
+			break;
+		e = errno;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot serve metrics on %s:%u: %s", host, port, strerror(e));
+		return -1;
+	}
+	{
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+
+		*bound = port;
+		if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) {
+			if (ss.ss_family == AF_INET)
+				*bound = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+			else if (ss.ss_family == AF_INET6)
+				*bound = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+		}
+	}
+	return fd;
+}
+
+struct col_metrics *col_metrics_start(struct col_shared *sh, const char *host, uint16_t port,
+				      char *err, size_t errlen)
+{
+	struct col_metrics *m = calloc(1, sizeof(*m));
+	int fd;
+
+	if (!m) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	m->sh = sh;
+	fd = listen_on(host, port, &m->port, err, errlen);
+	if (fd < 0) {
+		free(m);
+		return NULL;
+	}
+	/* MHD closes the listening socket in MHD_stop_daemon(). */
+	m->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, on_request, m,
+				MHD_OPTION_LISTEN_SOCKET, fd,
+				MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64,
+				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
+				MHD_OPTION_END);
+	if (!m->d) {
+		snprintf(err, errlen, "cannot start the metrics server on %s:%u", host, port);
+		close(fd);
+		free(m);
+		return NULL;
+	}
+	return m;
+}
+
+uint16_t col_metrics_port(const struct col_metrics *m)
+{
+	return m->port;
+}
+
+void col_metrics_stop(struct col_metrics *m)
+{
+	if (!m)
+		return;
+	MHD_stop_daemon(m->d);
+	free(m);
+}

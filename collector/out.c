@@ -1,0 +1,173 @@
+/* out.c - see out.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "log.h"
+#include "out.h"
+
+static void out_add(uint64_t *c, uint64_t n)
+{
+	__atomic_store_n(c, *c + n, __ATOMIC_RELAXED);
+}
+
+/* The header row goes first into a file that holds nothing yet. */
+static int out_header(struct col_out *o, int fd)
+{
+	struct stat st;
+	size_t off = 0;
+
+	if (!o->header || !o->header_len)
+		return WEIR_OK;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
+		return WEIR_OK;
+	while (off < o->header_len) {
+		ssize_t n = write(fd, o->header + off, o->header_len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return WEIR_E_IO;
+		off += (size_t)n;
+	}
+	out_add(&o->bytes, o->header_len);
+	return WEIR_OK;
+}
+
+static int out_open_fd(const char *path, char *err, size_t errlen)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+	return fd;
+}
+
+int col_out_open(struct col_out *o, const char *path, const char *header, size_t header_len,
+		 char *err, size_t errlen)
+{
+	memset(o, 0, sizeof(*o));
+	pthread_mutex_init(&o->mu, NULL);
+	o->path = path;
+	o->header = header;
+	o->header_len = header_len;
+	if (path) {
+		o->fd = out_open_fd(path, err, errlen);
+		if (o->fd < 0)
+			return WEIR_E_IO;
+		o->own_fd = 1;
+	} else {
+		o->fd = STDOUT_FILENO;
+	}
+	if (out_header(o, o->fd)) {
+		snprintf(err, errlen, "cannot write to %s: %s", path ? path : "stdout",
+			 strerror(errno));
+		col_out_close(o);
+		return WEIR_E_IO;
+	}
+	return WEIR_OK;
+}
+
+int col_out_reopen(struct col_out *o, char *err, size_t errlen)
+{
+	int fd, old;
+
+	if (!o->path)
+		return WEIR_OK;
+	fd = out_open_fd(o->path, err, errlen);
+	if (fd < 0)
+		return WEIR_E_IO;
+	pthread_mutex_lock(&o->mu);
+	if (out_header(o, fd)) {
+		pthread_mutex_unlock(&o->mu);
+		snprintf(err, errlen, "cannot write to %s: %s", o->path, strerror(errno));
+		close(fd);
+		return WEIR_E_IO;
+	}
+	old = o->fd;
+	o->fd = fd;
+	out_add(&o->reopens, 1);
+	pthread_mutex_unlock(&o->mu);
+	close(old);
+	return WEIR_OK;
+}
+
+int col_out_write(struct col_out *o, const void *p, size_t n)
+{
+	const char *c = p;
+	size_t off = 0;
+	int ret = WEIR_OK;
+
+	pthread_mutex_lock(&o->mu);
+	out_add(&o->flushes, 1);
+	while (off < n) {
+		ssize_t w = write(o->fd, c + off, n - off);
+
+		out_add(&o->writes, 1);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			int e = w < 0 ? errno : EIO;
+
+			/* Say it once per kind of failure, not once per batch. */
+			if (e != o->last_errno)
+				col_log(COL_LOG_ERROR, "write to %s: %s; dropping output until it works",
+					o->path ? o->path : "stdout", strerror(e));
+			o->last_errno = e;
+			out_add(&o->write_errors, 1);
+			ret = WEIR_E_IO;
+			break;
+		}
+		off += (size_t)w;
+	}
+	if (ret == WEIR_OK && o->last_errno) {
+		col_log(COL_LOG_WARN, "write to %s works again", o->path ? o->path : "stdout");
+		o->last_errno = 0;
+	}
+	out_add(&o->bytes, off);
+	pthread_mutex_unlock(&o->mu);
+	return ret;
+}
+
+void col_out_close(struct col_out *o)
+{
+	if (o->own_fd && o->fd >= 0)
+		close(o->fd);
+	o->fd = -1;
+	o->own_fd = 0;
+	pthread_mutex_destroy(&o->mu);
+}
+
+int col_buf_init(struct col_buf *b, struct col_out *out, size_t cap)
+{
+	memset(b, 0, sizeof(*b));
+	b->p = malloc(cap);
+	if (!b->p)
+		return WEIR_E_NOMEM;
+	b->cap = cap;
+	b->out = out;
+	return WEIR_OK;
+}
+
+int col_buf_flush(struct col_buf *b)
+{
+	int err = WEIR_OK;
+
+	if (!b->len)
+		return WEIR_OK;
+	if (b->out)
+		err = col_out_write(b->out, b->p, b->len);
+	b->len = 0;
+	return err;
+}
+
+void col_buf_free(struct col_buf *b)
+{
+	free(b->p);
+	memset(b, 0, sizeof(*b));
+}

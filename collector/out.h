@@ -1,0 +1,73 @@
+/* out.h - the output file every worker writes to, and each worker's batch.
+ *
+ * One struct col_out is shared: a file descriptor behind a mutex, so that a
+ * batch goes out in one write() and batches of two workers never mix. Each
+ * worker fills its own struct col_buf (COL_BUF_SIZE bytes) and hands it over
+ * when it is nearly full or COL_FLUSH_NS old: never a system call per record.
+ *
+ * -o FILE is opened for appending (created 0644). A CSV header row is
+ * written when the file is empty at open or at reopen (SIGHUP, for
+ * logrotate), and on stdout when stdout is not a non-empty regular file.
+ */
+#ifndef COL_OUT_H
+#define COL_OUT_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rec_json.h"
+
+#define COL_BUF_SIZE	(REC_JSON_MAX > (1u << 20) ? REC_JSON_MAX : (1u << 20))
+#define COL_BUF_LOW	(64u << 10)	/* flush when less than this is free */
+#define COL_FLUSH_NS	100000000ull	/* and at least every 100 ms */
+
+struct col_out {
+	pthread_mutex_t mu;
+	int fd;
+	uint8_t own_fd;			/* opened by us (not stdout) */
+	const char *path;		/* NULL = stdout */
+	const char *header;		/* CSV header row, or NULL */
+	size_t header_len;
+	/* Updated under mu; read by the metrics thread with relaxed loads. */
+	uint64_t bytes;			/* bytes written */
+	uint64_t writes;		/* write() calls */
+	uint64_t flushes;		/* batches handed over */
+	uint64_t write_errors;		/* batches (or parts) that failed */
+	uint64_t reopens;
+	int last_errno;
+};
+
+/* Open path for appending (NULL: stdout). header (may be NULL) is copied by
+ * reference and must outlive o. WEIR_OK, or WEIR_E_IO with a sentence in
+ * err. */
+int col_out_open(struct col_out *o, const char *path, const char *header, size_t header_len,
+		 char *err, size_t errlen);
+/* Reopen the same path (SIGHUP); the old descriptor stays when that fails.
+ * A no-op for stdout. WEIR_OK or WEIR_E_IO with a sentence in err. */
+int col_out_reopen(struct col_out *o, char *err, size_t errlen);
+/* Write n bytes in one write() (more only when the kernel takes part of
+ * them). WEIR_OK or WEIR_E_IO (counted; the bytes are lost). */
+int col_out_write(struct col_out *o, const void *p, size_t n);
+void col_out_close(struct col_out *o);
+
+struct col_buf {
+	char *p;
+	size_t len, cap;
+	uint64_t first_ns;		/* when the oldest byte in p was added */
+	struct col_out *out;
+};
+
+int col_buf_init(struct col_buf *b, struct col_out *out, size_t cap);
+/* Hand the batch to the output (when there is one). */
+int col_buf_flush(struct col_buf *b);
+/* Flush when the batch is older than COL_FLUSH_NS at now_ns. */
+static inline int col_buf_tick(struct col_buf *b, uint64_t now_ns)
+{
+	if (b->len && now_ns - b->first_ns >= COL_FLUSH_NS)
+		return col_buf_flush(b);
+	return 0;
+}
+void col_buf_free(struct col_buf *b);
+
+#endif

@@ -1,0 +1,184 @@
+/* pcapin.c - see pcapin.h. */
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "err.h"
+#include "log.h"
+#include "pcapin.h"
+#include "pkt.h"
+#include "rd.h"
+
+#ifndef DLT_LINUX_SLL2
+#define DLT_LINUX_SLL2 276
+#endif
+#ifndef DLT_IPV4
+#define DLT_IPV4 228
+#endif
+#ifndef DLT_IPV6
+#define DLT_IPV6 229
+#endif
+
+#define ETH_IPV4	0x0800
+#define ETH_IPV6	0x86dd
+
+int col_pcap_dlt_ok(int dlt)
+{
+	switch (dlt) {
+	case DLT_EN10MB:
+	case DLT_LINUX_SLL:
+	case DLT_LINUX_SLL2:
+	case DLT_RAW:
+	case DLT_IPV4:
+	case DLT_IPV6:
+	case DLT_NULL:
+	case DLT_LOOP:
+		return 1;
+	}
+	return 0;
+}
+
+static int start_of_ethertype(uint16_t et)
+{
+	if (et == ETH_IPV4)
+		return PKT_START_IPV4;
+	if (et == ETH_IPV6)
+		return PKT_START_IPV6;
+	return 0;
+}
+
+/* Raw IP: the version nibble says which. */
+static int start_of_version(struct rd *r)
+{
+	const uint8_t *p = rd_left(r) ? rd_ptr(r) : NULL;
+
+	if (!p)
+		return 0;
+	if (*p >> 4 == 4)
+		return PKT_START_IPV4;
+	if (*p >> 4 == 6)
+		return PKT_START_IPV6;
+	return 0;
+}
+
+int col_pcap_frame(int dlt, const uint8_t *frame, size_t caplen, struct col_udp_view *v)
+{
+	struct pkt_info pi;
+	struct rd r, u;
+	uint16_t ulen;
+	int start;
+
+	rd_init(&r, frame, caplen);
+	switch (dlt) {
+	case DLT_EN10MB:
+		start = PKT_START_ETH;
+		break;
+	case DLT_LINUX_SLL:
+		/* packet type, ARPHRD type, address length, 8 address bytes,
+		 * then the protocol (an Ethertype). */
+		rd_skip(&r, 14);
+		start = start_of_ethertype(rd_u16(&r));
+		break;
+	case DLT_LINUX_SLL2:
+		/* The protocol first, then 18 bytes of interface and address. */
+		start = start_of_ethertype(rd_u16(&r));
+		rd_skip(&r, 18);
+		break;
+	case DLT_RAW:
+	case DLT_IPV4:
+	case DLT_IPV6:
+		start = start_of_version(&r);
+		break;
+	case DLT_NULL:
+	case DLT_LOOP:
+		/* A 4-byte address family whose values and byte order depend
+		 * on the capturing system: the IP version is surer. */
+		rd_skip(&r, 4);
+		start = start_of_version(&r);
+		break;
+	default:
+		return COL_PCAP_LINKTYPE;
+	}
+	if (r.err)
+		return COL_PCAP_CUT;
+	if (!start)
+		return COL_PCAP_NOT_IP;
+	if (pkt_parse(&pi, rd_ptr(&r), rd_left(&r), start) != WEIR_OK)
+		return COL_PCAP_NOT_IP;
+	if (pi.flags & PKT_F_MALFORMED)
+		return COL_PCAP_BAD;
+	if (!(pi.layers & (PKT_L_IPV4 | PKT_L_IPV6)))
+		return pi.flags & PKT_F_TRUNCATED ? COL_PCAP_CUT : COL_PCAP_NOT_IP;
+	if (pi.layers & PKT_L_FRAG)
+		return COL_PCAP_FRAGMENT;
+	if (!(pi.layers & PKT_L_UDP))
+		return pi.flags & PKT_F_TRUNCATED ? COL_PCAP_CUT : COL_PCAP_NOT_UDP;
+	/* RFC 768: the length covers the 8-byte header and the data. */
+	rd_init(&u, rd_ptr(&r), rd_left(&r));
+	rd_skip(&u, pi.l4_off + 4);
+	ulen = rd_u16(&u);
+	rd_skip(&u, 2);
+	if (u.err)
+		return COL_PCAP_CUT;
+	if (ulen < 8)
+		return COL_PCAP_BAD;
+	v->p = rd_bytes(&u, (size_t)ulen - 8);
+	if (!v->p)
+		return COL_PCAP_CUT;
+	v->len = (size_t)ulen - 8;
+	memset(&v->e, 0, sizeof(v->e));
+	v->e.addr = pi.src;
+	v->e.port = pi.src_port;
+	v->dport = pi.dst_port;
+	return COL_PCAP_OK;
+}
+
+int col_pcap_run(struct col_worker *w, const char *path, uint16_t port,
+		 int (*tick)(void *arg), void *arg, char *err, size_t errlen)
+{
+	char ebuf[PCAP_ERRBUF_SIZE];
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	pcap_t *pc;
+	int dlt, r, ret = WEIR_OK;
+
+	ebuf[0] = 0;
+	pc = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, ebuf);
+	if (!pc) {
+		snprintf(err, errlen, "--pcap %s: %s", path, ebuf);
+		return WEIR_E_IO;
+	}
+	dlt = pcap_datalink(pc);
+	if (!col_pcap_dlt_ok(dlt)) {
+		snprintf(err, errlen, "--pcap %s: link type %s is not Ethernet, Linux cooked, raw IP or loopback",
+			 path, pcap_datalink_val_to_name(dlt) ? pcap_datalink_val_to_name(dlt) : "?");
+		pcap_close(pc);
+		return WEIR_E_IO;
+	}
+	w->now_ns = col_now_mono();
+	while ((r = pcap_next_ex(pc, &h, &data)) == 1) {
+		struct col_udp_view v;
+		uint64_t recv_ns;
+
+		if ((++w->c.pcap_frames & 1023) == 0) {
+			w->now_ns = col_now_mono();
+			col_buf_tick(&w->buf, w->now_ns);
+			if (tick && tick(arg))
+				break;
+		}
+		if (col_pcap_frame(dlt, data, h->caplen, &v) || (port && v.dport != port)) {
+			w->c.pcap_skipped++;
+			continue;
+		}
+		/* Opened with nanosecond precision: tv_usec holds nanoseconds. */
+		recv_ns = (uint64_t)h->ts.tv_sec * 1000000000ull + (uint64_t)h->ts.tv_usec;
+		col_worker_datagram(w, &v.e, v.p, v.len, recv_ns);
+	}
+	if (r == PCAP_ERROR) {
+		snprintf(err, errlen, "--pcap %s: %s", path, pcap_geterr(pc));
+		ret = WEIR_E_IO;
+	}
+	pcap_close(pc);
+	col_buf_flush(&w->buf);
+	return ret;
+}

@@ -1,0 +1,231 @@
+/* udp.c - see udp.h. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "log.h"
+#include "tsave.h"
+#include "udp.h"
+
+struct col_rx {
+	struct mmsghdr msgs[COL_BATCH];
+	struct iovec iov[COL_BATCH];
+	struct sockaddr_storage names[COL_BATCH];
+	/* One uint32_t of SO_RXQ_OVFL per datagram. */
+	uint8_t ctrl[COL_BATCH][CMSG_SPACE(sizeof(uint32_t))];
+	uint8_t *data;			/* COL_BATCH x COL_DGRAM_MAX */
+};
+
+static void set_rcvbuf(int fd, uint32_t want, uint64_t *got)
+{
+	int v = (int)want, r = -1;
+	socklen_t l = sizeof(v);
+
+	/* SO_RCVBUFFORCE passes net.core.rmem_max; it needs CAP_NET_ADMIN. */
+	if (geteuid() == 0)
+		r = setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof(v));
+	if (r < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
+	v = 0;
+	getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, &l);
+	*got = v > 0 ? (uint64_t)v : 0;
+}
+
+int col_udp_socket(const struct col_cfg *cfg, uint64_t *got, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int one = 1, zero = 0, fd = -1, v4 = cfg->listen_v4;
+	char host[64];
+
+	memset(&ss, 0, sizeof(ss));
+	if (!v4) {
+		fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		/* No IPv6 in this kernel: "::" falls back to 0.0.0.0. */
+		if (fd < 0 && errno == EAFNOSUPPORT && cfg->listen_any)
+			v4 = 1;
+	}
+	if (v4) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(cfg->port);
+		if (!cfg->listen_any)
+			memcpy(&s4->sin_addr, cfg->listen_addr.a + 12, 4);
+		sl = sizeof(*s4);
+		fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	} else {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(cfg->port);
+		memcpy(&s6->sin6_addr, cfg->listen_addr.a, 16);
+		sl = sizeof(*s6);
+	}
+	if (fd < 0) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one)) < 0 ||
+	    (!v4 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero)) < 0)) {
+		snprintf(err, errlen, "setsockopt: %s", strerror(errno));
+		goto fail;
+	}
+	{
+		struct timeval tv = { 0, COL_RCV_TIMEOUT_MS * 1000 };
+
+		if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0) {
+			snprintf(err, errlen, "setsockopt SO_RCVTIMEO: %s", strerror(errno));
+			goto fail;
+		}
+	}
+	set_rcvbuf(fd, cfg->rcvbuf, got);
+	if (bind(fd, (struct sockaddr *)&ss, sl) < 0) {
+		int e = errno;
+
+		if (v4 && cfg->listen_any)
+			snprintf(host, sizeof(host), "0.0.0.0");
+		else
+			weir_addr_str(&cfg->listen_addr, host, sizeof(host));
+		snprintf(err, errlen, "cannot listen on UDP %s%s%s:%u: %s", v4 ? "" : "[", host,
+			 v4 ? "" : "]", cfg->port, strerror(e));
+		goto fail;
+	}
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
+int col_rx_alloc(struct col_worker *w)
+{
+	struct col_rx *rx = calloc(1, sizeof(*rx));
+
+	if (!rx)
+		return WEIR_E_NOMEM;
+	rx->data = malloc((size_t)COL_BATCH * COL_DGRAM_MAX);
+	if (!rx->data) {
+		free(rx);
+		return WEIR_E_NOMEM;
+	}
+	w->rx = rx;
+	return WEIR_OK;
+}
+
+void col_rx_free(struct col_rx *rx)
+{
+	if (!rx)
+		return;
+	free(rx->data);
+	free(rx);
+}
+
+static void rx_arm(struct col_rx *rx)
+{
+	for (unsigned i = 0; i < COL_BATCH; i++) {
+		struct msghdr *h = &rx->msgs[i].msg_hdr;
+
+		rx->iov[i].iov_base = rx->data + (size_t)i * COL_DGRAM_MAX;
+		rx->iov[i].iov_len = COL_DGRAM_MAX;
+		h->msg_name = &rx->names[i];
+		h->msg_namelen = sizeof(rx->names[i]);
+		h->msg_iov = &rx->iov[i];
+		h->msg_iovlen = 1;
+		h->msg_control = rx->ctrl[i];
+		h->msg_controllen = sizeof(rx->ctrl[i]);
+		h->msg_flags = 0;
+	}
+}
+
+static void exporter_of(const struct sockaddr_storage *ss, struct weir_exporter *e)
+{
+	memset(e, 0, sizeof(*e));
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+
+		/* A dual-stack socket reports IPv4 senders as ::ffff:a.b.c.d,
+		 * which is how weir_addr keeps IPv4 too. */
+		weir_addr_v6(&e->addr, s6->sin6_addr.s6_addr);
+		e->port = ntohs(s6->sin6_port);
+	} else if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+
+		weir_addr_v4(&e->addr, (const uint8_t *)&s4->sin_addr);
+		e->port = ntohs(s4->sin_port);
+	}
+}
+
+/* The kernel's count of datagrams dropped on this socket so far (a
+ * wrapping 32-bit counter, SO_RXQ_OVFL), turned into a 64-bit total. */
+static void note_ovfl(struct col_worker *w, const struct msghdr *h)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR((struct msghdr *)h, c)) {
+		uint32_t v;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SO_RXQ_OVFL ||
+		    c->cmsg_len < CMSG_LEN(sizeof(v)))
+			continue;
+		memcpy(&v, CMSG_DATA(c), sizeof(v));
+		w->c.kernel_drops += (uint32_t)(v - w->ovfl_last);
+		w->ovfl_last = v;
+	}
+}
+
+int col_udp_round(struct col_worker *w, int flags)
+{
+	struct col_rx *rx = w->rx;
+	uint64_t recv_ns;
+	int n;
+
+	rx_arm(rx);
+	n = recvmmsg(w->fd, rx->msgs, COL_BATCH, flags | MSG_WAITFORONE, NULL);
+	w->now_ns = col_now_mono();
+	if (n <= 0) {
+		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+			if (!w->c.recv_errors)
+				col_log(COL_LOG_ERROR, "worker %u: recvmmsg: %s", w->id, strerror(errno));
+			w->c.recv_errors++;
+		}
+		return -1;
+	}
+	/* One clock read per batch: the datagrams of a batch arrived within
+	 * the time the batch took to fill. */
+	recv_ns = col_now_real();
+	for (int i = 0; i < n; i++) {
+		const struct msghdr *h = &rx->msgs[i].msg_hdr;
+		struct weir_exporter e;
+
+		if (h->msg_controllen)
+			note_ovfl(w, h);
+		exporter_of(&rx->names[i], &e);
+		col_worker_datagram(w, &e, rx->iov[i].iov_base, rx->msgs[i].msg_len, recv_ns);
+	}
+	return 0;
+}
+
+void *col_udp_thread(void *arg)
+{
+	struct col_worker *w = arg;
+	struct col_shared *sh = w->sh;
+	unsigned rounds = 0;
+
+	while (!__atomic_load_n(&sh->stop, __ATOMIC_ACQUIRE)) {
+		col_udp_round(w, 0);
+		col_buf_tick(&w->buf, w->now_ns);
+		col_tsave_poll(w);
+	}
+	/* Drain: what the socket already holds was sent to us; a bounded
+	 * number of rounds so that a sender that does not stop cannot keep
+	 * us here. */
+	while (rounds++ < 1024 && col_udp_round(w, MSG_DONTWAIT) == 0)
+		;
+	col_buf_flush(&w->buf);
+	return NULL;
+}

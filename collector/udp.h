@@ -1,0 +1,35 @@
+/* udp.h - the UDP input: one SO_REUSEPORT socket per worker, recvmmsg()
+ * batches, SO_RXQ_OVFL for the kernel's drop counter.
+ */
+#ifndef COL_UDP_H
+#define COL_UDP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cli.h"
+#include "worker.h"
+
+#define COL_BATCH	64		/* datagrams per recvmmsg() */
+#define COL_DGRAM_MAX	65536		/* bytes per datagram buffer */
+#define COL_RCV_TIMEOUT_MS 50		/* how often an idle worker looks up */
+
+/* A bound socket for cfg's --listen and -p, with SO_REUSEPORT, SO_RXQ_OVFL
+ * and the receive buffer asked for (SO_RCVBUFFORCE when allowed, else
+ * SO_RCVBUF). *got is what the kernel reports it gave. The fd, or -1 with a
+ * sentence in err. */
+int col_udp_socket(const struct col_cfg *cfg, uint64_t *got, char *err, size_t errlen);
+
+/* Receive buffers of a worker (COL_BATCH x COL_DGRAM_MAX bytes). */
+int col_rx_alloc(struct col_worker *w);
+void col_rx_free(struct col_rx *rx);
+
+/* The thread of a worker: receive until sh->stop, then drain what the
+ * socket holds, flush the batch and return. arg is the worker. */
+void *col_udp_thread(void *arg);
+
+/* One recvmmsg() round: 0 when it got datagrams, -1 on a timeout or error.
+ * flags: 0 (wait for one, up to COL_RCV_TIMEOUT_MS) or MSG_DONTWAIT. */
+int col_udp_round(struct col_worker *w, int flags);
+
+#endif

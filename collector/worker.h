@@ -1,0 +1,136 @@
+/* worker.h - one receiving thread's state: its socket, decoder context and
+ * template cache, its output batch and its counters.
+ *
+ * A worker is single-threaded: only its own thread touches its cache and
+ * batch. The metrics thread reads the counters (plain uint64_t written by
+ * the worker, read with relaxed atomic loads) and the list of sources the
+ * worker has met (behind src_mu, which the worker takes only to add one).
+ */
+#ifndef COL_WORKER_H
+#define COL_WORKER_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "cli.h"
+#include "decode.h"
+#include "out.h"
+#include "tmpl.h"
+
+/* Protocol of a datagram, from its version field. */
+enum col_proto {
+	COL_P_NF5 = 0,
+	COL_P_NF9,
+	COL_P_IPFIX,
+	COL_P_SFLOW,
+	COL_P_OTHER,
+	COL_P_MAX
+};
+
+int col_proto_of(const uint8_t *p, size_t len);
+const char *col_proto_name(int p);	/* metric label value */
+
+/* Exporter addresses named in per-exporter metrics: the first
+ * COL_EXPORTER_LABELS met; later ones are summed under "other". */
+#define COL_EXPORTER_LABELS	1000
+#define COL_LABEL_OTHER		COL_EXPORTER_LABELS
+
+struct col_labels {
+	pthread_mutex_t mu;
+	uint32_t n;
+	uint8_t other_used;
+	struct weir_addr addr[COL_EXPORTER_LABELS];
+};
+
+/* The label index of a, assigning the next free one (COL_LABEL_OTHER once
+ * all are taken). Thread-safe. */
+uint32_t col_labels_get(struct col_labels *l, const struct weir_addr *a);
+
+/* Template cache bounds of a worker (docs/collector.md). */
+#define COL_MAX_TEMPLATES	262144
+#define COL_MAX_SOURCES		262144
+void col_limits(const struct col_cfg *cfg, struct tmpl_limits *lim);
+
+struct col_worker;
+
+/* What every worker shares. */
+struct col_shared {
+	const struct col_cfg *cfg;
+	struct col_out *out;			/* NULL: records are formatted, not written */
+	const struct ie_registry *ies;
+	struct col_labels labels;
+	int stop;				/* atomic: stop receiving, drain, flush */
+	uint64_t save_gen;			/* atomic: template save asked for */
+	uint64_t tsave_ok, tsave_err;		/* template file saves */
+	uint64_t start_time_ns;
+	unsigned nw;
+	struct col_worker **w;
+};
+
+struct col_counters {
+	uint64_t datagrams[COL_P_MAX];
+	uint64_t bytes[COL_P_MAX];		/* UDP payload bytes */
+	uint64_t records[COL_P_MAX];		/* data and options records decoded */
+	uint64_t records_out;			/* lines formatted into the output */
+	uint64_t skipped_no_flow;		/* common format: options records, counter samples */
+	uint64_t skipped_too_large;		/* a record the formatter could not fit */
+	uint64_t kernel_drops;			/* SO_RXQ_OVFL */
+	uint64_t recv_errors;			/* recvmmsg() failures other than a timeout */
+	uint64_t pcap_frames, pcap_skipped;	/* --pcap: frames read, not UDP export */
+	uint64_t rcvbuf;			/* gauge: what the kernel gave the socket */
+};
+
+struct col_src {
+	const struct tmpl_source *s;		/* lives as long as the cache */
+	uint32_t label;
+};
+
+struct col_rx;
+
+struct col_worker {
+	unsigned id;
+	struct col_shared *sh;
+	struct weir_ctx ctx;
+	struct col_buf buf;
+	struct col_counters c;
+	uint64_t now_ns;			/* CLOCK_MONOTONIC of the current batch */
+	uint32_t override;			/* sampling override of this datagram's exporter */
+	int fd;					/* UDP socket, -1 none */
+	uint32_t ovfl_last;
+	struct col_rx *rx;
+	/* Sources met, for the per-exporter sequence metrics. */
+	pthread_mutex_t src_mu;
+	struct col_src *srcs;
+	uint32_t nsrcs, srcs_cap;
+	const struct tmpl_source **set;		/* the same, as a pointer set */
+	uint32_t set_cap, set_used;
+	const struct tmpl_source *last_src;
+	/* Template save handshake with the main thread (tsave.c). */
+	uint64_t save_done;			/* atomic */
+	int save_err;
+	pthread_t thr;
+	uint8_t started;
+};
+
+/* A worker with its cache (col_limits(), the registry of sh) and a batch of
+ * COL_BUF_SIZE bytes for sh->out. NULL with a sentence in err. */
+struct col_worker *col_worker_new(struct col_shared *sh, unsigned id, char *err, size_t errlen);
+void col_worker_free(struct col_worker *w);
+
+/* Decode one datagram from exporter e received at recv_ns (ns since the
+ * epoch) and format its records into the batch. Counted; returns what the
+ * decoder returned (WEIR_E_VERSION for a datagram of the other --type). */
+int col_worker_datagram(struct col_worker *w, const struct weir_exporter *e,
+			const uint8_t *p, size_t len, uint64_t recv_ns);
+
+static inline uint64_t col_load(const uint64_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+uint64_t col_now_mono(void);
+uint64_t col_now_real(void);
+
+#endif

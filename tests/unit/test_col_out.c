@@ -1,0 +1,370 @@
+/* Unit tests of the collector's output (collector/out.c) and the worker's
+ * batching (collector/worker.c): one write() per flush, batches of several
+ * threads that never mix, the CSV header once per file, reopen (SIGHUP),
+ * write errors counted. */
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "err.h"
+#include "flow_json.h"
+#include "log.h"
+#include "out.h"
+#include "worker.h"
+
+static char tmpdir[64];
+
+static void mk_tmpdir(void)
+{
+	const char *base = getenv("TMPDIR");
+
+	snprintf(tmpdir, sizeof(tmpdir), "%s/test_col_out.XXXXXX", base && *base ? base : "/tmp");
+	cr_assert_not_null(mkdtemp(tmpdir), "mkdtemp");
+	col_log_set(COL_LOG_ERROR);
+}
+
+static void rm_tmpdir(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", tmpdir);
+}
+
+TestSuite(col_out, .init = mk_tmpdir, .fini = rm_tmpdir);
+
+static char *path_of(const char *name)
+{
+	static char p[4][128];
+	static int k;
+
+	k = (k + 1) % 4;
+	snprintf(p[k], sizeof(p[k]), "%s/%s", tmpdir, name);
+	return p[k];
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *fp = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	cr_assert_not_null(fp, "%s missing", path);
+	fseek(fp, 0, SEEK_END);
+	n = ftell(fp);
+	rewind(fp);
+	buf = malloc((size_t)n + 1);
+	cr_assert_eq(fread(buf, 1, (size_t)n, fp), (size_t)n);
+	buf[n] = 0;
+	fclose(fp);
+	*len = (size_t)n;
+	return buf;
+}
+
+static size_t count_lines(const char *s, const char *prefix)
+{
+	size_t n = 0, pl = strlen(prefix);
+
+	for (const char *l = s; *l; ) {
+		const char *e = strchr(l, '\n');
+
+		cr_assert_not_null(e, "last line not terminated");
+		if (!strncmp(l, prefix, pl))
+			n++;
+		l = e + 1;
+	}
+	return n;
+}
+
+Test(col_out, one_write_per_flush)
+{
+	struct col_out o;
+	struct col_buf b;
+	char err[256], *s;
+	size_t len;
+
+	cr_assert_eq(col_out_open(&o, path_of("a.json"), NULL, 0, err, sizeof(err)), WEIR_OK, "%s", err);
+	cr_assert_eq(col_buf_init(&b, &o, 4096), WEIR_OK);
+	for (int i = 0; i < 50; i++)
+		b.len += (size_t)sprintf(b.p + b.len, "{\"n\":%d}\n", i);
+	cr_assert_eq(o.writes, 0, "nothing written before the flush");
+	cr_assert_eq(col_buf_flush(&b), WEIR_OK);
+	cr_assert_eq(o.flushes, 1);
+	cr_assert_eq(o.writes, 1, "50 lines, one write()");
+	cr_assert_eq(col_buf_flush(&b), WEIR_OK);
+	cr_assert_eq(o.writes, 1, "an empty batch writes nothing");
+	col_buf_free(&b);
+	col_out_close(&o);
+	s = slurp(path_of("a.json"), &len);
+	cr_assert_eq(count_lines(s, "{\"n\":"), 50);
+	cr_assert(strstr(s, "{\"n\":49}\n") != NULL);
+	cr_assert_eq(o.bytes, len);
+	free(s);
+}
+
+Test(col_out, tick_flushes_after_100ms)
+{
+	struct col_out o;
+	struct col_buf b;
+	char err[256];
+
+	cr_assert_eq(col_out_open(&o, path_of("t.json"), NULL, 0, err, sizeof(err)), WEIR_OK);
+	cr_assert_eq(col_buf_init(&b, &o, 4096), WEIR_OK);
+	b.first_ns = 1000000000ull;
+	b.len = (size_t)sprintf(b.p, "x\n");
+	col_buf_tick(&b, b.first_ns + COL_FLUSH_NS - 1);
+	cr_assert_eq(o.writes, 0, "younger than 100 ms: kept");
+	col_buf_tick(&b, b.first_ns + COL_FLUSH_NS);
+	cr_assert_eq(o.writes, 1, "100 ms old: flushed");
+	cr_assert_eq(b.len, 0);
+	col_buf_free(&b);
+	col_out_close(&o);
+}
+
+Test(col_out, appends)
+{
+	struct col_out o;
+	char err[256], *s;
+	size_t len;
+	FILE *fp = fopen(path_of("ap.json"), "w");
+
+	fputs("old line\n", fp);
+	fclose(fp);
+	cr_assert_eq(col_out_open(&o, path_of("ap.json"), NULL, 0, err, sizeof(err)), WEIR_OK);
+	cr_assert_eq(col_out_write(&o, "new line\n", 9), WEIR_OK);
+	col_out_close(&o);
+	s = slurp(path_of("ap.json"), &len);
+	cr_assert_str_eq(s, "old line\nnew line\n");
+	free(s);
+}
+
+Test(col_out, csv_header_once_and_on_reopen)
+{
+	static const char hdr[] = "type,bytes\n";
+	struct col_out o;
+	char err[256], *s;
+	size_t len;
+
+	cr_assert_eq(col_out_open(&o, path_of("f.csv"), hdr, strlen(hdr), err, sizeof(err)), WEIR_OK);
+	cr_assert_eq(col_out_write(&o, "IPFIX,1\n", 8), WEIR_OK);
+	/* SIGHUP without a rotation: same, non-empty file, no second header. */
+	cr_assert_eq(col_out_reopen(&o, err, sizeof(err)), WEIR_OK, "%s", err);
+	cr_assert_eq(col_out_write(&o, "IPFIX,2\n", 8), WEIR_OK);
+	/* logrotate: the file moves away, SIGHUP, a new file with a header. */
+	cr_assert_eq(rename(path_of("f.csv"), path_of("f.csv.1")), 0);
+	cr_assert_eq(col_out_write(&o, "IPFIX,3\n", 8), WEIR_OK, "still the old file");
+	cr_assert_eq(col_out_reopen(&o, err, sizeof(err)), WEIR_OK, "%s", err);
+	cr_assert_eq(col_out_write(&o, "IPFIX,4\n", 8), WEIR_OK);
+	cr_assert_eq(o.reopens, 2);
+	col_out_close(&o);
+	s = slurp(path_of("f.csv.1"), &len);
+	cr_assert_str_eq(s, "type,bytes\nIPFIX,1\nIPFIX,2\nIPFIX,3\n");
+	free(s);
+	s = slurp(path_of("f.csv"), &len);
+	cr_assert_str_eq(s, "type,bytes\nIPFIX,4\n");
+	free(s);
+	/* Reopening an existing non-empty file on start: no header either. */
+	cr_assert_eq(col_out_open(&o, path_of("f.csv"), hdr, strlen(hdr), err, sizeof(err)), WEIR_OK);
+	col_out_close(&o);
+	s = slurp(path_of("f.csv"), &len);
+	cr_assert_eq(count_lines(s, "type,"), 1);
+	free(s);
+}
+
+Test(col_out, reopen_failure_keeps_the_old_file)
+{
+	struct col_out o;
+	char err[256], dir[160], file[200], *s;
+	size_t len;
+
+	snprintf(dir, sizeof(dir), "%s/sub", tmpdir);
+	snprintf(file, sizeof(file), "%s/x.json", dir);
+	cr_assert_eq(mkdir(dir, 0755), 0);
+	cr_assert_eq(col_out_open(&o, file, NULL, 0, err, sizeof(err)), WEIR_OK);
+	cr_assert_eq(rename(dir, path_of("moved")), 0);
+	cr_assert_neq(col_out_reopen(&o, err, sizeof(err)), WEIR_OK, "the directory is gone");
+	cr_assert_not_null(strstr(err, "cannot open"), "%s", err);
+	cr_assert_eq(col_out_write(&o, "kept\n", 5), WEIR_OK);
+	col_out_close(&o);
+	snprintf(file, sizeof(file), "%s/moved/x.json", tmpdir);
+	s = slurp(file, &len);
+	cr_assert_str_eq(s, "kept\n");
+	free(s);
+}
+
+Test(col_out, open_failure_says_why)
+{
+	struct col_out o;
+	char err[256];
+
+	cr_assert_eq(col_out_open(&o, "/nonexistent-dir/x.json", NULL, 0, err, sizeof(err)),
+		     WEIR_E_IO);
+	cr_assert_not_null(strstr(err, "/nonexistent-dir/x.json"), "%s", err);
+}
+
+Test(col_out, write_errors_counted)
+{
+	struct col_out o;
+	char err[256];
+
+	if (access("/dev/full", W_OK) < 0)
+		cr_skip_test("/dev/full absent");
+	cr_assert_eq(col_out_open(&o, "/dev/full", NULL, 0, err, sizeof(err)), WEIR_OK, "%s", err);
+	cr_assert_eq(col_out_write(&o, "a\n", 2), WEIR_E_IO);
+	cr_assert_eq(col_out_write(&o, "b\n", 2), WEIR_E_IO);
+	cr_assert_eq(o.write_errors, 2);
+	cr_assert_eq(o.bytes, 0);
+	col_out_close(&o);
+}
+
+/* Two threads, each with its own batch of whole lines of one letter: in the
+ * file every line is whole and of one letter. */
+struct mixer {
+	struct col_out *o;
+	char letter;
+};
+
+static void *mix_thread(void *arg)
+{
+	struct mixer *m = arg;
+	struct col_buf b;
+
+	cr_assert_eq(col_buf_init(&b, m->o, 1 << 16), WEIR_OK);
+	for (int round = 0; round < 200; round++) {
+		while (b.cap - b.len > 101) {
+			memset(b.p + b.len, m->letter, 99);
+			b.p[b.len + 99] = '\n';
+			b.len += 100;
+		}
+		col_buf_flush(&b);
+	}
+	col_buf_free(&b);
+	return NULL;
+}
+
+Test(col_out, batches_never_mix)
+{
+	struct col_out o;
+	struct mixer m[2];
+	pthread_t t[2];
+	char err[256], *s;
+	size_t len, lines = 0;
+
+	cr_assert_eq(col_out_open(&o, path_of("mix"), NULL, 0, err, sizeof(err)), WEIR_OK);
+	for (int i = 0; i < 2; i++) {
+		m[i].o = &o;
+		m[i].letter = (char)('a' + i);
+		cr_assert_eq(pthread_create(&t[i], NULL, mix_thread, &m[i]), 0);
+	}
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	cr_assert_eq(o.flushes, 400);
+	cr_assert_eq(o.writes, 400, "one write per flush");
+	col_out_close(&o);
+	s = slurp(path_of("mix"), &len);
+	cr_assert_eq(len % 100, 0);
+	for (size_t off = 0; off < len; off += 100, lines++) {
+		cr_assert_eq(s[off + 99], '\n');
+		for (int k = 1; k < 99; k++)
+			cr_assert_eq(s[off + k], s[off], "line %zu mixes", lines);
+	}
+	cr_assert_eq(lines, 2 * 200 * (size_t)((65536 - 101) / 100 + 1));
+	free(s);
+}
+
+/* ---- a worker's batching: records into one buffer, a write per flush ---- */
+
+/* A NetFlow v5 datagram of count records (all zero but the addresses). */
+static size_t v5_dgram(uint8_t *b, unsigned count, uint32_t seq)
+{
+	size_t n = 24 + 48 * (size_t)count;
+
+	memset(b, 0, n);
+	b[1] = 5;
+	b[3] = (uint8_t)count;
+	b[8] = 0x65;				/* unix_secs, 2023 */
+	b[16] = (uint8_t)(seq >> 24);
+	b[17] = (uint8_t)(seq >> 16);
+	b[18] = (uint8_t)(seq >> 8);
+	b[19] = (uint8_t)seq;
+	for (unsigned i = 0; i < count; i++) {
+		uint8_t *r = b + 24 + 48 * i;
+
+		r[0] = 10;
+		r[3] = (uint8_t)i;		/* srcaddr 10.0.0.i */
+		r[4] = 192;
+		r[5] = 168;			/* dstaddr 192.168.0.0 */
+		r[19] = 1;			/* dPkts */
+		r[23] = 64;			/* dOctets */
+		r[38] = 17;			/* prot */
+	}
+	return n;
+}
+
+static void worker_batching(enum col_format fmt, enum col_ser ser, const char *name)
+{
+	static uint8_t dg[24 + 48 * 30];
+	struct col_cfg cfg;
+	struct col_shared sh;
+	struct col_out o;
+	struct col_worker *w;
+	struct weir_exporter e = { .port = 2055 };
+	char err[256], *s;
+	size_t len, n, per_flush;
+	uint64_t datagrams = 400;
+
+	col_cfg_defaults(&cfg);
+	cfg.format = fmt;
+	cfg.ser = ser;
+	memset(&sh, 0, sizeof(sh));
+	pthread_mutex_init(&sh.labels.mu, NULL);
+	sh.cfg = &cfg;
+	sh.out = &o;
+	sh.nw = 1;
+	sh.w = &w;
+	cr_assert_eq(col_out_open(&o, path_of(name), NULL, 0, err, sizeof(err)), WEIR_OK);
+	w = col_worker_new(&sh, 0, err, sizeof(err));
+	cr_assert_not_null(w, "%s", err);
+	weir_addr_v4u(&e.addr, 0xc0000201);
+	for (uint64_t i = 0; i < datagrams; i++) {
+		n = v5_dgram(dg, 30, (uint32_t)(i * 30));
+		cr_assert_eq(col_worker_datagram(w, &e, dg, n, 1700000000000000000ull), WEIR_OK);
+	}
+	cr_assert_eq(w->c.records_out, datagrams * 30);
+	col_buf_flush(&w->buf);
+	cr_assert_eq(o.writes, o.flushes, "one write() per flush");
+	/* A flush happens only when less than COL_BUF_LOW is free. */
+	per_flush = COL_BUF_SIZE - COL_BUF_LOW - FLOW_JSON_MAX;
+	cr_assert_leq(o.flushes, o.bytes / per_flush + 1, "%llu flushes for %llu bytes",
+		      (unsigned long long)o.flushes, (unsigned long long)o.bytes);
+	cr_assert_eq(w->ctx.errors[-WEIR_E_COUNT], 0);
+	cr_assert_eq(w->c.datagrams[COL_P_NF5], datagrams);
+	col_worker_free(w);
+	col_out_close(&o);
+	s = slurp(path_of(name), &len);
+	cr_assert_eq(len, o.bytes);
+	cr_assert_eq(count_lines(s, ser == COL_S_CSV ? "NETFLOW_V5," : "{"), datagrams * 30);
+	free(s);
+}
+
+Test(col_out, worker_batches_raw_json)
+{
+	worker_batching(COL_F_RAW, COL_S_JSON, "w-raw.json");
+}
+
+Test(col_out, worker_batches_common_json)
+{
+	worker_batching(COL_F_COMMON, COL_S_JSON, "w-common.json");
+}
+
+Test(col_out, worker_batches_common_csv)
+{
+	worker_batching(COL_F_COMMON, COL_S_CSV, "w-common.csv");
+}

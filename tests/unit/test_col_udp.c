@@ -1,0 +1,478 @@
+/* Unit tests of the collector's UDP input (collector/udp.c) on loopback
+ * sockets: recvmmsg batches, kernel drops from SO_RXQ_OVFL, the drain at
+ * stop, SO_REUSEPORT workers sharing a port, dual-stack exporter keys; and
+ * the weir-collector binary end to end (exit status, SIGTERM, /metrics). */
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "err.h"
+#include "log.h"
+#include "out.h"
+#include "tsave.h"
+#include "udp.h"
+#include "worker.h"
+
+#ifndef COL_TEST_BIN
+#define COL_TEST_BIN "build"
+#endif
+
+static char tmpdir[64];
+
+static void mk_tmpdir(void)
+{
+	const char *base = getenv("TMPDIR");
+
+	snprintf(tmpdir, sizeof(tmpdir), "%s/test_col_udp.XXXXXX", base && *base ? base : "/tmp");
+	cr_assert_not_null(mkdtemp(tmpdir), "mkdtemp");
+	col_log_set(COL_LOG_ERROR);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static void rm_tmpdir(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", tmpdir);
+}
+
+TestSuite(col_udp, .init = mk_tmpdir, .fini = rm_tmpdir);
+
+static const char *path_of(const char *name)
+{
+	static char p[8][160];
+	static int k;
+
+	k = (k + 1) % 8;
+	snprintf(p[k], sizeof(p[k]), "%s/%s", tmpdir, name);
+	return p[k];
+}
+
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* A NetFlow v5 datagram of 30 records. */
+static size_t v5_dgram(uint8_t *b, uint32_t seq)
+{
+	size_t n = 24 + 48 * 30;
+
+	memset(b, 0, n);
+	b[1] = 5;
+	b[3] = 30;
+	b[8] = 0x65;
+	b[16] = (uint8_t)(seq >> 24);
+	b[17] = (uint8_t)(seq >> 16);
+	b[18] = (uint8_t)(seq >> 8);
+	b[19] = (uint8_t)seq;
+	return n;
+}
+
+struct rig {
+	struct col_cfg cfg;
+	struct col_shared sh;
+	struct col_out out;
+	struct col_worker *w[2];
+};
+
+static uint16_t local_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&ss, &sl), 0);
+	return ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+					     : ((struct sockaddr_in6 *)&ss)->sin6_port);
+}
+
+/* nw workers with sockets on listen:port (port 0: the first socket picks
+ * one and the others join it). */
+static void rig_start(struct rig *r, unsigned nw, const char *listen, uint32_t rcvbuf,
+		      const char *outpath)
+{
+	char err[256];
+
+	col_cfg_defaults(&r->cfg);
+	cr_assert_eq(col_parse_listen(listen, &r->cfg.listen_addr, &r->cfg.listen_v4,
+				      &r->cfg.listen_any), WEIR_OK);
+	r->cfg.listen = listen;
+	r->cfg.port = 0;
+	r->cfg.rcvbuf = rcvbuf;
+	memset(&r->sh, 0, sizeof(r->sh));
+	pthread_mutex_init(&r->sh.labels.mu, NULL);
+	r->sh.cfg = &r->cfg;
+	if (outpath) {
+		cr_assert_eq(col_out_open(&r->out, outpath, NULL, 0, err, sizeof(err)), WEIR_OK);
+		r->sh.out = &r->out;
+	}
+	r->sh.nw = nw;
+	r->sh.w = r->w;
+	for (unsigned i = 0; i < nw; i++) {
+		struct col_worker *w = col_worker_new(&r->sh, i, err, sizeof(err));
+
+		cr_assert_not_null(w, "%s", err);
+		r->w[i] = w;
+		w->fd = col_udp_socket(&r->cfg, &w->c.rcvbuf, err, sizeof(err));
+		cr_assert_geq(w->fd, 0, "%s", err);
+		cr_assert_eq(col_rx_alloc(w), WEIR_OK);
+		if (!r->cfg.port)
+			r->cfg.port = local_port(w->fd);
+	}
+}
+
+static void rig_stop(struct rig *r)
+{
+	for (unsigned i = 0; i < r->sh.nw; i++) {
+		close(r->w[i]->fd);
+		col_rx_free(r->w[i]->rx);
+		col_worker_free(r->w[i]);
+	}
+	if (r->sh.out)
+		col_out_close(&r->out);
+}
+
+/* A client socket connected to the rig. */
+static int client(const struct rig *r, int v6)
+{
+	int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM, 0);
+
+	cr_assert_geq(fd, 0);
+	if (v6) {
+		struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = htons(r->cfg.port),
+					   .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+
+		cr_assert_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	} else {
+		struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(r->cfg.port) };
+
+		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		cr_assert_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	}
+	return fd;
+}
+
+static void send_v5(int fd, unsigned n, uint32_t seq0)
+{
+	static uint8_t dg[24 + 48 * 30];
+
+	for (unsigned i = 0; i < n; i++) {
+		size_t len = v5_dgram(dg, seq0 + 30 * i);
+
+		cr_assert_eq(send(fd, dg, len, 0), (ssize_t)len, "%s", strerror(errno));
+	}
+}
+
+static uint64_t received(const struct rig *r)
+{
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < r->sh.nw; i++)
+		n += col_load(&r->w[i]->c.datagrams[COL_P_NF5]);
+	return n;
+}
+
+static void read_all(struct rig *r)
+{
+	for (unsigned i = 0; i < r->sh.nw; i++)
+		while (col_udp_round(r->w[i], MSG_DONTWAIT) == 0)
+			;
+}
+
+Test(col_udp, batches_and_records)
+{
+	struct rig r;
+	int fd;
+
+	rig_start(&r, 1, "127.0.0.1", 4 << 20, NULL);
+	fd = client(&r, 0);
+	send_v5(fd, 100, 0);
+	cr_assert_eq(col_udp_round(r.w[0], MSG_DONTWAIT), 0);
+	cr_assert_eq(received(&r), COL_BATCH, "one recvmmsg() takes a whole batch");
+	read_all(&r);
+	cr_assert_eq(received(&r), 100);
+	cr_assert_eq(r.w[0]->c.records_out, 3000);
+	cr_assert_eq(r.w[0]->c.kernel_drops, 0);
+	cr_assert_gt(r.w[0]->c.rcvbuf, 0);
+	cr_assert_eq(col_udp_round(r.w[0], MSG_DONTWAIT), -1, "nothing left");
+	close(fd);
+	rig_stop(&r);
+}
+
+Test(col_udp, kernel_drops_from_rxq_ovfl)
+{
+	struct rig r;
+	int fd;
+
+	rig_start(&r, 1, "127.0.0.1", 1024, NULL);	/* the kernel's minimum */
+	fd = client(&r, 0);
+	send_v5(fd, 300, 0);
+	read_all(&r);
+	cr_assert_lt(received(&r), 300, "a small buffer overflowed");
+	/* The kernel stamps its drop count on the datagrams queued after the
+	 * drops: the next one tells. */
+	send_v5(fd, 1, 0);
+	read_all(&r);
+	cr_assert_gt(r.w[0]->c.kernel_drops, 0);
+	cr_assert_eq(received(&r) + r.w[0]->c.kernel_drops, 301,
+		     "%llu received + %llu dropped", (unsigned long long)received(&r),
+		     (unsigned long long)r.w[0]->c.kernel_drops);
+	close(fd);
+	rig_stop(&r);
+}
+
+Test(col_udp, stop_drains_the_socket)
+{
+	struct rig r;
+	int fd;
+	FILE *fp;
+	char line[8192];
+	size_t lines = 0;
+
+	rig_start(&r, 1, "127.0.0.1", 4 << 20, path_of("drain.json"));
+	fd = client(&r, 0);
+	send_v5(fd, 150, 0);
+	r.sh.stop = 1;		/* asked to stop before it read anything */
+	col_udp_thread(r.w[0]);
+	cr_assert_eq(received(&r), 150, "what was queued is read");
+	cr_assert_eq(r.w[0]->buf.len, 0, "and flushed");
+	close(fd);
+	rig_stop(&r);
+	fp = fopen(path_of("drain.json"), "r");
+	cr_assert_not_null(fp);
+	while (fgets(line, sizeof(line), fp))
+		lines++;
+	fclose(fp);
+	cr_assert_eq(lines, 150 * 30);
+}
+
+Test(col_udp, reuseport_workers_threads_and_template_save)
+{
+	struct rig r;
+	int fds[16];
+	pthread_t t[2];
+
+	rig_start(&r, 2, "127.0.0.1", 4 << 20, NULL);
+	cr_assert_eq(local_port(r.w[1]->fd), r.cfg.port, "both sockets on one port");
+	r.cfg.template_file = path_of("t.bin");
+	for (unsigned i = 0; i < 2; i++)
+		cr_assert_eq(pthread_create(&t[i], NULL, col_udp_thread, r.w[i]), 0);
+	for (int i = 0; i < 16; i++) {
+		fds[i] = client(&r, 0);
+		send_v5(fds[i], 10, 0);
+	}
+	for (int i = 0; i < 200 && received(&r) < 160; i++)
+		sleep_ms(10);
+	cr_assert_eq(received(&r), 160);
+	/* The running workers save their parts when asked; one file results. */
+	cr_assert_eq(col_tsave_save(&r.sh, 1), WEIR_OK);
+	cr_assert_eq(access(r.cfg.template_file, R_OK), 0);
+	__atomic_store_n(&r.sh.stop, 1, __ATOMIC_RELEASE);
+	for (unsigned i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	/* 16 sources (source ports) spread over the two sockets by the kernel. */
+	cr_assert_eq(r.w[0]->nsrcs + r.w[1]->nsrcs, 16);
+	cr_assert_eq(r.w[0]->c.records_out + r.w[1]->c.records_out, 160 * 30);
+	for (int i = 0; i < 16; i++)
+		close(fds[i]);
+	rig_stop(&r);
+}
+
+Test(col_udp, dual_stack_exporters)
+{
+	int probe = socket(AF_INET6, SOCK_DGRAM, 0);
+	struct weir_addr v4, v6;
+	struct rig r;
+	int fd4, fd6;
+
+	struct sockaddr_in6 lo = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+
+	if (probe < 0 || bind(probe, (struct sockaddr *)&lo, sizeof(lo)) < 0)
+		cr_skip_test("no IPv6 loopback here");
+	close(probe);
+	rig_start(&r, 1, "::", 4 << 20, NULL);
+	fd4 = client(&r, 0);
+	fd6 = client(&r, 1);
+	send_v5(fd4, 1, 0);
+	send_v5(fd6, 1, 0);
+	read_all(&r);
+	cr_assert_eq(received(&r), 2);
+	cr_assert_eq(r.sh.labels.n, 2);
+	weir_addr_v4u(&v4, 0x7f000001);
+	cr_assert_eq(weir_addr_parse(&v6, "::1"), 0);
+	cr_assert(weir_addr_eq(&r.sh.labels.addr[0], &v4), "IPv4 sender keyed as IPv4");
+	cr_assert(weir_addr_eq(&r.sh.labels.addr[1], &v6));
+	close(fd4);
+	close(fd6);
+	rig_stop(&r);
+}
+
+Test(col_udp, port_in_use)
+{
+	struct col_cfg cfg;
+	char err[256];
+	uint64_t got;
+	int a = socket(AF_INET, SOCK_DGRAM, 0), fd;
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+
+	/* A socket without SO_REUSEPORT holds the port. */
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_eq(bind(a, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	col_cfg_defaults(&cfg);
+	cr_assert_eq(col_parse_listen("127.0.0.1", &cfg.listen_addr, &cfg.listen_v4, &cfg.listen_any), 0);
+	cfg.port = local_port(a);
+	fd = col_udp_socket(&cfg, &got, err, sizeof(err));
+	cr_assert_lt(fd, 0);
+	cr_assert_not_null(strstr(err, "cannot listen on UDP 127.0.0.1:"), "%s", err);
+	cr_assert_not_null(strstr(err, "in use"), "%s", err);
+	close(a);
+}
+
+/* ---- the binary ---- */
+
+static uint16_t free_port(int type)
+{
+	int fd = socket(AF_INET, type, 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	uint16_t p;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	p = local_port(fd);
+	close(fd);
+	return p;
+}
+
+static int http_get(uint16_t port, const char *path, char *buf, size_t cap)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	char req[128];
+	size_t len = 0;
+	ssize_t n;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(fd);
+		return -1;
+	}
+	snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\n\r\n", path);
+	if (write(fd, req, strlen(req)) < 0) {
+		close(fd);
+		return -1;
+	}
+	while (len + 1 < cap && (n = read(fd, buf + len, cap - 1 - len)) > 0)
+		len += (size_t)n;
+	buf[len] = 0;
+	close(fd);
+	return 0;
+}
+
+static long long metric(const char *page, const char *series)
+{
+	const char *p = strstr(page, series);
+
+	return p ? strtoll(p + strlen(series) + 1, NULL, 10) : -1;
+}
+
+static size_t file_lines(const char *path)
+{
+	FILE *fp = fopen(path, "r");
+	size_t n = 0;
+	int c;
+
+	cr_assert_not_null(fp, "%s", path);
+	while ((c = fgetc(fp)) != EOF)
+		n += c == '\n';
+	fclose(fp);
+	return n;
+}
+
+Test(col_udp, binary_end_to_end)
+{
+	static char page[1 << 16];
+	uint16_t port = free_port(SOCK_DGRAM), mport = free_port(SOCK_STREAM);
+	char ps[8], ms[8], cmd[512];
+	const char *out = path_of("bin.json");
+	int status, up = 0;
+	pid_t pid;
+
+	snprintf(ps, sizeof(ps), "%u", port);
+	snprintf(ms, sizeof(ms), "%u", mport);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		execl(COL_TEST_BIN "/weir-collector", "weir-collector", "-t", "netflow", "-p", ps,
+		      "--metrics-port", ms, "-w", "2", "-f", "common", "-o", out, (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 500 && !up; i++) {
+		up = http_get(mport, "/healthz", page, sizeof(page)) == 0 && strstr(page, "ok");
+		if (!up)
+			sleep_ms(10);
+	}
+	cr_assert(up, "the collector did not come up");
+	snprintf(cmd, sizeof(cmd),
+		 "%s/weir-generator -p %u --protocol v9 -n 200 -r 20000 --exporters 4 --ledger '%s' 2>/dev/null",
+		 COL_TEST_BIN, port, path_of("bin-ledger.json"));
+	cr_assert_eq(system(cmd), 0);
+	for (int i = 0; i < 200; i++) {
+		cr_assert_eq(http_get(mport, "/metrics", page, sizeof(page)), 0);
+		if (metric(page, "weir_records_total{protocol=\"netflow_v9\"}") >= 2000)
+			break;
+		sleep_ms(10);
+	}
+	cr_assert_eq(metric(page, "weir_records_total{protocol=\"netflow_v9\"}"), 2000);
+	cr_assert_eq(metric(page, "weir_datagrams_total{protocol=\"netflow_v9\"}"), 204);
+	cr_assert_eq(metric(page, "weir_sequence_gaps_total{exporter=\"127.0.0.1\"}"), 0);
+	cr_assert_eq(kill(pid, SIGTERM), 0);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
+	cr_assert_eq(file_lines(out), 2000, "every flow flushed before exit");
+}
+
+Test(col_udp, binary_pcap_and_usage)
+{
+	char cmd[512];
+	int st;
+
+	snprintf(cmd, sizeof(cmd),
+		 "%s/weir-generator --protocol sflow -n 40 --seed 3 --pcap-out '%s' 2>/dev/null && "
+		 "%s/weir-collector -t sflow --pcap '%s' -f common -s csv -o '%s'",
+		 COL_TEST_BIN, path_of("b.pcap"), COL_TEST_BIN, path_of("b.pcap"), path_of("b.csv"));
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
+	cr_assert_eq(file_lines(path_of("b.csv")), 1 + 400, "header and 400 flows");
+
+	snprintf(cmd, sizeof(cmd), "%s/weir-collector -s csv 2>'%s'", COL_TEST_BIN, path_of("e"));
+	st = system(cmd);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 2, "status %d", st);
+	snprintf(cmd, sizeof(cmd), "grep -q 'csv needs -f common' '%s'", path_of("e"));
+	cr_assert_eq(system(cmd), 0, "the error says why");
+
+	snprintf(cmd, sizeof(cmd), "printf 'enterprise,id,name,type\\n' > '%s'; "
+		 "%s/weir-collector --ie-mapping '%s' 2>'%s'",
+		 path_of("ies.csv"), COL_TEST_BIN, path_of("ies.csv"), path_of("e2"));
+	st = system(cmd);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 2, "status %d", st);
+	snprintf(cmd, sizeof(cmd), "grep -q 'ies.csv:1' '%s'", path_of("e2"));
+	cr_assert_eq(system(cmd), 0, "the error names file:line");
+
+	snprintf(cmd, sizeof(cmd), "%s/weir-collector --pcap '%s' 2>/dev/null", COL_TEST_BIN,
+		 path_of("missing.pcap"));
+	st = system(cmd);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 1, "status %d", st);
+}
