@@ -148,13 +148,13 @@ deps:
 	$(Q).ci/deps
 
 # The quick-start demo: weir-generator on its defaults (IPFIX to
-# 127.0.0.1:4739), three export packets, to a receiver that decodes them and
-# prints the flows as common JSON (weir-recv, until weir-collector exists).
+# 127.0.0.1:4739) sends three export packets to weir-collector, which prints
+# the flows as common JSON; SIGTERM makes the collector flush and exit.
 demo: all
-	$(Q)$(B)/tests/weir-recv -p 4739 -t 2 & rpid=$$!; \
+	$(Q)$(B)/weir-collector -t netflow -p 4739 -f common --metrics-port 0 & cpid=$$!; \
 	for i in $$(seq 50); do grep -qi ":$$(printf %04X 4739) " /proc/net/udp /proc/net/udp6 2>/dev/null && break; sleep 0.1; done; \
 	$(B)/weir-generator -n 3 --ledger $(B)/demo-ledger.json; gst=$$?; \
-	wait $$rpid; rst=$$?; [ $$gst -eq 0 ] && [ $$rst -eq 0 ]
+	sleep 0.5; kill -TERM $$cpid; wait $$cpid; cst=$$?; [ $$gst -eq 0 ] && [ $$cst -eq 0 ]
 
 # The whole suite: unit tests, the same under ASan+UBSan, a short fuzz run
 # per decoder, the integration tests against real peers.
