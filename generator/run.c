@@ -19,7 +19,7 @@
 #include "send.h"
 
 #define NS_PER_S	1000000000ull
-#define GEN_RING	4	/* batches between the maker and the sender */
+#define GEN_RING	16	/* batches between the maker and the sender */
 #define GEN_THREAD_RATE	1000	/* paced from this rate up: maker thread */
 
 /* A batch of datagrams on its way from the maker to the sender. */
@@ -419,7 +419,8 @@ static void *maker(void *arg)
 		make(r, s, r->batch, pace_now());
 		pthread_mutex_lock(&r->mu);
 		r->head++;
-		pthread_cond_broadcast(&r->cv);
+		if (r->head - r->tail == 1 || s->end)
+			pthread_cond_broadcast(&r->cv);
 		pthread_mutex_unlock(&r->mu);
 		if (s->end)
 			return NULL;
@@ -449,7 +450,8 @@ static void release_slot(struct run *r)
 {
 	pthread_mutex_lock(&r->mu);
 	r->tail++;
-	pthread_cond_broadcast(&r->cv);
+	if (r->head - r->tail == GEN_RING / 2)
+		pthread_cond_broadcast(&r->cv);
 	pthread_mutex_unlock(&r->mu);
 }
 
