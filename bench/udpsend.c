@@ -2,7 +2,8 @@
  * length and the message) as UDP datagrams to HOST PORT, paced at PPS
  * datagrams per second (0 = as fast as sendmmsg goes), in batches.
  * Usage: udpsend FILE HOST PORT PPS
- * Prints the datagrams sent on stdout.
+ * Prints the datagrams sent and the seconds the sending took (file reading
+ * excluded) on stdout.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -102,7 +103,7 @@ int main(int argc, char **argv)
 				;
 		}
 	}
-	printf("%ld\n", sent);
+	printf("%ld %.6f\n", sent, now() - t0);
 	freeaddrinfo(ai);
 	free(buf);
 	return 0;
