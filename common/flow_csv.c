@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "flow_csv.h"
+#include "txt.h"
 #include "wr.h"
 
 /* The column order; docs/formats.md documents it. Append only. */
@@ -41,27 +42,12 @@ static const char *proto_name(uint8_t t)
 	}
 }
 
-static void put_u64(struct wr *w, uint64_t v)
-{
-	char tmp[20];
-	int n = 0;
-
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	if (!wr_room(w, (size_t)n))
-		return;
-	while (n)
-		w->buf[w->off++] = (uint8_t)tmp[--n];
-}
-
 /* ",value" when the flow has the field, else "," (an empty cell). */
 static void cell_num(struct wr *w, uint64_t has, uint64_t v)
 {
 	wr_u8(w, ',');
 	if (has)
-		put_u64(w, v);
+		wr_dec_u64(w, v);
 }
 
 static void cell_addr(struct wr *w, uint64_t has, const struct weir_addr *a)

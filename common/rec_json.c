@@ -14,6 +14,7 @@
 #include "rd.h"
 #include "rec_json.h"
 #include "sflow.h"
+#include "txt.h"
 #include "wr.h"
 
 #define IE_PADDING	210	/* paddingOctets: no information, not printed */
@@ -40,6 +41,9 @@ struct rj {
 	struct wr w;
 	struct ipfix_list_env env;
 	uint8_t proto;			/* enum weir_proto of the message */
+	/* Keys of the record's own template, written already (cached). */
+	const struct tmpl *kt;
+	const struct rec_json_cache *kc;
 };
 
 /* Names seen in one record, for the "_2", "_3" suffixes: a 256-bit filter
@@ -52,40 +56,11 @@ struct seen {
 
 static const char hexd[] = "0123456789abcdef";
 
-static const char digits2[] =
-	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-	"8081828384858687888990919293949596979899";
-
 /* ---- small text writers ---------------------------------------------- */
-
-/* Decimal v into the 20 bytes ending at end; returns the digit count. */
-static size_t fmt_u64(char *end, uint64_t v)
-{
-	char *p = end;
-
-	while (v >= 100) {
-		unsigned r = (unsigned)(v % 100);
-
-		v /= 100;
-		p -= 2;
-		memcpy(p, digits2 + 2 * r, 2);
-	}
-	if (v >= 10) {
-		p -= 2;
-		memcpy(p, digits2 + 2 * v, 2);
-	} else {
-		*--p = (char)('0' + v);
-	}
-	return (size_t)(end - p);
-}
 
 static void put_u64(struct wr *w, uint64_t v)
 {
-	char tmp[20];
-	size_t n = fmt_u64(tmp + sizeof(tmp), v);
-
-	wr_bytes(w, tmp + sizeof(tmp) - n, n);
+	wr_dec_u64(w, v);
 }
 
 static void put_i64(struct wr *w, int64_t v)
@@ -449,7 +424,6 @@ static void put_value(struct rj *j, const struct tmpl_field *f, const struct wei
  * character (ie_csv.c), built-in ones never do. */
 static const char *field_name(const struct tmpl_field *f, char *tmp, size_t *len, int *esc)
 {
-	char num[20];
 	size_t n, k = 0;
 
 	*esc = 0;
@@ -468,13 +442,10 @@ static const char *field_name(const struct tmpl_field *f, char *tmp, size_t *len
 		memcpy(tmp, "v9", 2);
 		k = 2;
 	} else {
-		n = fmt_u64(num + sizeof(num), f->pen);
-		memcpy(tmp, num + sizeof(num) - n, n);
-		k = n;
+		k = weir_dec_u64(tmp, f->pen);
 	}
 	tmp[k++] = '_';
-	n = fmt_u64(num + sizeof(num), f->id);
-	memcpy(tmp + k, num + sizeof(num) - n, n);
+	n = weir_dec_u64(tmp + k, f->id);
 	*len = k + n;
 	return tmp;
 }
@@ -568,7 +539,10 @@ static void put_object(struct rj *j, const struct tmpl *t, const struct weir_val
 		if (!first)
 			wr_u8(w, ',');
 		first = 0;
-		put_field_key(w, t, i, sn);
+		if (t == j->kt && !parent)
+			wr_bytes(w, j->kc->keys + j->kc->koff[i], j->kc->koff[i + 1] - j->kc->koff[i]);
+		else
+			put_field_key(w, t, i, sn);
 		put_value(j, &t->f[i], &v[i], parent);
 	}
 	wr_u8(w, '}');
@@ -601,16 +575,13 @@ static void put_head(struct wr *w, const struct weir_msg *m)
 	}
 }
 
-static void put_template_record(struct rj *j, const struct weir_record *rec)
+/* Everything before "scope"/"fields": shared by the records of one
+ * message and template. */
+static void put_rec_head(struct wr *w, const struct weir_record *rec)
 {
-	struct wr *w = &j->w;
 	const struct weir_msg *m = rec->msg;
 	const struct tmpl *t = rec->t;
-	unsigned sc = rec->is_options ? t->scope_count : 0;
-	struct seen sn = { { 0 } };
 
-	if (sc > t->nfields)
-		sc = t->nfields;
 	put_head(w, m);
 	PUT(w, ",\"observation_domain_id\":");
 	put_u64(w, m->domain);
@@ -631,6 +602,17 @@ static void put_template_record(struct rj *j, const struct weir_record *rec)
 	}
 	PUT(w, ",\"sampling_rate\":");
 	put_u64(w, rec->sampling_rate);
+}
+
+static void put_rec_fields(struct rj *j, const struct weir_record *rec)
+{
+	struct wr *w = &j->w;
+	const struct tmpl *t = rec->t;
+	unsigned sc = rec->is_options ? t->scope_count : 0;
+	struct seen sn = { { 0 } };
+
+	if (sc > t->nfields)
+		sc = t->nfields;
 	if (rec->is_options) {
 		PUT(w, ",\"scope\":");
 		put_object(j, t, rec->v, 0, sc, NULL, &sn);
@@ -964,9 +946,114 @@ size_t rec_json(const struct weir_record *rec, char *buf, size_t cap)
 		 * passed its own (lower or equal) nesting bound. */
 		j.env.max_depth = IPFIX_LIST_DEPTH_HARD;
 		j.env.now_ns = rec->msg->recv_time_ns;
-		put_template_record(&j, rec);
+		j.kt = NULL;
+		j.kc = NULL;
+		put_rec_head(&j.w, rec);
+		put_rec_fields(&j, rec);
 	} else {
 		return 0;
 	}
+	return j.w.err ? 0 : j.w.off;
+}
+
+/* ---- the cache -------------------------------------------------------- */
+
+static int head_matches(const struct rec_json_cache *c, const struct weir_record *rec)
+{
+	const struct weir_msg *m = rec->msg;
+
+	if (!c->head_len || c->recv_time_ns != m->recv_time_ns || c->sequence != m->sequence ||
+	    c->tid != rec->t->id || c->proto != m->proto || c->is_options != rec->is_options ||
+	    c->sampling_rate != rec->sampling_rate || c->domain != m->domain ||
+	    c->export_time != m->export_time || c->sys_uptime_ms != m->sys_uptime_ms ||
+	    c->has_exporter != (m->exporter != NULL))
+		return 0;
+	return !m->exporter || (c->exporter.port == m->exporter->port &&
+				weir_addr_eq(&c->exporter.addr, &m->exporter->addr));
+}
+
+static void head_fill(struct rec_json_cache *c, const struct weir_record *rec)
+{
+	const struct weir_msg *m = rec->msg;
+	struct wr w;
+
+	wr_init(&w, c->head, sizeof(c->head));
+	put_rec_head(&w, rec);
+	c->head_len = w.err ? 0 : (uint16_t)w.off;
+	c->recv_time_ns = m->recv_time_ns;
+	c->sequence = m->sequence;
+	c->tid = rec->t->id;
+	c->proto = m->proto;
+	c->is_options = rec->is_options;
+	c->sampling_rate = rec->sampling_rate;
+	c->domain = m->domain;
+	c->export_time = m->export_time;
+	c->sys_uptime_ms = m->sys_uptime_ms;
+	c->has_exporter = m->exporter != NULL;
+	if (m->exporter)
+		c->exporter = *m->exporter;
+}
+
+/* The field list of t, as far as the keys depend on it. */
+static uint64_t keys_sig(const struct tmpl *t)
+{
+	uint64_t h = (uint64_t)t->nfields << 32 | t->scope_count;
+
+	for (unsigned i = 0; i < t->nfields; i++) {
+		h ^= (uint64_t)t->f[i].pen << 16 ^ t->f[i].id ^ (uint64_t)(uintptr_t)t->f[i].def;
+		h *= 0x9e3779b97f4a7c15ull;
+	}
+	return h;
+}
+
+/* The "name": keys of t's fields, in index order with one name filter for
+ * the whole record (scope, then fields), as put_object() writes them. */
+static void keys_fill(struct rec_json_cache *c, const struct tmpl *t, uint64_t sig)
+{
+	struct seen sn = { { 0 } };
+	struct wr w;
+
+	c->kt = NULL;
+	if (t->nfields > REC_JSON_KEYS_FIELDS)
+		return;
+	wr_init(&w, c->keys, sizeof(c->keys));
+	for (unsigned i = 0; i < t->nfields; i++) {
+		c->koff[i] = (uint16_t)w.off;
+		if (!skipped(&t->f[i]))
+			put_field_key(&w, t, i, &sn);
+		if (w.err)
+			return;
+	}
+	c->koff[t->nfields] = (uint16_t)w.off;
+	c->nkeys = t->nfields;
+	c->kt = t;
+	c->ksig = sig;
+}
+
+size_t rec_json_cached(const struct weir_record *rec, char *buf, size_t cap, struct rec_json_cache *c)
+{
+	uint64_t sig;
+	struct rj j;
+
+	if (!rec || !rec->msg || !rec->t || rec->sflow)
+		return rec_json(rec, buf, cap);
+	if (!head_matches(c, rec))
+		head_fill(c, rec);
+	if (!c->head_len)
+		return rec_json(rec, buf, cap);
+	sig = keys_sig(rec->t);
+	if (c->kt != rec->t || c->ksig != sig || c->nkeys != rec->t->nfields)
+		keys_fill(c, rec->t, sig);
+	wr_init(&j.w, buf, cap);
+	j.proto = rec->msg->proto;
+	memset(&j.env, 0, sizeof(j.env));
+	j.env.src = rec->msg->src;
+	j.env.ies = tmpl_source_ies(rec->msg->src);
+	j.env.max_depth = IPFIX_LIST_DEPTH_HARD;
+	j.env.now_ns = rec->msg->recv_time_ns;
+	j.kt = c->kt == rec->t ? rec->t : NULL;
+	j.kc = c;
+	wr_bytes(&j.w, c->head, c->head_len);
+	put_rec_fields(&j, rec);
 	return j.w.err ? 0 : j.w.off;
 }

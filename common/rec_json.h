@@ -43,4 +43,34 @@
 #define REC_JSON_MAX (1u << 20)
 size_t rec_json(const struct weir_record *rec, char *buf, size_t cap);
 
+/* What consecutive records share, kept as text between calls: the members
+ * before "fields" (the same for every record of a message and template)
+ * and the "name": keys of one template's fields. A collector formats them
+ * once per message and template instead of once per record. Zero it before
+ * first use; one per thread. The template is recognized by its address and
+ * a signature of its field list, so a template replaced in place is not
+ * mistaken for the old one. */
+#define REC_JSON_HEAD_MAX	512
+#define REC_JSON_KEYS_MAX	8192
+#define REC_JSON_KEYS_FIELDS	256	/* templates with more fields are not cached */
+struct rec_json_cache {
+	/* The head: valid when head_len != 0 and every key member matches. */
+	struct weir_exporter exporter;
+	uint8_t has_exporter, proto, is_options;
+	uint32_t domain, sequence, export_time, sys_uptime_ms, sampling_rate;
+	uint64_t recv_time_ns;
+	uint16_t tid;
+	uint16_t head_len;
+	char head[REC_JSON_HEAD_MAX];
+	/* The keys: valid when kt != NULL and the signature matches. */
+	const void *kt;
+	uint64_t ksig;
+	uint16_t nkeys;
+	uint16_t koff[REC_JSON_KEYS_FIELDS + 1];
+	char keys[REC_JSON_KEYS_MAX];
+};
+
+/* rec_json() with c (same output). */
+size_t rec_json_cached(const struct weir_record *rec, char *buf, size_t cap, struct rec_json_cache *c);
+
 #endif

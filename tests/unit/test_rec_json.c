@@ -1029,12 +1029,22 @@ struct corpus {
 	size_t records, sweeps;
 };
 
+/* rec_json_cached() must write what rec_json() writes, record after
+ * record of every vendor's templates, options and lists, with one cache
+ * that sees templates, messages and exporters change under it. */
+static struct rec_json_cache corpus_cache;
+static char out_cached[REC_JSON_MAX];
+
 static int corpus_rec(const struct weir_record *rec, void *user)
 {
 	struct corpus *c = user;
 	size_t n = rec_json(rec, out, sizeof(out));
+	size_t m = rec_json_cached(rec, out_cached, sizeof(out_cached), &corpus_cache);
 
 	cr_assert_gt(n, 0);
+	cr_assert_eq(m, n, "cached: %zu bytes, uncached %zu", m, n);
+	cr_assert_eq(memcmp(out, out_cached, n), 0, "cached output differs:\n%.*s\n%.*s",
+		     (int)n, out, (int)m, out_cached);
 	EXPECT_JSON(out, n);
 	/* A python3 that stopped on a bad line closed its end: its exit
 	 * status tells, below. */
