@@ -89,6 +89,12 @@ $(B)/tests/%: tests/tools/%.c $(LIB)
 	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -Itests -o $@ $< $(LIB) $(LDLIBS)
 
+# The test Kafka cluster (librdkafka's mock cluster): links librdkafka.
+$(B)/tests/weir-kafka-broker: tests/tools/weir-kafka-broker.c
+	@mkdir -p $(@D)
+	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lrdkafka -pthread
+
 # weir-generator (generator/*.c). Everything but main.c also goes into
 # libgen.a, which the generator's unit tests (tests/unit/test_gen_*.c) link.
 GEN_SRC	:= $(wildcard generator/*.c)
@@ -110,26 +116,51 @@ $(B)/tests/test_gen_%: tests/unit/test_gen_%.c $(GEN_LIB) $(LIB)
 	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -Itests -Igenerator -o $@ $< $(GEN_LIB) $(LIB) -lcriterion $(LDLIBS) $(GEN_LDLIBS)
 
+# Prefix enrichment (enrich/*.c) -> libenrich.a: prefix tables, CSV and
+# MaxMind DB sources. The collector links it; so do its unit tests
+# (tests/unit/test_enrich_*.c) and bench/enrich_*.c.
+ENR_SRC	:= $(wildcard enrich/*.c)
+ENR_OBJ	:= $(ENR_SRC:%.c=$(B)/%.o)
+ENR_LIB	:= $(B)/enrich/libenrich.a
+ENR_LDLIBS := -lmaxminddb -pthread
+$(ENR_OBJ): override CFLAGS += -Ienrich
+
+$(ENR_LIB): $(ENR_OBJ)
+	@mkdir -p $(@D)
+	@[ "$(V)" = 1 ] || echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(B)/tests/test_enrich_%: tests/unit/test_enrich_%.c $(ENR_LIB) $(LIB)
+	@mkdir -p $(@D)
+	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -Itests -Ienrich -o $@ $< $(ENR_LIB) $(LIB) -lcriterion $(LDLIBS) $(ENR_LDLIBS)
+
+$(B)/bench/enrich_%: bench/enrich_%.c $(ENR_LIB) $(LIB)
+	@mkdir -p $(@D)
+	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -Ienrich -o $@ $< $(ENR_LIB) $(LIB) $(LDLIBS) $(ENR_LDLIBS)
+
 # weir-collector (collector/*.c). Everything but main.c also goes into
 # libcol.a, which the collector's unit tests (tests/unit/test_col_*.c) link;
 # they run weir-generator and weir-collector too, so both come first.
 COL_SRC	:= $(wildcard collector/*.c)
 COL_OBJ	:= $(COL_SRC:%.c=$(B)/%.o)
 COL_LIB	:= $(B)/collector/libcol.a
-COL_LDLIBS := -lmicrohttpd -lpcap -pthread
+COL_LDLIBS := -lmicrohttpd -lpcap -lrdkafka $(ENR_LDLIBS) -pthread
+$(COL_OBJ): override CFLAGS += -Ienrich
 
 $(COL_LIB): $(filter-out $(B)/collector/main.o,$(COL_OBJ))
 	@[ "$(V)" = 1 ] || echo "  AR      $@"
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(B)/weir-collector: $(B)/collector/main.o $(COL_LIB) $(LIB)
+$(B)/weir-collector: $(B)/collector/main.o $(COL_LIB) $(ENR_LIB) $(LIB)
 	@[ "$(V)" = 1 ] || echo "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(COL_LDLIBS)
 
-$(B)/tests/test_col_%: tests/unit/test_col_%.c $(COL_LIB) $(LIB) $(B)/weir-generator $(B)/weir-collector
+$(B)/tests/test_col_%: tests/unit/test_col_%.c $(COL_LIB) $(ENR_LIB) $(LIB) $(B)/weir-generator $(B)/weir-collector
 	@mkdir -p $(@D)
 	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -Itests -Icollector -DCOL_TEST_BIN='"$(B)"' -o $@ $< $(COL_LIB) $(LIB) -lcriterion $(LDLIBS) $(COL_LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -Itests -Icollector -Ienrich -DCOL_TEST_BIN='"$(B)"' -o $@ $< $(COL_LIB) $(ENR_LIB) $(LIB) -lcriterion $(LDLIBS) $(COL_LDLIBS)
 
 $(B)/bench/%: bench/%.c $(LIB)
 	@mkdir -p $(@D)
@@ -179,7 +210,7 @@ fuzz-smoke: fuzzers tools
 integration: all
 	$(Q)WEIR_SHARED=$(SHARED) B=$(B) tests/integration/run
 
-bench: $(BENCH_BIN)
+bench: all $(BENCH_BIN)
 	$(Q)for b in bench/run-*; do B=$(B) $$b || exit 1; done
 
 install: all

@@ -1,0 +1,73 @@
+/* internal.h - what the files of enrich/ share and nobody else sees: the
+ * table's two shapes, and the value writers both sources render with.
+ */
+#ifndef WEIR_ENRICH_INTERNAL_H
+#define WEIR_ENRICH_INTERNAL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "enrich.h"
+#include "wr.h"
+
+struct csvsrc;
+struct mmdbsrc;
+
+struct enrich_table {
+	enum enrich_kind kind;
+	unsigned nfields;
+	struct csvsrc *csv;		/* kind == ENRICH_CSV */
+	struct mmdbsrc *mmdb;		/* kind == ENRICH_MMDB */
+};
+
+/* csvsrc.c */
+struct csvsrc *csvsrc_load(const struct enrich_spec *s, char *err, size_t errlen);
+void csvsrc_free(struct csvsrc *c);
+void csvsrc_stats(const struct csvsrc *c, struct enrich_table_stats *st);
+size_t csvsrc_json(const struct csvsrc *c, const struct weir_addr *a,
+		   char *out, size_t cap, int *hit);
+size_t csvsrc_csv(const struct csvsrc *c, const struct weir_addr *a,
+		  char *out, size_t cap, int *hit);
+
+uint32_t csvsrc_find(const struct csvsrc *c, const struct weir_addr *a);
+void csvsrc_prefetch(const struct csvsrc *c, const struct weir_addr *a);
+size_t csvsrc_json_row(const struct csvsrc *c, uint32_t row, char *out, size_t cap);
+size_t csvsrc_csv_row(const struct csvsrc *c, uint32_t row, char *out, size_t cap);
+
+/* mmdbsrc.c */
+struct mmdbsrc *mmdbsrc_load(const struct enrich_spec *s, char *err, size_t errlen);
+void mmdbsrc_free(struct mmdbsrc *m);
+void mmdbsrc_stats(const struct mmdbsrc *m, struct enrich_table_stats *st);
+size_t mmdbsrc_json(const struct mmdbsrc *m, const struct weir_addr *a,
+		    char *out, size_t cap, int *hit);
+size_t mmdbsrc_csv(const struct mmdbsrc *m, const struct weir_addr *a,
+		   char *out, size_t cap, int *hit);
+
+/* render.c: value writers on the bounded writer of wr.h (a value that does
+ * not fit sets w->err and the caller drops it whole). */
+
+/* "s" as a JSON string (RFC 8259 section 7): quote, backslash and controls
+ * escaped; bytes that are not UTF-8 (RFC 3629) become U+FFFD so the line
+ * stays valid JSON whatever a database holds. */
+void enr_json_str(struct wr *w, const char *s, size_t n);
+/* s as one CSV cell (RFC 4180 section 2): quoted when it holds a comma, a
+ * quote, CR or LF, quotes doubled; non-UTF-8 bytes as U+FFFD. */
+void enr_csv_cell(struct wr *w, const char *s, size_t n);
+/* 1 when s[0..n) is a number by the JSON grammar (RFC 8259 section 6). */
+int enr_is_json_number(const char *s, size_t n);
+/* 1 when s[0..n) is well-formed UTF-8 (RFC 3629 section 4). */
+int enr_utf8_valid(const char *s, size_t n);
+/* Shortest text that reads back as v (at most 24 bytes, no NUL); 0 for
+ * NaN and infinities, which JSON cannot carry. */
+size_t enr_fmt_double(char *buf, double v);
+size_t enr_fmt_float(char *buf, float v);
+size_t enr_fmt_u64(char *buf, uint64_t v);
+size_t enr_fmt_i64(char *buf, int64_t v);
+
+/* "file: message" into err (never NULL-checked by callers: err may be NULL
+ * or errlen 0, then nothing is written). */
+void enr_errf(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#endif
