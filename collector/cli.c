@@ -21,6 +21,10 @@ enum {
 	OPT_TEMPLATE_LIFETIME,
 	OPT_SAMPLING,
 	OPT_RENORMALIZE,
+	OPT_ENRICH,
+	OPT_KAFKA_BROKERS,
+	OPT_KAFKA_TOPIC,
+	OPT_KAFKA_OPT,
 };
 
 static const struct option col_opts[] = {
@@ -46,6 +50,13 @@ static const struct option col_opts[] = {
 	{ "sampling-rate", required_argument, NULL, OPT_SAMPLING },
 	{ "sampling_rate", required_argument, NULL, OPT_SAMPLING },
 	{ "renormalize", no_argument, NULL, OPT_RENORMALIZE },
+	{ "enrich", required_argument, NULL, OPT_ENRICH },
+	{ "kafka-brokers", required_argument, NULL, OPT_KAFKA_BROKERS },
+	{ "kafka_brokers", required_argument, NULL, OPT_KAFKA_BROKERS },
+	{ "kafka-topic", required_argument, NULL, OPT_KAFKA_TOPIC },
+	{ "kafka_topic", required_argument, NULL, OPT_KAFKA_TOPIC },
+	{ "kafka-opt", required_argument, NULL, OPT_KAFKA_OPT },
+	{ "kafka_opt", required_argument, NULL, OPT_KAFKA_OPT },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -65,7 +76,8 @@ void col_cli_usage(FILE *fp)
 	      "                                instead of listening\n"
 	      "  -f, --format FORMAT           raw (every field by its IANA name) or common\n"
 	      "                                (normalized flows)               [raw]\n"
-	      "  -s, --serializer SER          json or csv (csv needs -f common) [json]\n"
+	      "  -s, --serializer SER          json, csv (csv needs -f common) or null\n"
+	      "                                (decode and count, write nothing) [json]\n"
 	      "  -o, --output FILE             append to FILE; SIGHUP reopens it [stdout]\n"
 	      "      --ie-mapping FILE         extra information elements (CSV, see\n"
 	      "                                ie-defs/README.md)\n"
@@ -84,12 +96,21 @@ void col_cli_usage(FILE *fp)
 	      "                                ADDR (replaces what it announces); repeatable\n"
 	      "      --renormalize             multiply bytes and packets by the sampling rate\n"
 	      "                                (common format)\n"
+	      "      --enrich SPEC             add fields by address prefix from a CSV or\n"
+	      "                                MaxMind DB file (common format;\n"
+	      "                                docs/enrichment.md); repeatable, in order\n"
+	      "      --kafka-brokers LIST      produce to Kafka instead of -o: one message per\n"
+	      "                                record, LIST is host:port[,host:port...]\n"
+	      "      --kafka-topic NAME        the topic                        [flows]\n"
+	      "      --kafka-opt KEY=VALUE     a librdkafka property (linger.ms=50, acks=1,\n"
+	      "                                ...) over weir's defaults; repeatable\n"
 	      "  -h, --help                    this text\n"
 	      "  -V, --version                 the version\n"
 	      "\n"
 	      "Every multi-word option is also accepted with underscores (--metrics_port).\n"
 	      "Log level from WEIR_LOG=error|warn|info|debug (default warn), on stderr.\n"
-	      "Signals: SIGHUP reopens -o; SIGTERM/SIGINT flush, save templates, exit 0.\n"
+	      "Signals: SIGHUP reopens -o and reloads --enrich files; SIGTERM/SIGINT flush (Kafka: up to 10 s), save\n"
+	      "templates, exit 0.\n"
 	      "Exit status: 0 stopped cleanly, 1 a run-time failure, 2 bad flags.\n", fp);
 }
 
@@ -114,6 +135,7 @@ void col_cfg_defaults(struct col_cfg *c)
 void col_cfg_free(struct col_cfg *c)
 {
 	col_samp_free(&c->samp);
+	col_kafka_cfg_free(&c->kafka);
 }
 
 int col_parse_u64(const char *v, uint64_t min, uint64_t max, int suffix, uint64_t *out,
@@ -189,7 +211,7 @@ static int col_opt(int opt, const char *v, struct col_cfg *c, char *err, size_t 
 {
 	static const char *const types[] = { "netflow", "sflow" };
 	static const char *const formats[] = { "raw", "common" };
-	static const char *const sers[] = { "json", "csv" };
+	static const char *const sers[] = { "json", "csv", "null" };
 	uint64_t u;
 	int k;
 
@@ -217,9 +239,9 @@ static int col_opt(int opt, const char *v, struct col_cfg *c, char *err, size_t 
 		c->format = (enum col_format)k;
 		return WEIR_OK;
 	case 's':
-		k = one_of(v, sers, 2);
+		k = one_of(v, sers, 3);
 		if (k < 0) {
-			snprintf(err, errlen, "--serializer: '%s' is not json or csv", v);
+			snprintf(err, errlen, "--serializer: '%s' is not json, csv or null", v);
 			return WEIR_E_INVALID;
 		}
 		c->ser = (enum col_ser)k;
@@ -258,9 +280,21 @@ static int col_opt(int opt, const char *v, struct col_cfg *c, char *err, size_t 
 		snprintf(err, errlen, "--sampling-rate: %s", m);
 		return WEIR_E_INVALID;
 	}
+	case OPT_ENRICH:
+		if (c->nenrich >= COL_CLI_ENRICH_MAX) {
+			snprintf(err, errlen, "--enrich: at most %d are allowed", COL_CLI_ENRICH_MAX);
+			return WEIR_E_INVALID;
+		}
+		c->enrich[c->nenrich++] = v;
+		return WEIR_OK;
 	case OPT_RENORMALIZE:
 		c->renormalize = 1;
 		return WEIR_OK;
+	case OPT_KAFKA_TOPIC:
+		c->kafka.topic = v;
+		return col_kafka_topic_check(v, err, errlen);
+	case OPT_KAFKA_OPT:
+		return col_kafka_cfg_add(&c->kafka, v, err, errlen);
 	}
 	/* The options that take a file or host name. */
 	if (!*v) {
@@ -273,6 +307,7 @@ static int col_opt(int opt, const char *v, struct col_cfg *c, char *err, size_t 
 	case OPT_IE_MAPPING: c->ie_mapping = v; break;
 	case OPT_METRICS_HOST: c->metrics_host = v; break;
 	case OPT_TEMPLATE_FILE: c->template_file = v; break;
+	case OPT_KAFKA_BROKERS: c->kafka.brokers = v; break;
 	}
 	return WEIR_OK;
 }
@@ -298,10 +333,33 @@ static enum col_cli_result col_check(struct col_cfg *c, char *err, size_t errlen
 		snprintf(err, errlen, "-s csv needs -f common: raw records have no fixed columns");
 		return COL_CLI_USAGE;
 	}
+	if (c->nenrich && c->format != COL_F_COMMON) {
+		snprintf(err, errlen, "--enrich needs -f common: enrichment keys are common fields (src_addr, ...)");
+		return COL_CLI_USAGE;
+	}
+	if (c->nenrich && c->ser == COL_S_NULL) {
+		snprintf(err, errlen, "--enrich with -s null: nothing would be written");
+		return COL_CLI_USAGE;
+	}
+	if (c->ser == COL_S_NULL && (c->output || c->kafka.brokers)) {
+		snprintf(err, errlen, "-s null writes nothing: it takes no -o or --kafka-brokers");
+		return COL_CLI_USAGE;
+	}
 	if (c->renormalize && c->format != COL_F_COMMON) {
 		snprintf(err, errlen, "--renormalize needs -f common: raw records are written as received");
 		return COL_CLI_USAGE;
 	}
+	if (c->kafka.brokers && c->output) {
+		snprintf(err, errlen, "--kafka-brokers and -o exclude each other: one output, Kafka or a file");
+		return COL_CLI_USAGE;
+	}
+	if (!c->kafka.brokers && (c->kafka.topic || c->kafka.nopts)) {
+		snprintf(err, errlen, "%s needs --kafka-brokers",
+			 c->kafka.topic ? "--kafka-topic" : "--kafka-opt");
+		return COL_CLI_USAGE;
+	}
+	if (!c->kafka.topic)
+		c->kafka.topic = COL_KAFKA_TOPIC;
 	if (!c->port_set)
 		c->port = c->type == COL_T_SFLOW ? COL_PORT_SFLOW : COL_PORT_NETFLOW;
 	/* A capture is decoded offline: the endpoint only when asked for. */

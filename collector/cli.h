@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "addr.h"
+#include "kafka.h"
 #include "samp.h"
 
 enum col_type {
@@ -26,12 +27,14 @@ enum col_format {
 enum col_ser {
 	COL_S_JSON = 0,
 	COL_S_CSV = 1,			/* common format only */
+	COL_S_NULL = 2,			/* decode (and normalize), count, write nothing */
 };
 
 #define COL_PORT_NETFLOW	2055
 #define COL_PORT_SFLOW		6343
 #define COL_METRICS_PORT	9090
 #define COL_MAX_WORKERS		256
+#define COL_CLI_ENRICH_MAX	16	/* = COL_ENRICH_MAX of enr.h */
 #define COL_RCVBUF_DEFAULT	(8u << 20)
 #define COL_LIFETIME_DEFAULT	1800	/* seconds */
 
@@ -57,6 +60,9 @@ struct col_cfg {
 	uint64_t template_lifetime_s;	/* 0 = templates never expire */
 	struct col_samp samp;
 	uint8_t renormalize;
+	const char *enrich[COL_CLI_ENRICH_MAX];	/* --enrich, as given (parsed by enr.c) */
+	unsigned nenrich;
+	struct col_kafka_cfg kafka;	/* --kafka-*: brokers set = Kafka output */
 };
 
 enum col_cli_result {
@@ -67,7 +73,8 @@ enum col_cli_result {
 
 void col_cfg_defaults(struct col_cfg *c);
 /* Fill c (defaults first) from argv. --help and --version print to out.
- * c->samp owns memory: col_cfg_free() releases it (also after an error). */
+ * c->samp and c->kafka own memory: col_cfg_free() releases it (also after
+ * an error). */
 enum col_cli_result col_cli_parse(int argc, char **argv, struct col_cfg *c, FILE *out,
 				  char *err, size_t errlen);
 void col_cli_usage(FILE *fp);

@@ -35,6 +35,7 @@ struct app {
 	struct col_out out;
 	struct ie_registry *ies;
 	struct col_metrics *metrics;
+	struct col_enr enr;
 	sigset_t sigs;
 	uint64_t next_save_ns;
 	int stopping;
@@ -44,6 +45,7 @@ static void on_hup(struct app *a)
 {
 	char err[512];
 
+	col_enr_sighup(&a->enr);
 	if (col_out_reopen(&a->out, err, sizeof(err)))
 		col_log(COL_LOG_ERROR, "SIGHUP: %s; still writing to the old file", err);
 	else
@@ -119,6 +121,7 @@ static int run_udp(struct app *a)
 	}
 	while (ret == EXIT_OK && !take_signals(a, 1000))
 		periodic_save(a, 1);
+	col_out_stopping(&a->out, col_now_mono());
 	__atomic_store_n(&sh->stop, 1, __ATOMIC_RELEASE);
 	for (unsigned i = 0; i < started; i++)
 		pthread_join(sh->w[i]->thr, NULL);
@@ -177,7 +180,7 @@ static int open_sockets(struct app *a)
 /* Everything that can fail before receiving starts. */
 static int setup(struct app *a)
 {
-	static char header[FLOW_CSV_MAX];
+	static char header[FLOW_CSV_MAX + COL_ENRICH_FIELDS_MAX * (ENRICH_NAME_MAX + 1)];
 	struct col_cfg *cfg = &a->cfg;
 	struct col_shared *sh = &a->sh;
 	size_t hlen = 0;
@@ -194,15 +197,40 @@ static int setup(struct app *a)
 			return EXIT_USAGE;
 		}
 	}
+	if (cfg->nenrich && col_enr_init(&a->enr, cfg->enrich, cfg->nenrich, err, sizeof(err))) {
+		fprintf(stderr, "weir-collector: %s\n", err);
+		return EXIT_USAGE;
+	}
 	if (cfg->ser == COL_S_CSV) {
+		size_t k;
+
 		hlen = flow_csv_header(header, sizeof(header));
-		if (!hlen) {
+		/* The enrichment columns go after the fixed ones, before the
+		 * row's end. */
+		k = hlen ? col_enr_csv_header(&a->enr, header + hlen - 1, sizeof(header) - hlen) : SIZE_MAX;
+		if (k == SIZE_MAX) {
 			col_log(COL_LOG_ERROR, "the CSV header does not fit %zu bytes", sizeof(header));
 			return EXIT_FAIL;
 		}
+		hlen += k;
+		header[hlen - 1] = '\n';
 	}
-	if (col_out_open(&a->out, cfg->output, hlen ? header : NULL, hlen, err, sizeof(err))) {
+	if (cfg->kafka.brokers) {
+		int r = col_out_open_kafka(&a->out, &cfg->kafka, err, sizeof(err));
+
+		if (r == WEIR_E_INVALID) {
+			fprintf(stderr, "weir-collector: --kafka-opt: %s (see --help)\n", err);
+			return EXIT_USAGE;
+		}
+		if (r) {
+			col_log(COL_LOG_ERROR, "--kafka-brokers: %s", err);
+			return EXIT_FAIL;
+		}
+	} else if (col_out_open(&a->out, cfg->output, hlen ? header : NULL, hlen, err, sizeof(err))) {
 		col_log(COL_LOG_ERROR, "-o: %s", err);
+		return EXIT_FAIL;
+	} else if (cfg->ser != COL_S_NULL && col_out_start_writer(&a->out)) {
+		col_log(COL_LOG_ERROR, "out of memory");
 		return EXIT_FAIL;
 	}
 	sh->cfg = cfg;
@@ -222,6 +250,17 @@ static int setup(struct app *a)
 			col_log(COL_LOG_ERROR, "%s", err);
 			return EXIT_FAIL;
 		}
+	}
+	if (a->enr.n) {
+		uint64_t *q[COL_MAX_WORKERS];
+
+		for (unsigned i = 0; i < sh->nw; i++)
+			q[i] = &sh->w[i]->qs;
+		if (col_enr_attach(&a->enr, q, sh->nw) || col_enr_start(&a->enr)) {
+			col_log(COL_LOG_ERROR, "out of memory");
+			return EXIT_FAIL;
+		}
+		sh->enr = &a->enr;
 	}
 	col_tsave_load(sh, col_now_real());
 	if (!cfg->pcap && open_sockets(a))
@@ -250,6 +289,7 @@ static int setup(struct app *a)
 static void teardown(struct app *a)
 {
 	col_metrics_stop(a->metrics);
+	col_enr_stop(&a->enr);
 	for (unsigned i = 0; a->sh.w && i < a->sh.nw; i++) {
 		struct col_worker *w = a->sh.w[i];
 
@@ -264,6 +304,7 @@ static void teardown(struct app *a)
 	if (a->sh.out)
 		col_out_close(&a->out);
 	ie_registry_free(a->ies);
+	col_enr_free(&a->enr);
 	col_cfg_free(&a->cfg);
 }
 

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "kafka.h"
 #include "log.h"
 #include "metrics.h"
 #include "version.h"
@@ -293,12 +294,98 @@ static void render_output(struct col_shared *sh, const struct col_sum *s, struct
 		    "Output writes that failed (their batch is lost).", col_load(&o->write_errors));
 		one(t, "weir_output_reopens_total", "counter", "Output reopens (SIGHUP).",
 		    col_load(&o->reopens));
+		one(t, "weir_output_queue_bytes", "gauge",
+		    "Bytes of batches waiting for the writer thread.", col_load(&o->queued_bytes));
+		one(t, "weir_output_queue_waits_total", "counter",
+		    "Times a worker waited for the writer thread (its queue was full).",
+		    col_load(&o->queue_waits));
 	}
 	head(t, "weir_template_file_saves_total", "counter", "Saves of --template-file, by result.");
 	col_text_printf(t, "weir_template_file_saves_total{result=\"ok\"} %llu\n",
 			(unsigned long long)col_load(&sh->tsave_ok));
 	col_text_printf(t, "weir_template_file_saves_total{result=\"error\"} %llu\n",
 			(unsigned long long)col_load(&sh->tsave_err));
+}
+
+/* --enrich, per enrichment. */
+static void render_enrich(const struct col_shared *sh, struct col_text *t)
+{
+	const struct col_enr *e = sh->enr;
+	static const struct {
+		const char *name, *type, *help;
+	} m[] = {
+		{ "weir_enrich_lookups_total", "counter", "Records looked up (those that carry the key)." },
+		{ "weir_enrich_misses_total", "counter", "Lookups no prefix covered." },
+		{ "weir_enrich_reloads_total", "counter", "Tables swapped in by a reload (reload= or SIGHUP)." },
+		{ "weir_enrich_reload_failures_total", "counter",
+		  "Reloads that failed (unreadable or bad file); the loaded table stays." },
+		{ "weir_enrich_entries", "gauge", "Prefixes (CSV) or search-tree nodes (MMDB) of the loaded table." },
+		{ "weir_enrich_table_bytes", "gauge", "Memory of the loaded table (CSV) or size of its file (MMDB)." },
+		{ "weir_enrich_loaded_time_seconds", "gauge", "When the loaded table was read (Unix time)." },
+	};
+
+	for (size_t k = 0; k < sizeof(m) / sizeof(m[0]); k++) {
+		head(t, m[k].name, m[k].type, m[k].help);
+		for (unsigned i = 0; i < e->n; i++) {
+			const struct col_enr_slot *s = &e->slot[i];
+			uint64_t v = 0;
+
+			switch (k) {
+			case 0:
+			case 1:
+				for (unsigned w = 0; w < sh->nw; w++)
+					v += col_load(k == 0 ? &sh->w[w]->ec.lookups[i] : &sh->w[w]->ec.misses[i]);
+				break;
+			case 2: v = col_load(&s->reloads); break;
+			case 3: v = col_load(&s->reload_failures); break;
+			case 4: v = col_load(&s->entries); break;
+			case 5: v = col_load(&s->bytes); break;
+			default: v = col_load(&s->loaded_at); break;
+			}
+			/* Label values: the index (stable), the key and the
+			 * file as given; a path needs escaping of \ and ". */
+			col_text_printf(t, "%s{enrichment=\"%u\",key=\"%s\",source=\"", m[k].name, i,
+					enrich_key_name(s->spec.key));
+			for (const char *c = s->spec.source; *c; c++) {
+				if (*c == '\\' || *c == '"')
+					col_text_printf(t, "\\%c", *c);
+				else if (*c == '\n')
+					col_text_printf(t, "\\n");
+				else
+					col_text_printf(t, "%c", *c);
+			}
+			col_text_printf(t, "\"} %llu\n", (unsigned long long)v);
+		}
+	}
+}
+
+/* The Kafka output, when it is on. */
+static void render_kafka(struct col_kafka *k, struct col_text *t)
+{
+	struct col_kafka_stats ks;
+
+	col_kafka_stats(k, &ks);
+	one(t, "weir_kafka_messages_produced_total", "counter",
+	    "Messages (records) taken by the Kafka producer queue.", ks.produced);
+	one(t, "weir_kafka_produced_bytes_total", "counter", "Payload bytes of those messages.",
+	    ks.produced_bytes);
+	one(t, "weir_kafka_messages_delivered_total", "counter",
+	    "Messages the Kafka cluster acknowledged.", ks.delivered);
+	one(t, "weir_kafka_delivery_errors_total", "counter",
+	    "Messages that failed for good after being queued (timeout, broker error, purged at exit).",
+	    ks.delivery_errors);
+	head(t, "weir_kafka_produce_errors_total", "counter",
+	     "Messages dropped before the queue, by kind: queue_full (no room within the wait), too_large, unknown_topic, other.");
+	for (int i = 0; i < COL_KAFKA_PE_MAX; i++)
+		col_text_printf(t, "weir_kafka_produce_errors_total{kind=\"%s\"} %llu\n",
+				col_kafka_perr_name(i), (unsigned long long)ks.produce_errors[i]);
+	one(t, "weir_kafka_queue_full_waits_total", "counter",
+	    "Messages that found the producer queue full and waited for room.", ks.queue_full_waits);
+	one(t, "weir_kafka_client_errors_total", "counter",
+	    "Errors librdkafka reported on the connection (it retries): brokers down, transport.",
+	    ks.client_errors);
+	one(t, "weir_kafka_queue_messages", "gauge",
+	    "Messages and requests waiting in the producer (rd_kafka_outq_len).", ks.queue_messages);
 }
 
 int col_metrics_render(struct col_shared *sh, struct col_text *t)
@@ -310,6 +397,10 @@ int col_metrics_render(struct col_shared *sh, struct col_text *t)
 	per_exporter(t, sh);
 	render_templates(&s, t);
 	render_output(sh, &s, t);
+	if (sh->out && sh->out->kafka)
+		render_kafka(sh->out->kafka, t);
+	if (sh->enr && sh->enr->n)
+		render_enrich(sh, t);
 	return t->err;
 }
 

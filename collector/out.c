@@ -73,6 +73,27 @@ int col_out_open(struct col_out *o, const char *path, const char *header, size_t
 	return WEIR_OK;
 }
 
+int col_out_open_kafka(struct col_out *o, const struct col_kafka_cfg *cfg, char *err,
+		       size_t errlen)
+{
+	int code;
+
+	memset(o, 0, sizeof(*o));
+	o->fd = -1;
+	o->kafka = col_kafka_new(cfg, &code, err, errlen);
+	if (!o->kafka)
+		return code;
+	pthread_mutex_init(&o->mu, NULL);
+	col_log(COL_LOG_INFO, "kafka: producing to topic %s, brokers %s", cfg->topic, cfg->brokers);
+	return WEIR_OK;
+}
+
+void col_out_stopping(struct col_out *o, uint64_t now_ns)
+{
+	if (o->kafka)
+		col_kafka_deadline(o->kafka, now_ns + COL_KAFKA_STOP_WAIT_MS * 1000000ull);
+}
+
 int col_out_reopen(struct col_out *o, char *err, size_t errlen)
 {
 	int fd, old;
@@ -97,12 +118,28 @@ int col_out_reopen(struct col_out *o, char *err, size_t errlen)
 	return WEIR_OK;
 }
 
+/* Workers produce in parallel: the mutex only guards the counters. */
+static int out_kafka_write(struct col_out *o, const void *p, size_t n)
+{
+	size_t lost = col_kafka_produce(o->kafka, p, n);
+
+	pthread_mutex_lock(&o->mu);
+	out_add(&o->flushes, 1);
+	out_add(&o->bytes, n);
+	if (lost)
+		out_add(&o->write_errors, 1);
+	pthread_mutex_unlock(&o->mu);
+	return lost ? WEIR_E_IO : WEIR_OK;
+}
+
 int col_out_write(struct col_out *o, const void *p, size_t n)
 {
 	const char *c = p;
 	size_t off = 0;
 	int ret = WEIR_OK;
 
+	if (o->kafka)
+		return out_kafka_write(o, p, n);
 	pthread_mutex_lock(&o->mu);
 	out_add(&o->flushes, 1);
 	while (off < n) {
@@ -134,8 +171,129 @@ int col_out_write(struct col_out *o, const void *p, size_t n)
 	return ret;
 }
 
+static void *writer_thread(void *arg)
+{
+	struct col_out *o = arg;
+
+	pthread_mutex_lock(&o->qmu);
+	for (;;) {
+		struct col_chunk *c = o->q_head;
+
+		if (!c) {
+			if (o->writer_stop)
+				break;
+			pthread_cond_wait(&o->q_work, &o->qmu);
+			continue;
+		}
+		o->q_head = c->next;
+		if (!o->q_head)
+			o->q_tail = NULL;
+		pthread_mutex_unlock(&o->qmu);
+		col_out_write(o, c->p, c->len);
+		pthread_mutex_lock(&o->qmu);
+		__atomic_store_n(&o->queued_bytes, o->queued_bytes - c->len, __ATOMIC_RELAXED);
+		c->len = 0;
+		c->next = o->free_chunks;
+		o->free_chunks = c;
+		pthread_cond_broadcast(&o->q_free);
+	}
+	pthread_mutex_unlock(&o->qmu);
+	return NULL;
+}
+
+int col_out_start_writer(struct col_out *o)
+{
+	if (o->kafka || o->writer)
+		return WEIR_OK;
+	pthread_mutex_init(&o->qmu, NULL);
+	pthread_cond_init(&o->q_work, NULL);
+	pthread_cond_init(&o->q_free, NULL);
+	if (pthread_create(&o->writer_thr, NULL, writer_thread, o) != 0) {
+		pthread_cond_destroy(&o->q_free);
+		pthread_cond_destroy(&o->q_work);
+		pthread_mutex_destroy(&o->qmu);
+		return WEIR_E_NOMEM;
+	}
+	o->writer = 1;
+	return WEIR_OK;
+}
+
+/* Queue b's bytes for the writer and give b an empty buffer of at least
+ * its size: a free one, a new one while under COL_OUT_QUEUE_MAX, or the
+ * next one the writer frees. */
+static int out_queue(struct col_out *o, struct col_buf *b)
+{
+	struct col_chunk *mine, *c;
+
+	mine = malloc(sizeof(*mine));
+	if (!mine)
+		return col_out_write(o, b->p, b->len);
+	mine->p = b->p;
+	mine->len = b->len;
+	mine->cap = b->cap;
+	mine->next = NULL;
+	pthread_mutex_lock(&o->qmu);
+	if (o->q_tail)
+		o->q_tail->next = mine;
+	else
+		o->q_head = mine;
+	o->q_tail = mine;
+	__atomic_store_n(&o->queued_bytes, o->queued_bytes + mine->len, __ATOMIC_RELAXED);
+	pthread_cond_signal(&o->q_work);
+	for (;;) {
+		struct col_chunk **pp = &o->free_chunks;
+
+		while (*pp && (*pp)->cap < b->cap)
+			pp = &(*pp)->next;
+		if (*pp) {
+			c = *pp;
+			*pp = c->next;
+			break;
+		}
+		if ((size_t)o->nchunks * b->cap < COL_OUT_QUEUE_MAX) {
+			char *p = malloc(b->cap);
+
+			c = p ? malloc(sizeof(*c)) : NULL;
+			if (c) {
+				c->p = p;
+				c->cap = b->cap;
+				o->nchunks++;
+				break;
+			}
+			free(p);
+		}
+		__atomic_store_n(&o->queue_waits, o->queue_waits + 1, __ATOMIC_RELAXED);
+		pthread_cond_wait(&o->q_free, &o->qmu);
+	}
+	pthread_mutex_unlock(&o->qmu);
+	b->p = c->p;
+	b->cap = c->cap;
+	free(c);
+	return WEIR_OK;
+}
+
 void col_out_close(struct col_out *o)
 {
+	if (o->writer) {
+		pthread_mutex_lock(&o->qmu);
+		o->writer_stop = 1;
+		pthread_cond_signal(&o->q_work);
+		pthread_mutex_unlock(&o->qmu);
+		pthread_join(o->writer_thr, NULL);
+		while (o->free_chunks) {
+			struct col_chunk *c = o->free_chunks;
+
+			o->free_chunks = c->next;
+			free(c->p);
+			free(c);
+		}
+		pthread_cond_destroy(&o->q_free);
+		pthread_cond_destroy(&o->q_work);
+		pthread_mutex_destroy(&o->qmu);
+		o->writer = 0;
+	}
+	col_kafka_close(o->kafka);
+	o->kafka = NULL;
 	if (o->own_fd && o->fd >= 0)
 		close(o->fd);
 	o->fd = -1;
@@ -160,7 +318,9 @@ int col_buf_flush(struct col_buf *b)
 
 	if (!b->len)
 		return WEIR_OK;
-	if (b->out)
+	if (b->out && b->out->writer)
+		err = out_queue(b->out, b);
+	else if (b->out)
 		err = col_out_write(b->out, b->p, b->len);
 	b->len = 0;
 	return err;

@@ -8,6 +8,9 @@
  * -o FILE is opened for appending (created 0644). A CSV header row is
  * written when the file is empty at open or at reopen (SIGHUP, for
  * logrotate), and on stdout when stdout is not a non-empty regular file.
+ *
+ * Or the output is Kafka (col_out_open_kafka, kafka.h): each batch is split
+ * into one message per line, produced without the mutex; no header row.
  */
 #ifndef COL_OUT_H
 #define COL_OUT_H
@@ -16,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kafka.h"
 #include "rec_json.h"
 
 #define COL_BUF_SIZE	(REC_JSON_MAX > (1u << 20) ? REC_JSON_MAX : (1u << 20))
@@ -36,19 +40,61 @@ struct col_out {
 	uint64_t write_errors;		/* batches (or parts) that failed */
 	uint64_t reopens;
 	int last_errno;
+	/* Non-NULL: the Kafka output (fd unused). bytes then counts the
+	 * batches handed to the producer, write_errors the batches that lost
+	 * a message before the queue; writes and reopens stay 0. */
+	struct col_kafka *kafka;
+	/* The writer thread (col_out_start_writer): workers queue their full
+	 * batches and go back to receiving while it writes them, so a slow
+	 * write() (page cache, disk, a pipe) does not stop receiving. */
+	struct col_chunk *q_head, *q_tail;	/* batches to write, oldest first */
+	struct col_chunk *free_chunks;		/* written, to hand back */
+	pthread_mutex_t qmu;
+	pthread_cond_t q_work, q_free;
+	unsigned nchunks;			/* allocated, queued or free */
+	uint8_t writer, writer_stop;
+	pthread_t writer_thr;
+	uint64_t queued_bytes;			/* gauge */
+	uint64_t queue_waits;			/* a worker waited for a free batch */
 };
+
+/* A batch's buffer travelling between a worker and the writer thread. */
+struct col_chunk {
+	struct col_chunk *next;
+	char *p;
+	size_t len, cap;
+};
+
+/* Bytes of batches the writer may have queued: past it, a worker waits
+ * (and its socket buffer fills) rather than memory growing. */
+#define COL_OUT_QUEUE_MAX	(64u << 20)
 
 /* Open path for appending (NULL: stdout). header (may be NULL) is copied by
  * reference and must outlive o. WEIR_OK, or WEIR_E_IO with a sentence in
  * err. */
 int col_out_open(struct col_out *o, const char *path, const char *header, size_t header_len,
 		 char *err, size_t errlen);
+/* A Kafka output on cfg (which must outlive o). WEIR_OK, or WEIR_E_INVALID
+ * (librdkafka refused the configuration) or another error, with a
+ * sentence in err. */
+int col_out_open_kafka(struct col_out *o, const struct col_kafka_cfg *cfg, char *err,
+		       size_t errlen);
+/* The collector stops at now_ns (CLOCK_MONOTONIC): a Kafka output stops
+ * waiting for room COL_KAFKA_STOP_WAIT_MS later. A no-op for files. */
+void col_out_stopping(struct col_out *o, uint64_t now_ns);
 /* Reopen the same path (SIGHUP); the old descriptor stays when that fails.
  * A no-op for stdout. WEIR_OK or WEIR_E_IO with a sentence in err. */
 int col_out_reopen(struct col_out *o, char *err, size_t errlen);
 /* Write n bytes in one write() (more only when the kernel takes part of
- * them). WEIR_OK or WEIR_E_IO (counted; the bytes are lost). */
+ * them). WEIR_OK or WEIR_E_IO (counted; the bytes are lost). Kafka: one
+ * message per line (col_kafka_produce); WEIR_E_IO when one was lost. */
 int col_out_write(struct col_out *o, const void *p, size_t n);
+/* Write batches handed over by col_buf_flush() in a thread of their own
+ * (file and stdout outputs; Kafka queues by itself). Without it,
+ * col_buf_flush() writes in the caller's thread. WEIR_OK or WEIR_E_NOMEM. */
+int col_out_start_writer(struct col_out *o);
+/* Writer thread: write what is queued, then stop it. Kafka: flush (up to
+ * COL_KAFKA_FLUSH_MS), log what was not delivered. */
 void col_out_close(struct col_out *o);
 
 struct col_buf {

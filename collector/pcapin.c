@@ -163,6 +163,7 @@ int col_pcap_run(struct col_worker *w, const char *path, uint16_t port,
 		if ((++w->c.pcap_frames & 1023) == 0) {
 			w->now_ns = col_now_mono();
 			col_buf_tick(&w->buf, w->now_ns);
+			col_enr_quiescent(&w->qs);
 			if (tick && tick(arg))
 				break;
 		}

@@ -207,7 +207,7 @@ int col_udp_round(struct col_worker *w, int flags)
 		exporter_of(&rx->names[i], &e);
 		col_worker_datagram(w, &e, rx->iov[i].iov_base, rx->msgs[i].msg_len, recv_ns);
 	}
-	return 0;
+	return n;
 }
 
 void *col_udp_thread(void *arg)
@@ -217,14 +217,21 @@ void *col_udp_thread(void *arg)
 	unsigned rounds = 0;
 
 	while (!__atomic_load_n(&sh->stop, __ATOMIC_ACQUIRE)) {
-		col_udp_round(w, 0);
+		int n = col_udp_round(w, 0);
+
 		col_buf_tick(&w->buf, w->now_ns);
 		col_tsave_poll(w);
+		col_enr_quiescent(&w->qs);
+		if (n > 0 && n < COL_COALESCE_MIN) {
+			struct timespec ts = { 0, COL_COALESCE_US * 1000L };
+
+			nanosleep(&ts, NULL);
+		}
 	}
 	/* Drain: what the socket already holds was sent to us; a bounded
 	 * number of rounds so that a sender that does not stop cannot keep
 	 * us here. */
-	while (rounds++ < 1024 && col_udp_round(w, MSG_DONTWAIT) == 0)
+	while (rounds++ < 1024 && col_udp_round(w, MSG_DONTWAIT) > 0)
 		;
 	col_buf_flush(&w->buf);
 	return NULL;

@@ -196,7 +196,7 @@ static void emit_raw(struct col_worker *w, const struct weir_record *rec)
 	size_t n;
 
 	buf_room(w, COL_BUF_LOW);
-	n = rec_json(rec, b->p + b->len, b->cap - b->len);
+	n = rec_json_cached(rec, b->p + b->len, b->cap - b->len, &w->rcache);
 	if (!n && b->len) {
 		/* Larger than what was left: alone in an empty batch it fits. */
 		col_buf_flush(b);
@@ -220,6 +220,8 @@ static uint64_t mul_sat(uint64_t a, uint64_t b)
 static void emit_common(struct col_worker *w, const struct weir_record *rec, uint32_t rate)
 {
 	const struct col_cfg *cfg = w->sh->cfg;
+	const struct col_enr *enr = w->sh->enr && w->sh->enr->n ? w->sh->enr : NULL;
+	struct col_enr_pending pend;
 	struct col_buf *b = &w->buf;
 	struct flow f;
 	size_t n;
@@ -233,12 +235,31 @@ static void emit_common(struct col_worker *w, const struct weir_record *rec, uin
 		f.bytes = mul_sat(f.bytes, rate);
 		f.packets = mul_sat(f.packets, rate);
 	}
+	if (cfg->ser == COL_S_NULL)
+		return;
+	if (enr)
+		col_enr_prepare(enr, &f, &pend);
 	if (cfg->ser == COL_S_CSV) {
-		buf_room(w, FLOW_CSV_MAX);
+		buf_room(w, FLOW_CSV_MAX + (enr ? enr->csv_max : 0));
 		n = flow_csv(&f, b->p + b->len, b->cap - b->len);
 	} else {
-		buf_room(w, FLOW_JSON_MAX);
-		n = flow_json(&f, b->p + b->len, b->cap - b->len);
+		buf_room(w, FLOW_JSON_MAX + (enr ? enr->json_max : 0));
+		n = flow_json_cached(&f, b->p + b->len, b->cap - b->len, &w->jcache);
+	}
+	if (n && enr) {
+		/* The enriched fields go before the line's end: "}\n" of a
+		 * JSON object, "\n" of a CSV row. */
+		size_t tail = cfg->ser == COL_S_CSV ? 1 : 2;
+		char *end = b->p + b->len + n - tail;
+		size_t room = b->cap - b->len - n, k;
+
+		k = col_enr_apply(enr, cfg->ser == COL_S_CSV, end, room, &pend, &w->ec);
+		if (k == SIZE_MAX) {
+			n = 0;
+		} else {
+			memcpy(end + k, tail == 1 ? "\n" : "}\n", tail);
+			n += k;
+		}
 	}
 	if (!n) {
 		w->c.skipped_too_large++;
@@ -259,6 +280,9 @@ static int on_record(const struct weir_record *rec, void *user)
 	rate = col_samp_rate(&w->sh->cfg->samp, w->override, rec->sampling_rate);
 	if (w->sh->cfg->format == COL_F_RAW) {
 		struct weir_record r = *rec;
+
+		if (w->sh->cfg->ser == COL_S_NULL)
+			return 0;
 
 		r.sampling_rate = rate;
 		emit_raw(w, &r);

@@ -16,7 +16,10 @@
 #include "addr.h"
 #include "cli.h"
 #include "decode.h"
+#include "enr.h"
+#include "flow_json.h"
 #include "out.h"
+#include "rec_json.h"
 #include "tmpl.h"
 
 /* Protocol of a datagram, from its version field. */
@@ -60,6 +63,7 @@ struct col_shared {
 	const struct col_cfg *cfg;
 	struct col_out *out;			/* NULL: records are formatted, not written */
 	const struct ie_registry *ies;
+	struct col_enr *enr;			/* --enrich (NULL or n == 0: none) */
 	struct col_labels labels;
 	int stop;				/* atomic: stop receiving, drain, flush */
 	uint64_t save_gen;			/* atomic: template save asked for */
@@ -94,7 +98,11 @@ struct col_worker {
 	struct col_shared *sh;
 	struct weir_ctx ctx;
 	struct col_buf buf;
+	struct flow_json_cache jcache;		/* common JSON: the message's shared members */
+	struct rec_json_cache rcache;		/* raw JSON: head and keys of the last template */
 	struct col_counters c;
+	struct col_enr_counts ec;		/* lookups and misses per --enrich */
+	uint64_t qs;				/* quiescent points passed (enr.h) */
 	uint64_t now_ns;			/* CLOCK_MONOTONIC of the current batch */
 	uint32_t override;			/* sampling override of this datagram's exporter */
 	int fd;					/* UDP socket, -1 none */

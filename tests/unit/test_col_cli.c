@@ -239,6 +239,32 @@ Test(col_cli, csv_needs_common)
 	refuse(ARGC(c), c, "--renormalize needs -f common");
 }
 
+Test(col_cli, null_serializer_and_enrich_combinations)
+{
+	char *ok[] = { "weir-collector", "-f", "common", "-s", "null", NULL };
+	char *raw[] = { "weir-collector", "-s", "null", NULL };
+	char *a[] = { "weir-collector", "-s", "null", "-o", "x.json", NULL };
+	char *b[] = { "weir-collector", "-f", "common", "-s", "null", "--enrich", "type=prefix_lookup", NULL };
+	char *c[] = { "weir-collector", "--enrich", "type=prefix_lookup,source=a.csv,key=src_addr,fields=x:y", NULL };
+	char *two[] = { "weir-collector", "-f", "common", "--enrich", "A", "--enrich", "B", NULL };
+
+	cr_assert_eq(parse(ARGC(ok), ok), COL_CLI_RUN, "%s", err);
+	cr_assert_eq(cfg.ser, COL_S_NULL);
+	col_cfg_free(&cfg);
+	cr_assert_eq(parse(ARGC(raw), raw), COL_CLI_RUN, "%s", err);
+	cr_assert_eq(cfg.format, COL_F_RAW);
+	col_cfg_free(&cfg);
+	refuse(ARGC(a), a, "-s null writes nothing");
+	refuse(ARGC(b), b, "--enrich with -s null");
+	refuse(ARGC(c), c, "--enrich needs -f common");
+	/* The specs are kept as given, in order; enr.c parses them. */
+	cr_assert_eq(parse(ARGC(two), two), COL_CLI_RUN, "%s", err);
+	cr_assert_eq(cfg.nenrich, 2);
+	cr_assert_str_eq(cfg.enrich[0], "A");
+	cr_assert_str_eq(cfg.enrich[1], "B");
+	col_cfg_free(&cfg);
+}
+
 Test(col_cli, bad_values_name_the_flag)
 {
 	static const struct {
@@ -250,7 +276,7 @@ Test(col_cli, bad_values_name_the_flag)
 		{ "-p", "65536", "--port: '65536'" },
 		{ "--port", "12x", "--port: '12x'" },
 		{ "-f", "json", "--format: 'json' is not raw or common" },
-		{ "-s", "xml", "--serializer: 'xml' is not json or csv" },
+		{ "-s", "xml", "--serializer: 'xml' is not json, csv or null" },
 		{ "-w", "0", "--workers: '0'" },
 		{ "--workers", "257", "--workers: '257'" },
 		{ "--metrics-port", "70000", "--metrics-port: '70000'" },

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "colhelp.h"
 #include "err.h"
 #include "log.h"
 #include "metrics.h"
@@ -48,19 +49,11 @@ static void teardown(void)
 
 TestSuite(col_metrics, .init = setup, .fini = teardown);
 
-/* A NetFlow v5 datagram of count records; engine id and sequence given. */
-static size_t v5_dgram(uint8_t *b, unsigned count, uint32_t seq)
+/* A NetFlow v5 datagram of count TCP records, sequence given. */
+static size_t v5_tcp(uint8_t *b, unsigned count, uint32_t seq)
 {
-	size_t n = 24 + 48 * (size_t)count;
+	size_t n = v5_dgram(b, count, seq);
 
-	memset(b, 0, n);
-	b[1] = 5;
-	b[3] = (uint8_t)count;
-	b[8] = 0x65;
-	b[16] = (uint8_t)(seq >> 24);
-	b[17] = (uint8_t)(seq >> 16);
-	b[18] = (uint8_t)(seq >> 8);
-	b[19] = (uint8_t)seq;
 	for (unsigned i = 0; i < count; i++)
 		b[24 + 48 * i + 38] = 6;
 	return n;
@@ -70,7 +63,7 @@ static void feed_v5(struct col_worker *w, uint32_t addr, unsigned count, uint32_
 {
 	static uint8_t dg[24 + 48 * 30];
 	struct weir_exporter e = { .port = 9000 };
-	size_t n = v5_dgram(dg, count, seq);
+	size_t n = v5_tcp(dg, count, seq);
 
 	weir_addr_v4u(&e.addr, addr);
 	cr_assert_eq(col_worker_datagram(w, &e, dg, n, 1700000000000000000ull), WEIR_OK);
@@ -198,18 +191,6 @@ static size_t parse_text(const char *text, struct family *fam, size_t *nfam)
 	return samples;
 }
 
-/* The value of one series, or -1 when absent. */
-static long long value_of(const char *text, const char *series)
-{
-	size_t n = strlen(series);
-
-	for (const char *l = text; *l; l = strchr(l, '\n') + 1) {
-		if (!strncmp(l, series, n) && l[n] == ' ')
-			return strtoll(l + n + 1, NULL, 10);
-	}
-	return -1;
-}
-
 static size_t series_count(const char *text, const char *name)
 {
 	size_t n = 0, k = strlen(name);
@@ -253,25 +234,25 @@ Test(col_metrics, counters_follow_the_traffic)
 		     "sFlow on a netflow collector is refused");
 	cr_assert_eq(col_worker_datagram(wk[1], &e, junk, sizeof(junk), 1), WEIR_E_TRUNCATED);
 	t = render();
-	cr_assert_eq(value_of(t, "weir_datagrams_total{protocol=\"netflow_v5\"}"), 4);
-	cr_assert_eq(value_of(t, "weir_datagrams_total{protocol=\"sflow\"}"), 1);
-	cr_assert_eq(value_of(t, "weir_datagrams_total{protocol=\"unknown\"}"), 1);
-	cr_assert_eq(value_of(t, "weir_received_bytes_total{protocol=\"netflow_v5\"}"), 4 * (24 + 48 * 30));
-	cr_assert_eq(value_of(t, "weir_records_total{protocol=\"netflow_v5\"}"), 120);
-	cr_assert_eq(value_of(t, "weir_records_written_total"), 120);
-	cr_assert_eq(value_of(t, "weir_worker_datagrams_total{worker=\"0\"}"), 3);
-	cr_assert_eq(value_of(t, "weir_worker_datagrams_total{worker=\"1\"}"), 3);
-	cr_assert_eq(value_of(t, "weir_decode_errors_total{kind=\"version\"}"), 1);
-	cr_assert_eq(value_of(t, "weir_decode_errors_total{kind=\"truncated\"}"), 1);
-	cr_assert_eq(value_of(t, "weir_decode_errors_total{kind=\"no_template\"}"), 0);
+	cr_assert_eq(metric(t, "weir_datagrams_total{protocol=\"netflow_v5\"}"), 4);
+	cr_assert_eq(metric(t, "weir_datagrams_total{protocol=\"sflow\"}"), 1);
+	cr_assert_eq(metric(t, "weir_datagrams_total{protocol=\"unknown\"}"), 1);
+	cr_assert_eq(metric(t, "weir_received_bytes_total{protocol=\"netflow_v5\"}"), 4 * (24 + 48 * 30));
+	cr_assert_eq(metric(t, "weir_records_total{protocol=\"netflow_v5\"}"), 120);
+	cr_assert_eq(metric(t, "weir_records_written_total"), 120);
+	cr_assert_eq(metric(t, "weir_worker_datagrams_total{worker=\"0\"}"), 3);
+	cr_assert_eq(metric(t, "weir_worker_datagrams_total{worker=\"1\"}"), 3);
+	cr_assert_eq(metric(t, "weir_decode_errors_total{kind=\"version\"}"), 1);
+	cr_assert_eq(metric(t, "weir_decode_errors_total{kind=\"truncated\"}"), 1);
+	cr_assert_eq(metric(t, "weir_decode_errors_total{kind=\"no_template\"}"), 0);
 	/* Worker 0 saw 0, 30, 120: one gap of 60 records (60..119); worker 1
 	 * saw its first datagram of the source, no gap. */
-	cr_assert_eq(value_of(t, "weir_sequence_gaps_total{exporter=\"192.0.2.1\"}"), 1);
-	cr_assert_eq(value_of(t, "weir_sequence_lost_total{exporter=\"192.0.2.1\"}"), 60);
-	cr_assert_eq(value_of(t, "weir_sequence_reordered_total{exporter=\"192.0.2.1\"}"), 0);
-	cr_assert_eq(value_of(t, "weir_sources"), 2, "one source in each worker");
-	cr_assert_eq(value_of(t, "weir_workers"), 2);
-	cr_assert_eq(value_of(t, "weir_kernel_drops_total{worker=\"1\"}"), 0);
+	cr_assert_eq(metric(t, "weir_sequence_gaps_total{exporter=\"192.0.2.1\"}"), 1);
+	cr_assert_eq(metric(t, "weir_sequence_lost_total{exporter=\"192.0.2.1\"}"), 60);
+	cr_assert_eq(metric(t, "weir_sequence_reordered_total{exporter=\"192.0.2.1\"}"), 0);
+	cr_assert_eq(metric(t, "weir_sources"), 2, "one source in each worker");
+	cr_assert_eq(metric(t, "weir_workers"), 2);
+	cr_assert_eq(metric(t, "weir_kernel_drops_total{worker=\"1\"}"), 0);
 	cr_assert_eq(series_count(t, "weir_output_bytes_total"), 0, "no output: no output metrics");
 	free(t);
 }
@@ -287,13 +268,13 @@ Test(col_metrics, exporter_labels_are_bounded)
 	}
 	t = render();
 	cr_assert_eq(series_count(t, "weir_sequence_gaps_total"), COL_EXPORTER_LABELS + 1);
-	cr_assert_eq(value_of(t, "weir_sequence_gaps_total{exporter=\"10.0.0.0\"}"), 1);
-	cr_assert_eq(value_of(t, "weir_sequence_lost_total{exporter=\"10.0.3.231\"}"), 30,
+	cr_assert_eq(metric(t, "weir_sequence_gaps_total{exporter=\"10.0.0.0\"}"), 1);
+	cr_assert_eq(metric(t, "weir_sequence_lost_total{exporter=\"10.0.3.231\"}"), 30,
 		     "the 1000th exporter has its own series");
-	cr_assert_eq(value_of(t, "weir_sequence_gaps_total{exporter=\"10.0.3.232\"}"), -1,
+	cr_assert_eq(metric(t, "weir_sequence_gaps_total{exporter=\"10.0.3.232\"}"), -1,
 		     "the 1001st has not");
-	cr_assert_eq(value_of(t, "weir_sequence_gaps_total{exporter=\"other\"}"), 10);
-	cr_assert_eq(value_of(t, "weir_sequence_lost_total{exporter=\"other\"}"), 300);
+	cr_assert_eq(metric(t, "weir_sequence_gaps_total{exporter=\"other\"}"), 10);
+	cr_assert_eq(metric(t, "weir_sequence_lost_total{exporter=\"other\"}"), 300);
 	free(t);
 }
 
@@ -305,33 +286,23 @@ Test(col_metrics, ipv6_exporter_label)
 	char *t;
 
 	weir_addr_v6(&e.addr, a6);
-	cr_assert_eq(col_worker_datagram(wk[0], &e, dg, v5_dgram(dg, 1, 0), 1), WEIR_OK);
-	cr_assert_eq(col_worker_datagram(wk[0], &e, dg, v5_dgram(dg, 1, 5), 1), WEIR_OK);
+	cr_assert_eq(col_worker_datagram(wk[0], &e, dg, v5_tcp(dg, 1, 0), 1), WEIR_OK);
+	cr_assert_eq(col_worker_datagram(wk[0], &e, dg, v5_tcp(dg, 1, 5), 1), WEIR_OK);
 	t = render();
-	cr_assert_eq(value_of(t, "weir_sequence_lost_total{exporter=\"2001:db8::7\"}"), 4);
+	cr_assert_eq(metric(t, "weir_sequence_lost_total{exporter=\"2001:db8::7\"}"), 4);
 	free(t);
 }
 
 /* ---- the HTTP endpoint ---- */
 
+/* The whole answer to req, malloc'd. */
 static char *http(uint16_t port, const char *req)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
-	size_t cap = 1 << 20, len = 0;
-	char *buf = malloc(cap + 1);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct timeval tv = { 5, 0 };
-	ssize_t n;
+	size_t cap = (1 << 20) + 1;
+	char *buf = malloc(cap);
 
-	cr_assert(fd >= 0 && buf);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	cr_assert_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	cr_assert_eq(write(fd, req, strlen(req)), (ssize_t)strlen(req));
-	while (len < cap && (n = read(fd, buf + len, cap - len)) > 0)
-		len += (size_t)n;
-	close(fd);
-	buf[len] = 0;
+	cr_assert_not_null(buf);
+	cr_assert_eq(http_req(port, req, buf, cap), 0, "%s", req);
 	return buf;
 }
 
@@ -354,14 +325,14 @@ Test(col_metrics, http_endpoint)
 	cr_assert_not_null(body);
 	body += 4;
 	parse_text(body, fam, &nfam);
-	cr_assert_eq(value_of(body, "weir_records_total{protocol=\"netflow_v5\"}"), 30);
+	cr_assert_eq(metric(body, "weir_records_total{protocol=\"netflow_v5\"}"), 30);
 	free(r);
 
 	/* Counters move between scrapes. */
 	feed_v5(wk[1], 0xc0000202, 30, 0);
 	r = http(col_metrics_port(m), "GET /metrics HTTP/1.0\r\n\r\n");
 	body = strstr(r, "\r\n\r\n") + 4;
-	cr_assert_eq(value_of(body, "weir_records_total{protocol=\"netflow_v5\"}"), 60);
+	cr_assert_eq(metric(body, "weir_records_total{protocol=\"netflow_v5\"}"), 60);
 	free(r);
 
 	r = http(col_metrics_port(m), "GET /healthz HTTP/1.0\r\n\r\n");

@@ -12,61 +12,13 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "colhelp.h"
 #include "err.h"
 #include "flow_json.h"
-#include "log.h"
 #include "out.h"
 #include "worker.h"
 
-static char tmpdir[64];
-
-static void mk_tmpdir(void)
-{
-	const char *base = getenv("TMPDIR");
-
-	snprintf(tmpdir, sizeof(tmpdir), "%s/test_col_out.XXXXXX", base && *base ? base : "/tmp");
-	cr_assert_not_null(mkdtemp(tmpdir), "mkdtemp");
-	col_log_set(COL_LOG_ERROR);
-}
-
-static void rm_tmpdir(void)
-{
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", tmpdir);
-}
-
-TestSuite(col_out, .init = mk_tmpdir, .fini = rm_tmpdir);
-
-static char *path_of(const char *name)
-{
-	static char p[4][128];
-	static int k;
-
-	k = (k + 1) % 4;
-	snprintf(p[k], sizeof(p[k]), "%s/%s", tmpdir, name);
-	return p[k];
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *fp = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	cr_assert_not_null(fp, "%s missing", path);
-	fseek(fp, 0, SEEK_END);
-	n = ftell(fp);
-	rewind(fp);
-	buf = malloc((size_t)n + 1);
-	cr_assert_eq(fread(buf, 1, (size_t)n, fp), (size_t)n);
-	buf[n] = 0;
-	fclose(fp);
-	*len = (size_t)n;
-	return buf;
-}
+TestSuite(col_out, .init = suite_init, .fini = suite_fini);
 
 static size_t count_lines(const char *s, const char *prefix)
 {
@@ -215,7 +167,7 @@ Test(col_out, write_errors_counted)
 	char err[256];
 
 	if (access("/dev/full", W_OK) < 0)
-		cr_skip_test("/dev/full absent");
+		SKIP("/dev/full absent");
 	cr_assert_eq(col_out_open(&o, "/dev/full", NULL, 0, err, sizeof(err)), WEIR_OK, "%s", err);
 	cr_assert_eq(col_out_write(&o, "a\n", 2), WEIR_E_IO);
 	cr_assert_eq(col_out_write(&o, "b\n", 2), WEIR_E_IO);
@@ -279,34 +231,75 @@ Test(col_out, batches_never_mix)
 	free(s);
 }
 
-/* ---- a worker's batching: records into one buffer, a write per flush ---- */
+/* The writer thread: batches of two threads, each line numbered by its
+ * thread, come out whole, complete, in each thread's order, one write() a
+ * batch; the queue is empty after close. */
+struct seq_writer {
+	struct col_out *o;
+	char letter;
+	unsigned lines;
+};
 
-/* A NetFlow v5 datagram of count records (all zero but the addresses). */
-static size_t v5_dgram(uint8_t *b, unsigned count, uint32_t seq)
+static void *seq_thread(void *arg)
 {
-	size_t n = 24 + 48 * (size_t)count;
+	struct seq_writer *m = arg;
+	struct col_buf b;
+	unsigned n = 0;
 
-	memset(b, 0, n);
-	b[1] = 5;
-	b[3] = (uint8_t)count;
-	b[8] = 0x65;				/* unix_secs, 2023 */
-	b[16] = (uint8_t)(seq >> 24);
-	b[17] = (uint8_t)(seq >> 16);
-	b[18] = (uint8_t)(seq >> 8);
-	b[19] = (uint8_t)seq;
-	for (unsigned i = 0; i < count; i++) {
-		uint8_t *r = b + 24 + 48 * i;
-
-		r[0] = 10;
-		r[3] = (uint8_t)i;		/* srcaddr 10.0.0.i */
-		r[4] = 192;
-		r[5] = 168;			/* dstaddr 192.168.0.0 */
-		r[19] = 1;			/* dPkts */
-		r[23] = 64;			/* dOctets */
-		r[38] = 17;			/* prot */
+	cr_assert_eq(col_buf_init(&b, m->o, 1 << 16), WEIR_OK);
+	for (int round = 0; round < 300; round++) {
+		while (b.cap - b.len > 32)
+			b.len += (size_t)sprintf(b.p + b.len, "%c %09u\n", m->letter, n++);
+		cr_assert_eq(col_buf_flush(&b), WEIR_OK);
+		cr_assert_eq(b.len, 0);
+		cr_assert_geq(b.cap, (size_t)1 << 16, "the buffer handed back is as large");
 	}
-	return n;
+	m->lines = n;
+	col_buf_free(&b);
+	return NULL;
 }
+
+Test(col_out, writer_thread_keeps_order_and_loses_nothing)
+{
+	struct col_out o;
+	struct seq_writer m[2];
+	pthread_t t[2];
+	unsigned next[2] = { 0, 0 };
+	char err[256], *s, *line, *save = NULL;
+	size_t len;
+
+	cr_assert_eq(col_out_open(&o, path_of("seq"), NULL, 0, err, sizeof(err)), WEIR_OK);
+	cr_assert_eq(col_out_start_writer(&o), WEIR_OK);
+	cr_assert(o.writer);
+	for (int i = 0; i < 2; i++) {
+		m[i].o = &o;
+		m[i].letter = (char)('a' + i);
+		cr_assert_eq(pthread_create(&t[i], NULL, seq_thread, &m[i]), 0);
+	}
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	col_out_close(&o);
+	cr_assert_eq(o.flushes, 600);
+	cr_assert_eq(o.writes, 600, "one write per batch");
+	cr_assert_eq(o.queued_bytes, 0);
+	cr_assert_leq((size_t)o.nchunks * (1 << 16), (size_t)COL_OUT_QUEUE_MAX, "the queue is bounded");
+	s = slurp(path_of("seq"), &len);
+	for (line = strtok_r(s, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		unsigned k, v;
+
+		cr_assert_eq(strlen(line), 11, "whole line: '%s'", line);
+		k = (unsigned)(line[0] - 'a');
+		cr_assert_lt(k, 2);
+		v = (unsigned)strtoul(line + 2, NULL, 10);
+		cr_assert_eq(v, next[k], "thread %c: line %u after %u", line[0], v, next[k]);
+		next[k]++;
+	}
+	cr_assert_eq(next[0], m[0].lines);
+	cr_assert_eq(next[1], m[1].lines);
+	free(s);
+}
+
+/* ---- a worker's batching: records into one buffer, a write per flush ---- */
 
 static void worker_batching(enum col_format fmt, enum col_ser ser, const char *name)
 {
@@ -334,7 +327,7 @@ static void worker_batching(enum col_format fmt, enum col_ser ser, const char *n
 	cr_assert_not_null(w, "%s", err);
 	weir_addr_v4u(&e.addr, 0xc0000201);
 	for (uint64_t i = 0; i < datagrams; i++) {
-		n = v5_dgram(dg, 30, (uint32_t)(i * 30));
+		n = v5_flows(dg, 30, (uint32_t)(i * 30));
 		cr_assert_eq(col_worker_datagram(w, &e, dg, n, 1700000000000000000ull), WEIR_OK);
 	}
 	cr_assert_eq(w->c.records_out, datagrams * 30);

@@ -11,89 +11,22 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "colhelp.h"
 #include "err.h"
-#include "log.h"
 #include "out.h"
 #include "pcapin.h"
 #include "tsave.h"
 #include "worker.h"
 
-#ifndef COL_TEST_BIN
-#define COL_TEST_BIN "build"
-#endif
+TestSuite(col_pcap, .init = suite_init, .fini = suite_fini);
 
-static char tmpdir[64];
-
-static void mk_tmpdir(void)
+/* Run weir-generator with seed 11 into a pcap and a ledger. */
+static void gen_pcap(const char *args, const char *pcap, const char *ledger)
 {
-	const char *base = getenv("TMPDIR");
+	char a[512];
 
-	snprintf(tmpdir, sizeof(tmpdir), "%s/test_col_pcap.XXXXXX", base && *base ? base : "/tmp");
-	cr_assert_not_null(mkdtemp(tmpdir), "mkdtemp");
-	col_log_set(COL_LOG_ERROR);
-}
-
-static void rm_tmpdir(void)
-{
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", tmpdir);
-}
-
-TestSuite(col_pcap, .init = mk_tmpdir, .fini = rm_tmpdir);
-
-static const char *path_of(const char *name)
-{
-	static char p[8][160];
-	static int k;
-
-	k = (k + 1) % 8;
-	snprintf(p[k], sizeof(p[k]), "%s/%s", tmpdir, name);
-	return p[k];
-}
-
-static char *slurp(const char *path)
-{
-	FILE *fp = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	cr_assert_not_null(fp, "%s missing", path);
-	fseek(fp, 0, SEEK_END);
-	n = ftell(fp);
-	rewind(fp);
-	buf = malloc((size_t)n + 1);
-	cr_assert_eq(fread(buf, 1, (size_t)n, fp), (size_t)n);
-	buf[n] = 0;
-	fclose(fp);
-	return buf;
-}
-
-/* Run weir-generator into a pcap and a ledger. */
-static void generate(const char *args, const char *pcap, const char *ledger)
-{
-	char cmd[1024];
-
-	snprintf(cmd, sizeof(cmd), "%s/weir-generator %s --seed 11 --pcap-out '%s' --ledger '%s' 2>/dev/null",
-		 COL_TEST_BIN, args, pcap, ledger);
-	cr_assert_eq(system(cmd), 0, "%s", cmd);
-}
-
-/* A number of the ledger's "totals" object. */
-static unsigned long long ledger_total(const char *ledger, const char *key)
-{
-	char *s = slurp(ledger), *t = strstr(s, "\"totals\""), want[64], *k;
-	unsigned long long v;
-
-	cr_assert_not_null(t);
-	snprintf(want, sizeof(want), "\"%s\": ", key);
-	k = strstr(t, want);
-	cr_assert_not_null(k, "%s not in the ledger totals", key);
-	v = strtoull(k + strlen(want), NULL, 10);
-	free(s);
-	return v;
+	snprintf(a, sizeof(a), "%s --seed 11", args);
+	generate(0, pcap, a, ledger);
 }
 
 /* ---- one worker, its output in a file ---- */
@@ -174,7 +107,7 @@ static void ledger_equal(const char *proto, const char *extra)
 	snprintf(pcap, sizeof(pcap), "%s.pcap", proto);
 	snprintf(ledger, sizeof(ledger), "%s.json", proto);
 	snprintf(args, sizeof(args), "--protocol %s -n 120 --exporters 3 %s", proto, extra);
-	generate(args, path_of(pcap), path_of(ledger));
+	gen_pcap(args, path_of(pcap), path_of(ledger));
 	flows = ledger_total(path_of(ledger), "flow_records");
 	opts = ledger_total(path_of(ledger), "options_records");
 	cr_assert_gt(flows, 0);
@@ -190,7 +123,7 @@ static void ledger_equal(const char *proto, const char *extra)
 	cr_assert_eq(r.w[0]->c.pcap_skipped, 0);
 	cr_assert_eq(r.w[0]->c.datagrams[COL_P_OTHER], 0);
 	rig_stop(&r);
-	s = slurp(path_of("raw.json"));
+	s = slurp(path_of("raw.json"), NULL);
 	cr_assert_eq(lines(s), flows + opts);
 	free(s);
 
@@ -203,7 +136,7 @@ static void ledger_equal(const char *proto, const char *extra)
 	cr_assert_eq(r.w[0]->c.records_out, flows, "%s common", proto);
 	cr_assert_eq(r.w[0]->c.skipped_no_flow, opts);
 	rig_stop(&r);
-	s = slurp(path_of("common.json"));
+	s = slurp(path_of("common.json"), NULL);
 	cr_assert_eq(lines(s), flows);
 	if (strcmp(proto, "sflow")) {
 		bytes = ledger_total(path_of(ledger), "bytes");
@@ -247,7 +180,7 @@ Test(col_pcap, port_filter_and_type)
 {
 	struct rig r;
 
-	generate("--protocol ipfix -n 20 -p 4739", path_of("p.pcap"), path_of("p.json"));
+	gen_pcap("--protocol ipfix -n 20 -p 4739", path_of("p.pcap"), path_of("p.json"));
 	col_cfg_defaults(&r.cfg);
 	rig_start(&r, 1, NULL);
 	run_pcap(r.w[0], path_of("p.pcap"), 2055);
@@ -333,8 +266,8 @@ Test(col_pcap, link_types)
 	static const int dlts[] = { DLT_LINUX_SLL, DLT_LINUX_SLL2, DLT_RAW, DLT_NULL };
 	unsigned long long flows;
 
-	generate("--protocol v9 -n 30 -H ::1", path_of("l6.pcap"), path_of("l6.json"));
-	generate("--protocol v9 -n 30", path_of("l4.pcap"), path_of("l4.json"));
+	gen_pcap("--protocol v9 -n 30 -H ::1", path_of("l6.pcap"), path_of("l6.json"));
+	gen_pcap("--protocol v9 -n 30", path_of("l4.pcap"), path_of("l4.json"));
 	flows = ledger_total(path_of("l4.json"), "flow_records");
 	cr_assert_eq(flows, ledger_total(path_of("l6.json"), "flow_records"));
 	for (size_t i = 0; i < sizeof(dlts) / sizeof(dlts[0]); i++) {
@@ -437,7 +370,7 @@ Test(col_pcap, sampling_override_and_default)
 	struct rig r;
 
 	/* The generator's pcap frames come from 127.0.0.1. */
-	generate("--protocol ipfix -n 20 --sampling-rate 10", path_of("s.pcap"), path_of("s.json"));
+	gen_pcap("--protocol ipfix -n 20 --sampling-rate 10", path_of("s.pcap"), path_of("s.json"));
 	flows = ledger_total(path_of("s.json"), "flow_records");
 
 	col_cfg_defaults(&r.cfg);
@@ -445,7 +378,7 @@ Test(col_pcap, sampling_override_and_default)
 	rig_start(&r, 1, path_of("s1.json"));
 	run_pcap(r.w[0], path_of("s.pcap"), 0);
 	rig_stop(&r);
-	s = slurp(path_of("s1.json"));
+	s = slurp(path_of("s1.json"), NULL);
 	cr_assert_eq(count_str(s, "\"sampling_rate\":10,"), flows, "announced rate");
 	free(s);
 
@@ -459,7 +392,7 @@ Test(col_pcap, sampling_override_and_default)
 	rig_start(&r, 1, path_of("s2.json"));
 	run_pcap(r.w[0], path_of("s.pcap"), 0);
 	rig_stop(&r);
-	s = slurp(path_of("s2.json"));
+	s = slurp(path_of("s2.json"), NULL);
 	cr_assert_eq(count_str(s, "\"sampling_rate\":7,"), flows, "the override wins");
 	cr_assert_eq(sum_key(s, "bytes"), 7 * ledger_total(path_of("s.json"), "bytes"),
 		     "renormalized by the override");
@@ -467,7 +400,7 @@ Test(col_pcap, sampling_override_and_default)
 	col_samp_free(&r.cfg.samp);
 
 	/* Unsampled v5 (rate 0 in the header): the default fills it. */
-	generate("--protocol v5 -n 5", path_of("d.pcap"), path_of("d.json"));
+	gen_pcap("--protocol v5 -n 5", path_of("d.pcap"), path_of("d.json"));
 	col_cfg_defaults(&r.cfg);
 	r.cfg.format = COL_F_COMMON;
 	cr_assert_eq(col_samp_parse(&r.cfg.samp, "3", err, sizeof(err)), WEIR_OK);
@@ -475,7 +408,7 @@ Test(col_pcap, sampling_override_and_default)
 	rig_start(&r, 1, path_of("s3.json"));
 	run_pcap(r.w[0], path_of("d.pcap"), 0);
 	rig_stop(&r);
-	s = slurp(path_of("s3.json"));
+	s = slurp(path_of("s3.json"), NULL);
 	cr_assert_eq(count_str(s, "\"sampling_rate\":3,"), ledger_total(path_of("d.json"), "flow_records"));
 	free(s);
 	col_samp_free(&r.cfg.samp);
@@ -525,7 +458,7 @@ static void restart(const char *proto, unsigned nw)
 	snprintf(tf, sizeof(tf), "%s", path_of("templates.bin"));
 
 	snprintf(args, sizeof(args), "--protocol %s -n 60 --exporters 4 --sampling-rate 10", proto);
-	generate(args, path_of("full.pcap"), path_of("full.json"));
+	gen_pcap(args, path_of("full.pcap"), path_of("full.json"));
 	data_only(path_of("full.pcap"), path_of("data.pcap"));
 	flows = ledger_total(path_of("full.json"), "flow_records");
 
@@ -574,7 +507,7 @@ static void restart(const char *proto, unsigned nw)
 	}
 	rig_stop(&r);
 	{
-		char *s = slurp(path_of("after.json"));
+		char *s = slurp(path_of("after.json"), NULL);
 
 		cr_assert_eq(count_str(s, "\"sampling_rate\":10,"), nw * flows,
 			     "sampler rates came back with the templates");

@@ -12,76 +12,17 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "colhelp.h"
 #include "err.h"
-#include "log.h"
 #include "out.h"
 #include "tsave.h"
 #include "udp.h"
 #include "worker.h"
 
-#ifndef COL_TEST_BIN
-#define COL_TEST_BIN "build"
-#endif
-
-static char tmpdir[64];
-
-static void mk_tmpdir(void)
-{
-	const char *base = getenv("TMPDIR");
-
-	snprintf(tmpdir, sizeof(tmpdir), "%s/test_col_udp.XXXXXX", base && *base ? base : "/tmp");
-	cr_assert_not_null(mkdtemp(tmpdir), "mkdtemp");
-	col_log_set(COL_LOG_ERROR);
-	signal(SIGPIPE, SIG_IGN);
-}
-
-static void rm_tmpdir(void)
-{
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", tmpdir);
-}
-
-TestSuite(col_udp, .init = mk_tmpdir, .fini = rm_tmpdir);
-
-static const char *path_of(const char *name)
-{
-	static char p[8][160];
-	static int k;
-
-	k = (k + 1) % 8;
-	snprintf(p[k], sizeof(p[k]), "%s/%s", tmpdir, name);
-	return p[k];
-}
-
-static void sleep_ms(unsigned ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
-/* A NetFlow v5 datagram of 30 records. */
-static size_t v5_dgram(uint8_t *b, uint32_t seq)
-{
-	size_t n = 24 + 48 * 30;
-
-	memset(b, 0, n);
-	b[1] = 5;
-	b[3] = 30;
-	b[8] = 0x65;
-	b[16] = (uint8_t)(seq >> 24);
-	b[17] = (uint8_t)(seq >> 16);
-	b[18] = (uint8_t)(seq >> 8);
-	b[19] = (uint8_t)seq;
-	return n;
-}
+TestSuite(col_udp, .init = suite_init, .fini = suite_fini);
 
 struct rig {
 	struct col_cfg cfg;
@@ -89,16 +30,6 @@ struct rig {
 	struct col_out out;
 	struct col_worker *w[2];
 };
-
-static uint16_t local_port(int fd)
-{
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-
-	cr_assert_eq(getsockname(fd, (struct sockaddr *)&ss, &sl), 0);
-	return ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
-					     : ((struct sockaddr_in6 *)&ss)->sin6_port);
-}
 
 /* nw workers with sockets on listen:port (port 0: the first socket picks
  * one and the others join it). */
@@ -171,7 +102,7 @@ static void send_v5(int fd, unsigned n, uint32_t seq0)
 	static uint8_t dg[24 + 48 * 30];
 
 	for (unsigned i = 0; i < n; i++) {
-		size_t len = v5_dgram(dg, seq0 + 30 * i);
+		size_t len = v5_dgram(dg, 30, seq0 + 30 * i);
 
 		cr_assert_eq(send(fd, dg, len, 0), (ssize_t)len, "%s", strerror(errno));
 	}
@@ -189,7 +120,7 @@ static uint64_t received(const struct rig *r)
 static void read_all(struct rig *r)
 {
 	for (unsigned i = 0; i < r->sh.nw; i++)
-		while (col_udp_round(r->w[i], MSG_DONTWAIT) == 0)
+		while (col_udp_round(r->w[i], MSG_DONTWAIT) > 0)
 			;
 }
 
@@ -201,8 +132,8 @@ Test(col_udp, batches_and_records)
 	rig_start(&r, 1, "127.0.0.1", 4 << 20, NULL);
 	fd = client(&r, 0);
 	send_v5(fd, 100, 0);
-	cr_assert_eq(col_udp_round(r.w[0], MSG_DONTWAIT), 0);
-	cr_assert_eq(received(&r), COL_BATCH, "one recvmmsg() takes a whole batch");
+	cr_assert_eq(col_udp_round(r.w[0], MSG_DONTWAIT), COL_BATCH, "one recvmmsg() takes a whole batch");
+	cr_assert_eq(received(&r), COL_BATCH);
 	read_all(&r);
 	cr_assert_eq(received(&r), 100);
 	cr_assert_eq(r.w[0]->c.records_out, 3000);
@@ -302,7 +233,7 @@ Test(col_udp, dual_stack_exporters)
 	struct sockaddr_in6 lo = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
 
 	if (probe < 0 || bind(probe, (struct sockaddr *)&lo, sizeof(lo)) < 0)
-		cr_skip_test("no IPv6 loopback here");
+		SKIP("no IPv6 loopback here");
 	close(probe);
 	rig_start(&r, 1, "::", 4 << 20, NULL);
 	fd4 = client(&r, 0);
@@ -344,51 +275,6 @@ Test(col_udp, port_in_use)
 
 /* ---- the binary ---- */
 
-static uint16_t free_port(int type)
-{
-	int fd = socket(AF_INET, type, 0);
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	uint16_t p;
-
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	p = local_port(fd);
-	close(fd);
-	return p;
-}
-
-static int http_get(uint16_t port, const char *path, char *buf, size_t cap)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	char req[128];
-	size_t len = 0;
-	ssize_t n;
-
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		close(fd);
-		return -1;
-	}
-	snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\n\r\n", path);
-	if (write(fd, req, strlen(req)) < 0) {
-		close(fd);
-		return -1;
-	}
-	while (len + 1 < cap && (n = read(fd, buf + len, cap - 1 - len)) > 0)
-		len += (size_t)n;
-	buf[len] = 0;
-	close(fd);
-	return 0;
-}
-
-static long long metric(const char *page, const char *series)
-{
-	const char *p = strstr(page, series);
-
-	return p ? strtoll(p + strlen(series) + 1, NULL, 10) : -1;
-}
-
 static size_t file_lines(const char *path)
 {
 	FILE *fp = fopen(path, "r");
@@ -406,41 +292,23 @@ Test(col_udp, binary_end_to_end)
 {
 	static char page[1 << 16];
 	uint16_t port = free_port(SOCK_DGRAM), mport = free_port(SOCK_STREAM);
-	char ps[8], ms[8], cmd[512];
-	const char *out = path_of("bin.json");
-	int status, up = 0;
+	char ps[8], ms[8];
+	const char *out = path_of("bin.json"), *errf = path_of("bin.err");
+	char *argv[] = { "weir-collector", "-t", "netflow", "-p", ps, "--metrics-port", ms, "-w", "2",
+			 "-f", "common", "-o", (char *)out, NULL };
+	int status;
 	pid_t pid;
 
 	snprintf(ps, sizeof(ps), "%u", port);
 	snprintf(ms, sizeof(ms), "%u", mport);
-	pid = fork();
-	cr_assert_geq(pid, 0);
-	if (pid == 0) {
-		execl(COL_TEST_BIN "/weir-collector", "weir-collector", "-t", "netflow", "-p", ps,
-		      "--metrics-port", ms, "-w", "2", "-f", "common", "-o", out, (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; i < 500 && !up; i++) {
-		up = http_get(mport, "/healthz", page, sizeof(page)) == 0 && strstr(page, "ok");
-		if (!up)
-			sleep_ms(10);
-	}
-	cr_assert(up, "the collector did not come up");
-	snprintf(cmd, sizeof(cmd),
-		 "%s/weir-generator -p %u --protocol v9 -n 200 -r 20000 --exporters 4 --ledger '%s' 2>/dev/null",
-		 COL_TEST_BIN, port, path_of("bin-ledger.json"));
-	cr_assert_eq(system(cmd), 0);
-	for (int i = 0; i < 200; i++) {
-		cr_assert_eq(http_get(mport, "/metrics", page, sizeof(page)), 0);
-		if (metric(page, "weir_records_total{protocol=\"netflow_v9\"}") >= 2000)
-			break;
-		sleep_ms(10);
-	}
+	pid = spawn(argv, errf, NULL);
+	cr_assert(wait_up(pid, mport, page, sizeof(page), errf, 5000), "the collector did not come up");
+	generate(port, NULL, "--protocol v9 -n 200 -r 20000 --exporters 4", path_of("bin-ledger.json"));
+	scrape_until(mport, page, sizeof(page), "weir_records_total{protocol=\"netflow_v9\"}", 2000, 2000);
 	cr_assert_eq(metric(page, "weir_records_total{protocol=\"netflow_v9\"}"), 2000);
 	cr_assert_eq(metric(page, "weir_datagrams_total{protocol=\"netflow_v9\"}"), 204);
 	cr_assert_eq(metric(page, "weir_sequence_gaps_total{exporter=\"127.0.0.1\"}"), 0);
-	cr_assert_eq(kill(pid, SIGTERM), 0);
-	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	status = term_wait(pid);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
 	cr_assert_eq(file_lines(out), 2000, "every flow flushed before exit");
 }

@@ -1,0 +1,117 @@
+/* enr.h - --enrich in weir-collector: the loaded tables every worker reads,
+ * their reload, and the grace period before an old table is freed.
+ *
+ * Each --enrich is a slot holding the current table behind an atomic
+ * pointer. Workers read the pointer for each record and never lock. A
+ * reload (every reload= interval when the file changed, or on SIGHUP) loads
+ * the new table in the reload thread, swaps the pointer, then waits until
+ * every worker has passed a quiescent point (the end of its receive round,
+ * col_enr_quiescent()) before it frees the old table: no worker can still
+ * hold it then. A record's fields from one enrichment come from one lookup
+ * in one table, so a record never mixes two generations of a source. A
+ * failed reload keeps the table in place, logs and counts.
+ */
+#ifndef COL_ENR_H
+#define COL_ENR_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "enrich.h"
+#include "flow.h"
+
+#define COL_ENRICH_MAX	16		/* --enrich given at most this often */
+#define COL_ENRICH_FIELDS_MAX 64	/* output fields of all of them */
+
+struct col_enr_slot {
+	struct enrich_spec spec;
+	struct enrich_table *table;	/* atomic */
+	/* The file as last loaded: a periodic reload skips an unchanged file. */
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	int64_t mtime_ns;
+	uint64_t next_ns;		/* monotonic time of the next periodic check */
+	/* Read by the metrics thread with relaxed loads. */
+	uint64_t reloads;		/* tables swapped in after start */
+	uint64_t reload_failures;
+	uint64_t entries, bytes;	/* of the current table */
+	uint64_t loaded_at;		/* seconds since the epoch */
+};
+
+struct col_enr {
+	unsigned n;
+	struct col_enr_slot slot[COL_ENRICH_MAX];
+	size_t json_max, csv_max;	/* most bytes all slots may add to one record */
+	/* Quiescent-state counters of the workers (col_enr_attach()). */
+	unsigned nq;
+	uint64_t **q;
+	uint64_t sighup;		/* atomic: a forced reload was asked for */
+	uint64_t stop;			/* atomic */
+	pthread_t thr;
+	uint8_t started;
+};
+
+/* Parse every --enrich argument and load its table. WEIR_OK, or
+ * WEIR_E_INVALID / WEIR_E_IO with a sentence naming the argument and the
+ * problem in err (the collector exits 2). */
+int col_enr_init(struct col_enr *e, const char *const *specs, unsigned n, char *err, size_t errlen);
+/* The quiescent counter of each of n workers (each bumped by
+ * col_enr_quiescent()); call before col_enr_start(). */
+int col_enr_attach(struct col_enr *e, uint64_t **q, unsigned n);
+/* The reload thread (only when a slot has reload= or to serve SIGHUP). */
+int col_enr_start(struct col_enr *e);
+/* Ask for a reload of every slot now (SIGHUP; async-signal-safe). */
+void col_enr_sighup(struct col_enr *e);
+void col_enr_stop(struct col_enr *e);
+void col_enr_free(struct col_enr *e);
+
+/* One reload pass (the thread's body, also called by tests): slots due,
+ * or all when force. Returns the number of tables swapped in. */
+unsigned col_enr_reload(struct col_enr *e, int force);
+
+/* A worker passed a point where it holds no table (end of a round). The
+ * fence orders this store before the worker's next load of a table
+ * pointer; the reload thread fences between its swap and its reading of
+ * the counters. Without both, each side could read the other's old value
+ * (store buffering): the reloader would count this bump as the grace
+ * period while the worker's next round still read the old pointer. */
+static inline void col_enr_quiescent(uint64_t *q)
+{
+	__atomic_store_n(q, *q + 1, __ATOMIC_RELEASE);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+/* The address an enrichment's key names in f, or NULL when f lacks it. */
+const struct weir_addr *col_enr_key(const struct flow *f, enum enrich_key k);
+
+/* Per-worker lookup counters of each slot. */
+struct col_enr_counts {
+	uint64_t lookups[COL_ENRICH_MAX];
+	uint64_t misses[COL_ENRICH_MAX];
+};
+
+/* One record's tables, between col_enr_prepare() and col_enr_apply(). */
+struct col_enr_pending {
+	const struct enrich_table *t[COL_ENRICH_MAX];	/* each slot's table for this record */
+	const struct weir_addr *a[COL_ENRICH_MAX];	/* its key address in f, or NULL */
+};
+
+/* Read every slot's table pointer once (kept in p: this record's fields
+ * of a source all come from that table, whatever a reload does meanwhile)
+ * and start loading what the lookups will read; the caller formats the
+ * flow meanwhile, then calls col_enr_apply(). */
+void col_enr_prepare(const struct col_enr *e, const struct flow *f, struct col_enr_pending *p);
+/* Look up and append every slot's fields for f at out (cap bytes): JSON
+ * members or (csv) cells. Returns the length, or SIZE_MAX when cap is too
+ * small. Counts lookups and misses. */
+size_t col_enr_apply(const struct col_enr *e, int csv, char *out, size_t cap,
+		     const struct col_enr_pending *p, struct col_enr_counts *c);
+
+/* ",out1,out2..." for the CSV header row, into out (cap bytes); length or
+ * SIZE_MAX. */
+size_t col_enr_csv_header(const struct col_enr *e, char *out, size_t cap);
+
+#endif
