@@ -275,7 +275,7 @@ static int write_ipfix(const char *path, long n)
 		return 1;
 	}
 	for (long i = 0; i <= n; i++) {
-		len = ipfix_msg(buf + 2, (uint32_t)(i ? (i - 1) * IPFIX_RECS : 0), i == 0, &s);
+		len = ipfix_msg(buf + 2, (uint32_t)(i * IPFIX_RECS), i == 0, &s);
 		buf[0] = (uint8_t)(len >> 8);
 		buf[1] = (uint8_t)len;
 		if (!len || fwrite(buf, 1, len + 2, fp) != len + 2) {

@@ -1,12 +1,18 @@
 /* bench/udpsend - send the messages of a file (each a 2-byte big-endian
  * length and the message) as UDP datagrams to HOST PORT, paced at PPS
  * datagrams per second (0 = as fast as sendmmsg goes), in batches.
- * Usage: udpsend FILE HOST PORT PPS
+ * Usage: udpsend [-l SECONDS] [-q RECORDS] FILE HOST PORT PPS
+ *   -l SECONDS  send the file over and over for this long (the first
+ *               message, which carries the template, too)
+ *   -q RECORDS  rewrite each IPFIX message's sequence number as the count
+ *               of data records sent before it, RECORDS a message, so that
+ *               a looped file stays a gap-free stream
  * Prints the datagrams sent and the seconds the sending took (file reading
  * excluded) on stdout.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <getopt.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,10 +43,22 @@ int main(int argc, char **argv)
 	long sent = 0;
 	struct stat st;
 	FILE *fp;
-	int fd;
+	int fd, opt;
+	double loop_s = 0;
+	unsigned recs = 0;
 
+	while ((opt = getopt(argc, argv, "l:q:")) != -1) {
+		if (opt == 'l')
+			loop_s = atof(optarg);
+		else if (opt == 'q')
+			recs = (unsigned)atoi(optarg);
+		else
+			return 2;
+	}
+	argc -= optind - 1;
+	argv += optind - 1;
 	if (argc != 5) {
-		fprintf(stderr, "usage: udpsend FILE HOST PORT PPS\n");
+		fprintf(stderr, "usage: udpsend [-l SECONDS] [-q RECORDS] FILE HOST PORT PPS\n");
 		return 2;
 	}
 	pps = atof(argv[4]);
@@ -66,16 +84,32 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	t0 = now();
-	while (off + 2 <= size) {
+	for (;;) {
 		int n = 0, r;
 
+		if (off + 2 > size) {
+			if (loop_s <= 0 || now() - t0 >= loop_s)
+				break;
+			off = 0;
+		}
 		memset(mm, 0, sizeof(mm));
 		while (n < BATCH && off + 2 <= size) {
 			size_t len = (size_t)buf[off] << 8 | buf[off + 1];
+			uint8_t *m = buf + off + 2;
 
-			if (off + 2 + len > size)
+			if (off + 2 + len > size) {
+				off = size;
 				break;
-			iov[n].iov_base = buf + off + 2;
+			}
+			if (recs && len >= 16 && m[0] == 0 && m[1] == 10) {
+				uint32_t seq = (uint32_t)((uint64_t)(sent + n) * recs);
+
+				m[8] = (uint8_t)(seq >> 24);
+				m[9] = (uint8_t)(seq >> 16);
+				m[10] = (uint8_t)(seq >> 8);
+				m[11] = (uint8_t)seq;
+			}
+			iov[n].iov_base = m;
 			iov[n].iov_len = len;
 			mm[n].msg_hdr.msg_iov = &iov[n];
 			mm[n].msg_hdr.msg_iovlen = 1;
@@ -83,7 +117,7 @@ int main(int argc, char **argv)
 			n++;
 		}
 		if (!n)
-			break;
+			continue;
 		for (int done = 0; done < n; done += r) {
 			r = sendmmsg(fd, mm + done, (unsigned)(n - done), 0);
 			if (r < 0) {
@@ -97,8 +131,15 @@ int main(int argc, char **argv)
 		}
 		sent += n;
 		if (pps > 0) {
-			double due = t0 + sent / pps;
+			double due = t0 + sent / pps, ahead = due - now();
 
+			/* Sleep off most of a long wait, spin the rest: a sender
+			 * spinning all the time takes a core the receiver needs. */
+			if (ahead > 0.0005) {
+				struct timespec ts = { 0, (long)((ahead - 0.0003) * 1e9) };
+
+				nanosleep(&ts, NULL);
+			}
 			while (now() < due)
 				;
 		}
