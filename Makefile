@@ -167,6 +167,12 @@ $(B)/bench/%: bench/%.c $(LIB)
 	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -Itests -o $@ $< $(LIB) $(LDLIBS)
 
+# The enrichment sources' harness also links libenrich and libmaxminddb.
+$(B)/fuzz/fuzz_enrich: tests/fuzz/fuzz_enrich.c $(ENR_LIB) $(LIB)
+	@mkdir -p $(@D)
+	@[ "$(V)" = 1 ] || echo "  FUZZLD  $@"
+	$(Q)$(CC) $(CFLAGS) -fsanitize=fuzzer,address,undefined -Itests -Ienrich -o $@ $< $(ENR_LIB) $(LIB) $(LDLIBS) $(ENR_LDLIBS)
+
 $(B)/fuzz/%: tests/fuzz/%.c $(LIB)
 	@mkdir -p $(@D)
 	@[ "$(V)" = 1 ] || echo "  FUZZLD  $@"
