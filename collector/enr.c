@@ -282,32 +282,42 @@ void col_enr_prepare(const struct col_enr *e, const struct flow *f, struct col_e
 {
 	for (unsigned i = 0; i < e->n; i++) {
 		const struct col_enr_slot *s = &e->slot[i];
+		const struct weir_addr *a = col_enr_key(f, s->spec.key);
 
 		p->t[i] = __atomic_load_n(&s->table, __ATOMIC_ACQUIRE);
-		p->a[i] = col_enr_key(f, s->spec.key);
-		if (p->a[i])
-			enrich_prefetch(p->t[i], p->a[i]);
+		p->a[i] = NULL;
+		if (!a)
+			continue;
+		p->key[i] = *a;
+		p->a[i] = &p->key[i];
+		enrich_prefetch(p->t[i], a);
 	}
 }
 
-size_t col_enr_apply(const struct col_enr *e, int csv, char *out, size_t cap,
+void col_enr_lookup(const struct col_enr *e, struct col_enr_pending *p, struct col_enr_counts *c)
+{
+	for (unsigned i = 0; i < e->n; i++) {
+		p->row[i] = ENRICH_ROW_NONE;
+		if (!p->a[i])
+			continue;
+		c->lookups[i]++;
+		p->row[i] = enrich_find(p->t[i], p->a[i]);
+		c->misses[i] += p->row[i] == ENRICH_ROW_NONE;
+	}
+}
+
+size_t col_enr_write(const struct col_enr *e, int csv, char *out, size_t cap,
 		     const struct col_enr_pending *p, struct col_enr_counts *c)
 {
-	uint32_t row[COL_ENRICH_MAX];
 	size_t off = 0;
 
-	/* All lookups first, so that their cache misses overlap. */
-	for (unsigned i = 0; i < e->n; i++)
-		row[i] = p->a[i] ? enrich_find(p->t[i], p->a[i]) : ENRICH_ROW_NONE;
 	for (unsigned i = 0; i < e->n; i++) {
 		unsigned nf = e->slot[i].spec.nfields;
+		uint32_t row = p->row[i];
 		size_t n;
 		int hit = 1;
 
-		if (p->a[i])
-			c->lookups[i]++;
-		if (row[i] == ENRICH_ROW_NONE) {
-			c->misses[i] += p->a[i] != NULL;
+		if (row == ENRICH_ROW_NONE) {
 			/* Nothing to add; CSV still needs its empty cells. */
 			if (csv) {
 				if (cap - off < nf)
@@ -317,15 +327,18 @@ size_t col_enr_apply(const struct col_enr *e, int csv, char *out, size_t cap,
 			}
 			continue;
 		}
-		if (row[i] == ENRICH_ROW_DIRECT)
+		if (row == ENRICH_ROW_DIRECT) {
 			n = csv ? enrich_csv(p->t[i], p->a[i], out + off, cap - off, &hit)
 				: enrich_json(p->t[i], p->a[i], out + off, cap - off, &hit);
-		else
-			n = csv ? enrich_csv_row(p->t[i], row[i], out + off, cap - off)
-				: enrich_json_row(p->t[i], row[i], out + off, cap - off);
+			/* A miss of a source without rows shows only now. */
+			if (n != SIZE_MAX)
+				c->misses[i] += !hit;
+		} else {
+			n = csv ? enrich_csv_row(p->t[i], row, out + off, cap - off)
+				: enrich_json_row(p->t[i], row, out + off, cap - off);
+		}
 		if (n == SIZE_MAX)
 			return SIZE_MAX;
-		c->misses[i] += !hit;
 		off += n;
 	}
 	return off;

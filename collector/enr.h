@@ -93,21 +93,27 @@ struct col_enr_counts {
 	uint64_t misses[COL_ENRICH_MAX];
 };
 
-/* One record's tables, between col_enr_prepare() and col_enr_apply(). */
+/* One record's lookups, from col_enr_prepare() to col_enr_write(). */
 struct col_enr_pending {
 	const struct enrich_table *t[COL_ENRICH_MAX];	/* each slot's table for this record */
-	const struct weir_addr *a[COL_ENRICH_MAX];	/* its key address in f, or NULL */
+	const struct weir_addr *a[COL_ENRICH_MAX];	/* its key address, or NULL */
+	struct weir_addr key[COL_ENRICH_MAX];		/* (a points here) */
+	uint32_t row[COL_ENRICH_MAX];			/* col_enr_lookup(): enrich_find() */
 };
 
-/* Read every slot's table pointer once (kept in p: this record's fields
- * of a source all come from that table, whatever a reload does meanwhile)
- * and start loading what the lookups will read; the caller formats the
- * flow meanwhile, then calls col_enr_apply(). */
+/* A record's enrichment in three steps, so that a worker can run each over
+ * all the records of a datagram before the next and the cache misses of
+ * their lookups overlap instead of following each other:
+ * - col_enr_prepare(): read every slot's table pointer once (this record's
+ *   fields of a source all come from that table, whatever a reload does
+ *   meanwhile), copy the key addresses, start loading the tables' memory;
+ * - col_enr_lookup(): look up (and start loading the rows' text); counts
+ *   lookups and misses;
+ * - col_enr_write(): append the fields at out (cap bytes), JSON members or
+ *   (csv) cells. Returns the length, or SIZE_MAX when cap is too small. */
 void col_enr_prepare(const struct col_enr *e, const struct flow *f, struct col_enr_pending *p);
-/* Look up and append every slot's fields for f at out (cap bytes): JSON
- * members or (csv) cells. Returns the length, or SIZE_MAX when cap is too
- * small. Counts lookups and misses. */
-size_t col_enr_apply(const struct col_enr *e, int csv, char *out, size_t cap,
+void col_enr_lookup(const struct col_enr *e, struct col_enr_pending *p, struct col_enr_counts *c);
+size_t col_enr_write(const struct col_enr *e, int csv, char *out, size_t cap,
 		     const struct col_enr_pending *p, struct col_enr_counts *c);
 
 /* ",out1,out2..." for the CSV header row, into out (cap bytes); length or

@@ -238,6 +238,8 @@ static int setup(struct app *a)
 	sh->ies = a->ies;
 	sh->start_time_ns = col_now_real();
 	pthread_mutex_init(&sh->labels.mu, NULL);
+	/* Workers size their held-flow arrays by it (worker.c). */
+	sh->enr = a->enr.n ? &a->enr : NULL;
 	sh->nw = cfg->pcap ? 1 : cfg->workers;
 	sh->w = calloc(sh->nw, sizeof(*sh->w));
 	if (!sh->w) {
@@ -260,7 +262,6 @@ static int setup(struct app *a)
 			col_log(COL_LOG_ERROR, "out of memory");
 			return EXIT_FAIL;
 		}
-		sh->enr = &a->enr;
 	}
 	col_tsave_load(sh, col_now_real());
 	if (!cfg->pcap && open_sockets(a))

@@ -217,34 +217,20 @@ static uint64_t mul_sat(uint64_t a, uint64_t b)
 	return __builtin_mul_overflow(a, b, &r) ? UINT64_MAX : r;
 }
 
-static void emit_common(struct col_worker *w, const struct weir_record *rec, uint32_t rate)
+/* Format f (and its enrichment, when p) as one line into the batch. */
+static void write_flow(struct col_worker *w, const struct flow *f, const struct col_enr_pending *p)
 {
 	const struct col_cfg *cfg = w->sh->cfg;
-	const struct col_enr *enr = w->sh->enr && w->sh->enr->n ? w->sh->enr : NULL;
-	struct col_enr_pending pend;
+	const struct col_enr *enr = p ? w->sh->enr : NULL;
 	struct col_buf *b = &w->buf;
-	struct flow f;
 	size_t n;
 
-	if (flow_from_record(rec, &f) != WEIR_OK) {
-		w->c.skipped_no_flow++;
-		return;
-	}
-	f.sampling_rate = rate;
-	if (cfg->renormalize && rate > 1) {
-		f.bytes = mul_sat(f.bytes, rate);
-		f.packets = mul_sat(f.packets, rate);
-	}
-	if (cfg->ser == COL_S_NULL)
-		return;
-	if (enr)
-		col_enr_prepare(enr, &f, &pend);
 	if (cfg->ser == COL_S_CSV) {
 		buf_room(w, FLOW_CSV_MAX + (enr ? enr->csv_max : 0));
-		n = flow_csv(&f, b->p + b->len, b->cap - b->len);
+		n = flow_csv(f, b->p + b->len, b->cap - b->len);
 	} else {
 		buf_room(w, FLOW_JSON_MAX + (enr ? enr->json_max : 0));
-		n = flow_json_cached(&f, b->p + b->len, b->cap - b->len, &w->jcache);
+		n = flow_json_cached(f, b->p + b->len, b->cap - b->len, &w->jcache);
 	}
 	if (n && enr) {
 		/* The enriched fields go before the line's end: "}\n" of a
@@ -253,7 +239,7 @@ static void emit_common(struct col_worker *w, const struct weir_record *rec, uin
 		char *end = b->p + b->len + n - tail;
 		size_t room = b->cap - b->len - n, k;
 
-		k = col_enr_apply(enr, cfg->ser == COL_S_CSV, end, room, &pend, &w->ec);
+		k = col_enr_write(enr, cfg->ser == COL_S_CSV, end, room, p, &w->ec);
 		if (k == SIZE_MAX) {
 			n = 0;
 		} else {
@@ -266,6 +252,58 @@ static void emit_common(struct col_worker *w, const struct weir_record *rec, uin
 		return;
 	}
 	buf_added(w, n);
+}
+
+/* Write the held flows in order. Each step runs over all of them before
+ * the next, so that the memory of their lookups loads in parallel: the
+ * prepare step (at emit) started the tables' loads, the lookups here start
+ * the rows' loads, and the rows are read while the lines are formatted. */
+static void flush_pending(struct col_worker *w)
+{
+	const struct col_enr *enr = w->sh->enr;
+
+	for (unsigned i = 0; i < w->npend; i++)
+		col_enr_lookup(enr, &w->pend_e[i], &w->ec);
+	for (unsigned i = 0; i < w->npend; i++)
+		write_flow(w, &w->pend_f[i], &w->pend_e[i]);
+	w->npend = 0;
+}
+
+static void emit_common(struct col_worker *w, const struct weir_record *rec, uint32_t rate)
+{
+	const struct col_cfg *cfg = w->sh->cfg;
+	const struct col_enr *enr = w->sh->enr && w->sh->enr->n ? w->sh->enr : NULL;
+	struct flow f;
+
+	if (flow_from_record(rec, &f) != WEIR_OK) {
+		w->c.skipped_no_flow++;
+		return;
+	}
+	f.sampling_rate = rate;
+	if (cfg->renormalize && rate > 1) {
+		f.bytes = mul_sat(f.bytes, rate);
+		f.packets = mul_sat(f.packets, rate);
+	}
+	if (cfg->ser == COL_S_NULL)
+		return;
+	if (!enr) {
+		write_flow(w, &f, NULL);
+		return;
+	}
+	if (!w->pend_f) {
+		/* A worker made without the arrays (tests): one at a time. */
+		struct col_enr_pending one;
+
+		col_enr_prepare(enr, &f, &one);
+		col_enr_lookup(enr, &one, &w->ec);
+		write_flow(w, &f, &one);
+		return;
+	}
+	if (w->npend == COL_PEND_MAX)
+		flush_pending(w);
+	w->pend_f[w->npend] = f;
+	col_enr_prepare(enr, &w->pend_f[w->npend], &w->pend_e[w->npend]);
+	w->npend++;
 }
 
 static int on_record(const struct weir_record *rec, void *user)
@@ -297,26 +335,32 @@ int col_worker_datagram(struct col_worker *w, const struct weir_exporter *e,
 {
 	const struct col_cfg *cfg = w->sh->cfg;
 	struct weir_ctx *ctx = &w->ctx;
-	int proto = col_proto_of(p, len);
+	int proto = col_proto_of(p, len), rc;
 
 	w->c.datagrams[proto]++;
 	w->c.bytes[proto] += len;
 	w->override = cfg->samp.n ? col_samp_lookup(&cfg->samp, &e->addr) : 0;
 	if (cfg->type == COL_T_SFLOW) {
-		if (proto == COL_P_SFLOW)
-			return sflow_decode(ctx, e, p, len, recv_ns);
+		rc = proto == COL_P_SFLOW ? sflow_decode(ctx, e, p, len, recv_ns) : 1;
 	} else {
 		switch (proto) {
 		case COL_P_NF5:
-			return nf5_decode(ctx, e, p, len, recv_ns);
+			rc = nf5_decode(ctx, e, p, len, recv_ns);
+			break;
 		case COL_P_NF9:
-			return nf9_decode(ctx, e, p, len, recv_ns);
+			rc = nf9_decode(ctx, e, p, len, recv_ns);
+			break;
 		case COL_P_IPFIX:
-			return ipfix_decode(ctx, e, p, len, recv_ns);
+			rc = ipfix_decode(ctx, e, p, len, recv_ns);
+			break;
+		default:
+			rc = 1;
 		}
 	}
-	/* Another protocol than --type says, or no protocol at all. */
-	return weir_count(ctx, len < 4 ? WEIR_E_TRUNCATED : WEIR_E_VERSION);
+	if (w->npend)
+		flush_pending(w);
+	/* 1: another protocol than --type says, or no protocol at all. */
+	return rc != 1 ? rc : weir_count(ctx, len < 4 ? WEIR_E_TRUNCATED : WEIR_E_VERSION);
 }
 
 struct col_worker *col_worker_new(struct col_shared *sh, unsigned id, char *err, size_t errlen)
@@ -336,6 +380,12 @@ struct col_worker *col_worker_new(struct col_shared *sh, unsigned id, char *err,
 	w->ctx.user = w;
 	if (!w->ctx.cache || col_buf_init(&w->buf, sh->out, COL_BUF_SIZE))
 		goto nomem;
+	if (sh->enr && sh->enr->n) {
+		w->pend_f = calloc(COL_PEND_MAX, sizeof(*w->pend_f));
+		w->pend_e = calloc(COL_PEND_MAX, sizeof(*w->pend_e));
+		if (!w->pend_f || !w->pend_e)
+			goto nomem;
+	}
 	w->now_ns = col_now_mono();
 	return w;
 nomem:
@@ -350,6 +400,8 @@ void col_worker_free(struct col_worker *w)
 		return;
 	tmpl_cache_free(w->ctx.cache);
 	col_buf_free(&w->buf);
+	free(w->pend_f);
+	free(w->pend_e);
 	free(w->srcs);
 	free(w->set);
 	pthread_mutex_destroy(&w->src_mu);
