@@ -220,26 +220,16 @@ int col_out_start_writer(struct col_out *o)
 
 /* Queue b's bytes for the writer and give b an empty buffer of at least
  * its size: a free one, a new one while under COL_OUT_QUEUE_MAX, or the
- * next one the writer frees. */
+ * next one the writer frees. The chunk that brings the empty buffer leaves
+ * with the full one, so a flush allocates nothing once the pool is made;
+ * when even a new chunk cannot be had (out of memory), the batch is
+ * written here, after what is queued. */
 static int out_queue(struct col_out *o, struct col_buf *b)
 {
-	struct col_chunk *mine, *c;
+	struct col_chunk *c;
+	char *full = b->p;
 
-	mine = malloc(sizeof(*mine));
-	if (!mine)
-		return col_out_write(o, b->p, b->len);
-	mine->p = b->p;
-	mine->len = b->len;
-	mine->cap = b->cap;
-	mine->next = NULL;
 	pthread_mutex_lock(&o->qmu);
-	if (o->q_tail)
-		o->q_tail->next = mine;
-	else
-		o->q_head = mine;
-	o->q_tail = mine;
-	__atomic_store_n(&o->queued_bytes, o->queued_bytes + mine->len, __ATOMIC_RELAXED);
-	pthread_cond_signal(&o->q_work);
 	for (;;) {
 		struct col_chunk **pp = &o->free_chunks;
 
@@ -251,24 +241,42 @@ static int out_queue(struct col_out *o, struct col_buf *b)
 			break;
 		}
 		if ((size_t)o->nchunks * b->cap < COL_OUT_QUEUE_MAX) {
-			char *p = malloc(b->cap);
-
-			c = p ? malloc(sizeof(*c)) : NULL;
-			if (c) {
-				c->p = p;
+			c = malloc(sizeof(*c));
+			if (c && (c->p = malloc(b->cap)) != NULL) {
 				c->cap = b->cap;
 				o->nchunks++;
 				break;
 			}
-			free(p);
+			free(c);
+			/* Out of memory: let the writer drain, then write
+			 * this batch in order. */
+			while (o->queued_bytes)
+				pthread_cond_wait(&o->q_free, &o->qmu);
+			pthread_mutex_unlock(&o->qmu);
+			return col_out_write(o, b->p, b->len);
 		}
 		__atomic_store_n(&o->queue_waits, o->queue_waits + 1, __ATOMIC_RELAXED);
 		pthread_cond_wait(&o->q_free, &o->qmu);
 	}
-	pthread_mutex_unlock(&o->qmu);
+	/* Swap: c leaves with the full batch, b keeps c's empty buffer. */
 	b->p = c->p;
-	b->cap = c->cap;
-	free(c);
+	c->p = full;
+	c->len = b->len;
+	{
+		size_t cap = c->cap;
+
+		c->cap = b->cap;
+		b->cap = cap;
+	}
+	c->next = NULL;
+	if (o->q_tail)
+		o->q_tail->next = c;
+	else
+		o->q_head = c;
+	o->q_tail = c;
+	__atomic_store_n(&o->queued_bytes, o->queued_bytes + c->len, __ATOMIC_RELAXED);
+	pthread_cond_signal(&o->q_work);
+	pthread_mutex_unlock(&o->qmu);
 	return WEIR_OK;
 }
 
