@@ -285,12 +285,9 @@ void col_enr_prepare(const struct col_enr *e, const struct flow *f, struct col_e
 		const struct weir_addr *a = col_enr_key(f, s->spec.key);
 
 		p->t[i] = __atomic_load_n(&s->table, __ATOMIC_ACQUIRE);
-		p->a[i] = NULL;
-		if (!a)
-			continue;
-		p->key[i] = *a;
-		p->a[i] = &p->key[i];
-		enrich_prefetch(p->t[i], a);
+		p->a[i] = a;
+		if (a)
+			enrich_prefetch(p->t[i], a);
 	}
 }
 

@@ -96,8 +96,7 @@ struct col_enr_counts {
 /* One record's lookups, from col_enr_prepare() to col_enr_write(). */
 struct col_enr_pending {
 	const struct enrich_table *t[COL_ENRICH_MAX];	/* each slot's table for this record */
-	const struct weir_addr *a[COL_ENRICH_MAX];	/* its key address, or NULL */
-	struct weir_addr key[COL_ENRICH_MAX];		/* (a points here) */
+	const struct weir_addr *a[COL_ENRICH_MAX];	/* its key address in the flow, or NULL */
 	uint32_t row[COL_ENRICH_MAX];			/* col_enr_lookup(): enrich_find() */
 };
 
@@ -106,7 +105,8 @@ struct col_enr_pending {
  * their lookups overlap instead of following each other:
  * - col_enr_prepare(): read every slot's table pointer once (this record's
  *   fields of a source all come from that table, whatever a reload does
- *   meanwhile), copy the key addresses, start loading the tables' memory;
+ *   meanwhile), note the key addresses (f must stay in place until
+ *   col_enr_write()), start loading the tables' memory;
  * - col_enr_lookup(): look up (and start loading the rows' text); counts
  *   lookups and misses;
  * - col_enr_write(): append the fields at out (cap bytes), JSON members or
