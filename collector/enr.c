@@ -1,5 +1,6 @@
 /* enr.c - --enrich tables, reload and grace period. See enr.h. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,30 @@ static void remember(struct col_enr_slot *s, const struct stat *st)
 	s->mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
 }
 
+/* Where the address the key names sits in struct flow, and the bit of
+ * flow.has that says it is there. */
+static void key_place(struct col_enr_slot *s)
+{
+	switch (s->spec.key) {
+	case ENRICH_KEY_SRC_ADDR:
+		s->key_has = FLOW_HAS_SRC_ADDR;
+		s->key_off = offsetof(struct flow, src_addr);
+		break;
+	case ENRICH_KEY_DST_ADDR:
+		s->key_has = FLOW_HAS_DST_ADDR;
+		s->key_off = offsetof(struct flow, dst_addr);
+		break;
+	case ENRICH_KEY_NEXT_HOP:
+		s->key_has = FLOW_HAS_NEXT_HOP;
+		s->key_off = offsetof(struct flow, next_hop);
+		break;
+	case ENRICH_KEY_SAMPLER_ADDRESS:
+		s->key_has = FLOW_HAS_SAMPLER;
+		s->key_off = offsetof(struct flow, sampler_address);
+		break;
+	}
+}
+
 int col_enr_init(struct col_enr *e, const char *const *specs, unsigned n, char *err, size_t errlen)
 {
 	unsigned nfields = 0;
@@ -99,10 +124,13 @@ int col_enr_init(struct col_enr *e, const char *const *specs, unsigned n, char *
 		remember(s, &st);
 		s->table = t;
 		note_table(s, t);
+		key_place(s);
 		if (s->spec.reload_ns)
 			s->next_ns = mono_ns() + s->spec.reload_ns;
-		e->json_max += ENRICH_OUT_MAX(s->spec.nfields);
-		e->csv_max += ENRICH_OUT_MAX(s->spec.nfields);
+		/* And the 16-byte copies of col_enr_write() may write up to
+		 * 15 bytes past a slot's text. */
+		e->json_max += ENRICH_OUT_MAX(s->spec.nfields) + 16;
+		e->csv_max += ENRICH_OUT_MAX(s->spec.nfields) + 16;
 		nfields += s->spec.nfields;
 		if (nfields > COL_ENRICH_FIELDS_MAX) {
 			snprintf(err, errlen, "--enrich: at most %d output fields in all", COL_ENRICH_FIELDS_MAX);
@@ -263,77 +291,63 @@ void col_enr_free(struct col_enr *e)
 	memset(e, 0, sizeof(*e));
 }
 
-const struct weir_addr *col_enr_key(const struct flow *f, enum enrich_key k)
-{
-	switch (k) {
-	case ENRICH_KEY_SRC_ADDR:
-		return f->has & FLOW_HAS_SRC_ADDR ? &f->src_addr : NULL;
-	case ENRICH_KEY_DST_ADDR:
-		return f->has & FLOW_HAS_DST_ADDR ? &f->dst_addr : NULL;
-	case ENRICH_KEY_NEXT_HOP:
-		return f->has & FLOW_HAS_NEXT_HOP ? &f->next_hop : NULL;
-	case ENRICH_KEY_SAMPLER_ADDRESS:
-		return f->has & FLOW_HAS_SAMPLER ? &f->sampler_address : NULL;
-	}
-	return NULL;
-}
-
-void col_enr_prepare(const struct col_enr *e, const struct flow *f, struct col_enr_pending *p)
+void col_enr_lookup(const struct col_enr *e, struct col_enr_batch *b, const struct flow *f,
+		    struct col_enr_counts *c)
 {
 	for (unsigned i = 0; i < e->n; i++) {
-		const struct col_enr_slot *s = &e->slot[i];
-		const struct weir_addr *a = col_enr_key(f, s->spec.key);
+		uint64_t has = e->slot[i].key_has, looked = 0;
+		size_t off = e->slot[i].key_off;
 
-		p->t[i] = __atomic_load_n(&s->table, __ATOMIC_ACQUIRE);
-		p->a[i] = a;
-		if (a)
-			enrich_prefetch(p->t[i], a);
+		for (unsigned k = 0; k < b->n; k++) {
+			const struct weir_addr *a = f[k].has & has ?
+				(const struct weir_addr *)((const char *)&f[k] + off) : NULL;
+
+			b->a[i][k] = a;
+			looked += a != NULL;
+		}
+		c->lookups[i] += looked;
+		enrich_find_many(b->t[i], b->a[i], b->row[i], b->n);
 	}
 }
 
-void col_enr_lookup(const struct col_enr *e, struct col_enr_pending *p, struct col_enr_counts *c)
+size_t col_enr_write_slot(const struct col_enr *e, int csv, char *out, size_t cap,
+			  const struct col_enr_batch *b, unsigned i, unsigned k,
+			  struct col_enr_counts *c)
 {
-	for (unsigned i = 0; i < e->n; i++) {
-		p->row[i] = ENRICH_ROW_NONE;
-		if (!p->a[i])
-			continue;
-		c->lookups[i]++;
-		p->row[i] = enrich_find(p->t[i], p->a[i]);
-		c->misses[i] += p->row[i] == ENRICH_ROW_NONE;
+	uint32_t row = b->row[i][k];
+	unsigned nf = e->slot[i].spec.nfields;
+	size_t n;
+	int hit = 1;
+
+	if (row == ENRICH_ROW_NONE) {
+		c->misses[i] += b->a[i][k] != NULL;
+		/* Nothing to add; CSV still needs its empty cells. */
+		if (!csv)
+			return 0;
+		if (cap < nf)
+			return SIZE_MAX;
+		memset(out, ',', nf);
+		return nf;
 	}
+	if (row == ENRICH_ROW_DIRECT) {
+		n = csv ? enrich_csv(b->t[i], b->a[i][k], out, cap, &hit)
+			: enrich_json(b->t[i], b->a[i][k], out, cap, &hit);
+		/* A miss of a source without rows shows only now. */
+		if (n != SIZE_MAX)
+			c->misses[i] += !hit;
+		return n;
+	}
+	return csv ? enrich_csv_row(b->t[i], row, out, cap) : enrich_json_row(b->t[i], row, out, cap);
 }
 
-size_t col_enr_write(const struct col_enr *e, int csv, char *out, size_t cap,
-		     const struct col_enr_pending *p, struct col_enr_counts *c)
+size_t col_enr_write_checked(const struct col_enr *e, int csv, char *out, size_t cap,
+			     const struct col_enr_batch *b, unsigned k, struct col_enr_counts *c)
 {
 	size_t off = 0;
 
 	for (unsigned i = 0; i < e->n; i++) {
-		unsigned nf = e->slot[i].spec.nfields;
-		uint32_t row = p->row[i];
-		size_t n;
-		int hit = 1;
+		size_t n = col_enr_write_slot(e, csv, out + off, cap - off, b, i, k, c);
 
-		if (row == ENRICH_ROW_NONE) {
-			/* Nothing to add; CSV still needs its empty cells. */
-			if (csv) {
-				if (cap - off < nf)
-					return SIZE_MAX;
-				memset(out + off, ',', nf);
-				off += nf;
-			}
-			continue;
-		}
-		if (row == ENRICH_ROW_DIRECT) {
-			n = csv ? enrich_csv(p->t[i], p->a[i], out + off, cap - off, &hit)
-				: enrich_json(p->t[i], p->a[i], out + off, cap - off, &hit);
-			/* A miss of a source without rows shows only now. */
-			if (n != SIZE_MAX)
-				c->misses[i] += !hit;
-		} else {
-			n = csv ? enrich_csv_row(p->t[i], row, out + off, cap - off)
-				: enrich_json_row(p->t[i], row, out + off, cap - off);
-		}
 		if (n == SIZE_MAX)
 			return SIZE_MAX;
 		off += n;

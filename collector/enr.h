@@ -16,6 +16,7 @@
 
 #include <pthread.h>
 #include <stddef.h>
+#include <string.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -34,6 +35,9 @@ struct col_enr_slot {
 	off_t size;
 	int64_t mtime_ns;
 	uint64_t next_ns;		/* monotonic time of the next periodic check */
+	/* The key in struct flow: at key_off when has & key_has. */
+	uint64_t key_has;
+	size_t key_off;
 	/* Read by the metrics thread with relaxed loads. */
 	uint64_t reloads;		/* tables swapped in after start */
 	uint64_t reload_failures;
@@ -84,37 +88,89 @@ static inline void col_enr_quiescent(uint64_t *q)
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 
-/* The address an enrichment's key names in f, or NULL when f lacks it. */
-const struct weir_addr *col_enr_key(const struct flow *f, enum enrich_key k);
-
 /* Per-worker lookup counters of each slot. */
 struct col_enr_counts {
 	uint64_t lookups[COL_ENRICH_MAX];
 	uint64_t misses[COL_ENRICH_MAX];
 };
 
-/* One record's lookups, from col_enr_prepare() to col_enr_write(). */
-struct col_enr_pending {
-	const struct enrich_table *t[COL_ENRICH_MAX];	/* each slot's table for this record */
-	const struct weir_addr *a[COL_ENRICH_MAX];	/* its key address in the flow, or NULL */
-	uint32_t row[COL_ENRICH_MAX];			/* col_enr_lookup(): enrich_find() */
+#define COL_ENR_BATCH	64	/* flows held and enriched together */
+
+/* Flows held for enrichment (a datagram's, up to COL_ENR_BATCH), slot by
+ * slot, so that one slot's lookups run together and their cache misses
+ * overlap instead of following each other. */
+struct col_enr_batch {
+	unsigned n;					/* flows held */
+	const struct enrich_table *t[COL_ENRICH_MAX];	/* each slot's table for the batch */
+	struct enrich_rows rows[COL_ENRICH_MAX];	/* its rows, when has_rows */
+	uint8_t has_rows[COL_ENRICH_MAX];
+	const struct weir_addr *a[COL_ENRICH_MAX][COL_ENR_BATCH];	/* key address, or NULL */
+	uint32_t row[COL_ENRICH_MAX][COL_ENR_BATCH];	/* enrich_find_many() */
 };
 
-/* A record's enrichment in three steps, so that a worker can run each over
- * all the records of a datagram before the next and the cache misses of
- * their lookups overlap instead of following each other:
- * - col_enr_prepare(): read every slot's table pointer once (this record's
- *   fields of a source all come from that table, whatever a reload does
- *   meanwhile), note the key addresses (f must stay in place until
- *   col_enr_write()), start loading the tables' memory;
- * - col_enr_lookup(): look up (and start loading the rows' text); counts
- *   lookups and misses;
- * - col_enr_write(): append the fields at out (cap bytes), JSON members or
- *   (csv) cells. Returns the length, or SIZE_MAX when cap is too small. */
-void col_enr_prepare(const struct col_enr *e, const struct flow *f, struct col_enr_pending *p);
-void col_enr_lookup(const struct col_enr *e, struct col_enr_pending *p, struct col_enr_counts *c);
-size_t col_enr_write(const struct col_enr *e, int csv, char *out, size_t cap,
-		     const struct col_enr_pending *p, struct col_enr_counts *c);
+/* A batch's enrichment in three steps:
+ * - col_enr_hold(): one more flow (b->n < COL_ENR_BATCH). The first of a
+ *   batch reads every slot's table pointer: all the batch's fields of a
+ *   source come from that table, whatever a reload does meanwhile. A
+ *   worker writes its batch before its next quiescent point.
+ * - col_enr_lookup(): look up the n flows at f (they stay in place until
+ *   written), slot by slot; counts lookups.
+ * - col_enr_write(): append flow k's fields at out (cap bytes), JSON
+ *   members or (csv) cells; counts misses. Returns the length, or SIZE_MAX
+ *   when cap is too small.
+ * Then b->n = 0 starts the next batch. */
+static inline void col_enr_hold(const struct col_enr *e, struct col_enr_batch *b)
+{
+	if (b->n++)
+		return;
+	for (unsigned i = 0; i < e->n; i++) {
+		b->t[i] = __atomic_load_n(&e->slot[i].table, __ATOMIC_ACQUIRE);
+		b->has_rows[i] = (uint8_t)enrich_table_rows(b->t[i], &b->rows[i]);
+	}
+}
+
+void col_enr_lookup(const struct col_enr *e, struct col_enr_batch *b, const struct flow *f,
+		    struct col_enr_counts *c);
+
+/* Slot i of col_enr_write(), for any cap: the length, or SIZE_MAX. */
+size_t col_enr_write_slot(const struct col_enr *e, int csv, char *out, size_t cap,
+			  const struct col_enr_batch *b, unsigned i, unsigned k,
+			  struct col_enr_counts *c);
+/* col_enr_write() for a cap that may be short of e's longest output. */
+size_t col_enr_write_checked(const struct col_enr *e, int csv, char *out, size_t cap,
+			     const struct col_enr_batch *b, unsigned k, struct col_enr_counts *c);
+
+static inline size_t col_enr_write(const struct col_enr *e, int csv, char *out, size_t cap,
+				   const struct col_enr_batch *b, unsigned k,
+				   struct col_enr_counts *c)
+{
+	size_t off = 0;
+
+	if (cap < (csv ? e->csv_max : e->json_max))
+		return col_enr_write_checked(e, csv, out, cap, b, k, c);
+	/* Room for every slot's longest text and its copy's overshoot. */
+	for (unsigned i = 0; i < e->n; i++) {
+		uint32_t row = b->row[i][k];
+
+		if (row < ENRICH_ROW_DIRECT && b->has_rows[i]) {
+			off += csv ? enrich_row_csv_fast(&b->rows[i], row, out + off)
+				   : enrich_row_json_fast(&b->rows[i], row, out + off);
+		} else if (row == ENRICH_ROW_NONE) {
+			c->misses[i] += b->a[i][k] != NULL;
+			if (csv) {
+				memset(out + off, ',', e->slot[i].spec.nfields);
+				off += e->slot[i].spec.nfields;
+			}
+		} else {
+			size_t n = col_enr_write_slot(e, csv, out + off, cap - off, b, i, k, c);
+
+			if (n == SIZE_MAX)
+				return SIZE_MAX;
+			off += n;
+		}
+	}
+	return off;
+}
 
 /* ",out1,out2..." for the CSV header row, into out (cap bytes); length or
  * SIZE_MAX. */

@@ -217,11 +217,13 @@ static uint64_t mul_sat(uint64_t a, uint64_t b)
 	return __builtin_mul_overflow(a, b, &r) ? UINT64_MAX : r;
 }
 
-/* Format f (and its enrichment, when p) as one line into the batch. */
-static void write_flow(struct col_worker *w, const struct flow *f, const struct col_enr_pending *p)
+/* Format f (and its enrichment, held as flow k of eb, when eb) as one line
+ * into the batch. */
+static void write_flow(struct col_worker *w, const struct flow *f,
+		       const struct col_enr_batch *eb, unsigned k)
 {
 	const struct col_cfg *cfg = w->sh->cfg;
-	const struct col_enr *enr = p ? w->sh->enr : NULL;
+	const struct col_enr *enr = eb ? w->sh->enr : NULL;
 	struct col_buf *b = &w->buf;
 	size_t n;
 
@@ -235,16 +237,19 @@ static void write_flow(struct col_worker *w, const struct flow *f, const struct 
 	if (n && enr) {
 		/* The enriched fields go before the line's end: "}\n" of a
 		 * JSON object, "\n" of a CSV row. */
-		size_t tail = cfg->ser == COL_S_CSV ? 1 : 2;
-		char *end = b->p + b->len + n - tail;
-		size_t room = b->cap - b->len - n, k;
+		int csv = cfg->ser == COL_S_CSV;
+		char *end = b->p + b->len + n - (csv ? 1 : 2);
+		size_t m = col_enr_write(enr, csv, end, b->cap - b->len - n, eb, k, &w->ec);
 
-		k = col_enr_write(enr, cfg->ser == COL_S_CSV, end, room, p, &w->ec);
-		if (k == SIZE_MAX) {
+		if (m == SIZE_MAX) {
 			n = 0;
+		} else if (csv) {
+			end[m] = '\n';
+			n += m;
 		} else {
-			memcpy(end + k, tail == 1 ? "\n" : "}\n", tail);
-			n += k;
+			end[m] = '}';
+			end[m + 1] = '\n';
+			n += m;
 		}
 	}
 	if (!n) {
@@ -254,56 +259,45 @@ static void write_flow(struct col_worker *w, const struct flow *f, const struct 
 	buf_added(w, n);
 }
 
-/* Write the held flows in order. Each step runs over all of them before
- * the next, so that the memory of their lookups loads in parallel: the
- * prepare step (at emit) started the tables' loads, the lookups here start
- * the rows' loads, and the rows are read while the lines are formatted. */
+/* Look up and write the held flows, in order. */
 static void flush_pending(struct col_worker *w)
 {
-	const struct col_enr *enr = w->sh->enr;
+	struct col_enr_batch *eb = w->batch;
 
-	for (unsigned i = 0; i < w->npend; i++)
-		col_enr_lookup(enr, &w->pend_e[i], &w->ec);
-	for (unsigned i = 0; i < w->npend; i++)
-		write_flow(w, &w->pend_f[i], &w->pend_e[i]);
-	w->npend = 0;
+	col_enr_lookup(w->sh->enr, eb, w->pend_f, &w->ec);
+	for (unsigned k = 0; k < eb->n; k++)
+		write_flow(w, &w->pend_f[k], eb, k);
+	eb->n = 0;
 }
 
 static void emit_common(struct col_worker *w, const struct weir_record *rec, uint32_t rate)
 {
 	const struct col_cfg *cfg = w->sh->cfg;
-	const struct col_enr *enr = w->sh->enr && w->sh->enr->n ? w->sh->enr : NULL;
-	struct flow f;
+	const struct col_enr *enr = w->batch && cfg->ser != COL_S_NULL ? w->sh->enr : NULL;
+	struct flow one, *f = &one;
 
-	if (flow_from_record(rec, &f) != WEIR_OK) {
+	/* With --enrich the flow is normalized where it waits for its
+	 * lookups: no copy. */
+	if (enr) {
+		if (w->batch->n == COL_ENR_BATCH)
+			flush_pending(w);
+		f = &w->pend_f[w->batch->n];
+	}
+	if (flow_from_record(rec, f) != WEIR_OK) {
 		w->c.skipped_no_flow++;
 		return;
 	}
-	f.sampling_rate = rate;
+	f->sampling_rate = rate;
 	if (cfg->renormalize && rate > 1) {
-		f.bytes = mul_sat(f.bytes, rate);
-		f.packets = mul_sat(f.packets, rate);
+		f->bytes = mul_sat(f->bytes, rate);
+		f->packets = mul_sat(f->packets, rate);
 	}
 	if (cfg->ser == COL_S_NULL)
 		return;
-	if (!enr) {
-		write_flow(w, &f, NULL);
-		return;
-	}
-	if (!w->pend_f) {
-		/* A worker made without the arrays (tests): one at a time. */
-		struct col_enr_pending one;
-
-		col_enr_prepare(enr, &f, &one);
-		col_enr_lookup(enr, &one, &w->ec);
-		write_flow(w, &f, &one);
-		return;
-	}
-	if (w->npend == COL_PEND_MAX)
-		flush_pending(w);
-	w->pend_f[w->npend] = f;
-	col_enr_prepare(enr, &w->pend_f[w->npend], &w->pend_e[w->npend]);
-	w->npend++;
+	if (enr)
+		col_enr_hold(enr, w->batch);
+	else
+		write_flow(w, f, NULL, 0);
 }
 
 static int on_record(const struct weir_record *rec, void *user)
@@ -357,7 +351,7 @@ int col_worker_datagram(struct col_worker *w, const struct weir_exporter *e,
 			rc = 1;
 		}
 	}
-	if (w->npend)
+	if (w->batch && w->batch->n)
 		flush_pending(w);
 	/* 1: another protocol than --type says, or no protocol at all. */
 	return rc != 1 ? rc : weir_count(ctx, len < 4 ? WEIR_E_TRUNCATED : WEIR_E_VERSION);
@@ -381,9 +375,9 @@ struct col_worker *col_worker_new(struct col_shared *sh, unsigned id, char *err,
 	if (!w->ctx.cache || col_buf_init(&w->buf, sh->out, COL_BUF_SIZE))
 		goto nomem;
 	if (sh->enr && sh->enr->n) {
-		w->pend_f = calloc(COL_PEND_MAX, sizeof(*w->pend_f));
-		w->pend_e = calloc(COL_PEND_MAX, sizeof(*w->pend_e));
-		if (!w->pend_f || !w->pend_e)
+		w->pend_f = calloc(COL_ENR_BATCH, sizeof(*w->pend_f));
+		w->batch = calloc(1, sizeof(*w->batch));
+		if (!w->pend_f || !w->batch)
 			goto nomem;
 	}
 	w->now_ns = col_now_mono();
@@ -401,7 +395,7 @@ void col_worker_free(struct col_worker *w)
 	tmpl_cache_free(w->ctx.cache);
 	col_buf_free(&w->buf);
 	free(w->pend_f);
-	free(w->pend_e);
+	free(w->batch);
 	free(w->srcs);
 	free(w->set);
 	pthread_mutex_destroy(&w->src_mu);

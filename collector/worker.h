@@ -35,9 +35,6 @@ enum col_proto {
 int col_proto_of(const uint8_t *p, size_t len);
 const char *col_proto_name(int p);	/* metric label value */
 
-/* Flows of one datagram an enriching worker holds before writing them. */
-#define COL_PEND_MAX		64
-
 /* Exporter addresses named in per-exporter metrics: the first
  * COL_EXPORTER_LABELS met; later ones are summed under "other". */
 #define COL_EXPORTER_LABELS	1000
@@ -105,11 +102,10 @@ struct col_worker {
 	struct rec_json_cache rcache;		/* raw JSON: head and keys of the last template */
 	struct col_counters c;
 	struct col_enr_counts ec;		/* lookups and misses per --enrich */
-	/* With --enrich: the datagram's flows, normalized, waiting to be
-	 * looked up and written together at the end of the datagram. */
-	struct flow *pend_f;
-	struct col_enr_pending *pend_e;
-	unsigned npend;
+	/* With --enrich: the datagram's flows, normalized in place, waiting
+	 * to be looked up and written together at the end of the datagram. */
+	struct flow *pend_f;			/* COL_ENR_BATCH of them */
+	struct col_enr_batch *batch;
 	uint64_t qs;				/* quiescent points passed (enr.h) */
 	uint64_t now_ns;			/* CLOCK_MONOTONIC of the current batch */
 	uint32_t override;			/* sampling override of this datagram's exporter */

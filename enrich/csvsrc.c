@@ -26,36 +26,15 @@
 #define HEADER_COLS_MAX	1024
 #define READ_CHUNK	65536
 
-struct out_text {
-	size_t off;		/* in the arena: JSON members, then CSV cells */
-	uint32_t jlen, clen;
-};
-
 struct csvsrc {
 	struct lpm *lpm;
 	unsigned nfields;
-	char *arena;
-	size_t arena_len;
-	struct out_text *txt;
-	uint32_t ntxt;
-	/* The texts again at a fixed stride, each as [u16 JSON length][u16 CSV
-	 * length][JSON][CSV], when that costs little memory: a lookup then
-	 * reads one place (row * stride) instead of txt[] and then the arena,
-	 * one dependent cache miss fewer. 0: not built, use txt[]. */
-	char *packed;
-	size_t stride, packed_len;
+	struct enr_texts tx;	/* the rows' output, by the values in lpm */
 	char miss[ENRICH_MAX_FIELDS];	/* nfields empty cells */
 	uint64_t entries, bytes;
 };
 
-static void pack(struct csvsrc *c);
-
 /* ---- loading -------------------------------------------------------------- */
-
-struct slot {
-	uint32_t idx;		/* index + 1 of a text, 0: empty */
-	uint32_t hash;		/* its hash, checked before its bytes */
-};
 
 struct ld {
 	const struct enrich_spec *s;
@@ -85,12 +64,7 @@ struct ld {
 
 	char *scratch;		/* one row's output */
 	size_t json_max, csv_max;
-	char *arena;
-	size_t arena_len, arena_cap;
-	struct out_text *txt;
-	uint32_t ntxt, txt_cap;
-	struct slot *slot;	/* dedupe: open addressing over the texts */
-	size_t nslot;
+	struct enr_texts tx;
 };
 
 static void lfail(struct ld *st, unsigned line, const char *fmt, ...)
@@ -174,88 +148,6 @@ static int parse_prefix(const char *s, size_t n, struct weir_addr *a, unsigned *
 	}
 	*len = v4 ? 96 + l : l;
 	return 0;
-}
-
-static uint32_t hash_text(const char *p, size_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ull;	/* FNV-1a */
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= (uint8_t)p[i];
-		h *= 0x100000001b3ull;
-	}
-	return (uint32_t)(h ^ (h >> 32));
-}
-
-static int grow_slots(struct ld *st)
-{
-	size_t n = st->nslot ? st->nslot * 2 : 1024;
-	struct slot *slot = calloc(n, sizeof(*slot));
-
-	if (!slot)
-		return -1;
-	for (size_t k = 0; k < st->nslot; k++) {
-		size_t i;
-
-		if (!st->slot[k].idx)
-			continue;
-		for (i = st->slot[k].hash & (n - 1); slot[i].idx; i = (i + 1) & (n - 1))
-			;
-		slot[i] = st->slot[k];
-	}
-	free(st->slot);
-	st->slot = slot;
-	st->nslot = n;
-	return 0;
-}
-
-/* The index of the text t[0..jlen+clen), shared with an earlier row that
- * wrote the same; UINT32_MAX when out of memory. */
-static uint32_t intern(struct ld *st, const char *t, size_t jlen, size_t clen)
-{
-	size_t n = jlen + clen, i;
-	uint32_t h = hash_text(t, n);
-	struct out_text *x;
-
-	if ((size_t)st->ntxt * 2 >= st->nslot && grow_slots(st))
-		return UINT32_MAX;
-	for (i = h & (st->nslot - 1); st->slot[i].idx; i = (i + 1) & (st->nslot - 1)) {
-		if (st->slot[i].hash != h)
-			continue;
-		x = &st->txt[st->slot[i].idx - 1];
-		if (x->jlen == jlen && x->clen == clen && memcmp(st->arena + x->off, t, n) == 0)
-			return st->slot[i].idx - 1;
-	}
-	if (st->ntxt == st->txt_cap) {
-		uint32_t cap = st->txt_cap ? st->txt_cap * 2 : 256;
-		struct out_text *nt = realloc(st->txt, (size_t)cap * sizeof(*nt));
-
-		if (!nt)
-			return UINT32_MAX;
-		st->txt = nt;
-		st->txt_cap = cap;
-	}
-	if (st->arena_cap - st->arena_len < n) {
-		size_t cap = st->arena_cap ? st->arena_cap : 65536;
-		char *na;
-
-		while (cap - st->arena_len < n)
-			cap *= 2;
-		na = realloc(st->arena, cap);
-		if (!na)
-			return UINT32_MAX;
-		st->arena = na;
-		st->arena_cap = cap;
-	}
-	memcpy(st->arena + st->arena_len, t, n);
-	x = &st->txt[st->ntxt];
-	x->off = st->arena_len;
-	x->jlen = (uint32_t)jlen;
-	x->clen = (uint32_t)clen;
-	st->arena_len += n;
-	st->slot[i].idx = st->ntxt + 1;
-	st->slot[i].hash = h;
-	return st->ntxt++;
 }
 
 static void on_header(struct ld *st)
@@ -396,7 +288,7 @@ static void on_row(struct ld *st)
 		return;
 	/* The JSON and CSV texts are kept, and shared, as one. */
 	memmove(st->scratch + jlen, st->scratch + st->json_max, clen);
-	id = intern(st, st->scratch, jlen, clen);
+	id = enr_texts_intern(&st->tx, st->scratch, jlen, clen);
 	if (id == UINT32_MAX) {
 		oom(st);
 		return;
@@ -522,9 +414,7 @@ static void ld_free(struct ld *st)
 	free(st->cell_len);
 	free(st->row);
 	free(st->scratch);
-	free(st->slot);
-	free(st->arena);
-	free(st->txt);
+	enr_texts_free(&st->tx);
 	lpm_builder_free(st->b);
 }
 
@@ -630,31 +520,12 @@ struct csvsrc *csvsrc_load(const struct enrich_spec *s, char *err, size_t errlen
 	}
 	c->nfields = s->nfields;
 	memset(c->miss, ',', sizeof(c->miss));
-	/* The table lives until the next reload: give back the slack of
-	 * the doubling. */
-	if (st.arena_len && st.arena_len < st.arena_cap) {
-		char *na = realloc(st.arena, st.arena_len);
-
-		if (na)
-			st.arena = na;
-	}
-	if (st.ntxt && st.ntxt < st.txt_cap) {
-		struct out_text *nt = realloc(st.txt, (size_t)st.ntxt * sizeof(*nt));
-
-		if (nt)
-			st.txt = nt;
-	}
-	c->arena = st.arena;
-	c->arena_len = st.arena_len;
-	c->txt = st.txt;
-	c->ntxt = st.ntxt;
-	st.arena = NULL;
-	st.txt = NULL;
-	pack(c);
+	enr_texts_freeze(&st.tx);
+	c->tx = st.tx;
+	memset(&st.tx, 0, sizeof(st.tx));
 	lpm_stats(c->lpm, &ls);
 	c->entries = ls.prefixes4 + ls.prefixes6;
-	c->bytes = ls.bytes + c->arena_len + (uint64_t)c->ntxt * sizeof(struct out_text) +
-		   c->packed_len;
+	c->bytes = ls.bytes + enr_texts_bytes(&c->tx);
 	ld_free(&st);
 	close(fd);
 	return c;
@@ -669,11 +540,8 @@ void csvsrc_free(struct csvsrc *c)
 {
 	if (!c)
 		return;
-	if (c->packed)
-		munmap(c->packed, c->packed_len);
 	lpm_free(c->lpm);
-	free(c->arena);
-	free(c->txt);
+	enr_texts_free(&c->tx);
 	free(c);
 }
 
@@ -683,114 +551,20 @@ void csvsrc_stats(const struct csvsrc *c, struct enrich_table_stats *st)
 	st->bytes = c->bytes;
 }
 
-/* ---- the packed copy ------------------------------------------------------ */
-
-#define PACK_MAX	(256u << 20)	/* most memory the packed copy may take */
-
-/* Lay the texts out at a fixed stride (see struct csvsrc) when the stride
- * costs at most twice the texts' own bytes and PACK_MAX; memory that the
- * kernel may back with huge pages (fewer TLB misses on random lookups).
- * Without it (out of memory, texts of very unequal length) lookups use
- * txt[] and the arena. */
-static void pack(struct csvsrc *c)
-{
-	size_t longest = 0, stride, len;
-	char *m;
-
-	for (uint32_t i = 0; i < c->ntxt; i++)
-		if (c->txt[i].jlen + c->txt[i].clen > longest)
-			longest = c->txt[i].jlen + c->txt[i].clen;
-	if (!c->ntxt || longest > UINT16_MAX)
-		return;
-	stride = (longest + 4 + 7) & ~(size_t)7;
-	len = (size_t)c->ntxt * stride;
-	if (len > PACK_MAX || len > 2 * (c->arena_len + 4 * (size_t)c->ntxt) + (64u << 10))
-		return;
-	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (m == MAP_FAILED)
-		return;
-	madvise(m, len, MADV_HUGEPAGE);
-	for (uint32_t i = 0; i < c->ntxt; i++) {
-		const struct out_text *x = &c->txt[i];
-		uint16_t jl = (uint16_t)x->jlen, cl = (uint16_t)x->clen;
-		char *p = m + (size_t)i * stride;
-
-		memcpy(p, &jl, 2);
-		memcpy(p + 2, &cl, 2);
-		memcpy(p + 4, c->arena + x->off, x->jlen + x->clen);
-	}
-	c->packed = m;
-	c->stride = stride;
-	c->packed_len = len;
-}
-
 /* ---- lookups ----------------------------------------------------------- */
 
-void csvsrc_prefetch(const struct csvsrc *c, const struct weir_addr *a)
+void csvsrc_find_many(const struct csvsrc *c, const struct weir_addr *const *a,
+		      uint32_t *row, unsigned n)
 {
-	lpm_prefetch(c->lpm, a);
+	/* LPM_NONE is ENRICH_ROW_NONE, and no row is ENRICH_ROW_DIRECT
+	 * (enr_texts_intern). */
+	lpm_lookup_many(c->lpm, a, row, n);
+	enr_texts_load_many(&c->tx, row, n);
 }
 
-uint32_t csvsrc_find(const struct csvsrc *c, const struct weir_addr *a)
+const struct enr_texts *csvsrc_texts(const struct csvsrc *c)
 {
-	uint32_t v = lpm_lookup(c->lpm, a);
-
-	if (v == LPM_NONE)
-		return ENRICH_ROW_NONE;
-	if (c->packed)
-		__builtin_prefetch(c->packed + (size_t)v * c->stride);
-	else
-		__builtin_prefetch(&c->txt[v]);
-	return v;
-}
-
-size_t csvsrc_json_row(const struct csvsrc *c, uint32_t v, char *out, size_t cap)
-{
-	const struct out_text *x;
-
-	if (c->packed) {
-		const char *p = c->packed + (size_t)v * c->stride;
-		uint16_t jl;
-
-		memcpy(&jl, p, 2);
-		if (jl > cap)
-			return SIZE_MAX;
-		memcpy(out, p + 4, jl);
-		return jl;
-	}
-	x = &c->txt[v];
-	if (x->jlen > cap)
-		return SIZE_MAX;
-	memcpy(out, c->arena + x->off, x->jlen);
-	return x->jlen;
-}
-
-size_t csvsrc_csv_row(const struct csvsrc *c, uint32_t v, char *out, size_t cap)
-{
-	const struct out_text *x;
-
-	if (v == ENRICH_ROW_NONE) {
-		if (cap < c->nfields)
-			return SIZE_MAX;
-		memcpy(out, c->miss, c->nfields);
-		return c->nfields;
-	}
-	if (c->packed) {
-		const char *p = c->packed + (size_t)v * c->stride;
-		uint16_t jl, cl;
-
-		memcpy(&jl, p, 2);
-		memcpy(&cl, p + 2, 2);
-		if (cl > cap)
-			return SIZE_MAX;
-		memcpy(out, p + 4 + jl, cl);
-		return cl;
-	}
-	x = &c->txt[v];
-	if (x->clen > cap)
-		return SIZE_MAX;
-	memcpy(out, c->arena + x->off + x->jlen, x->clen);
-	return x->clen;
+	return &c->tx;
 }
 
 size_t csvsrc_json(const struct csvsrc *c, const struct weir_addr *a,
@@ -799,7 +573,7 @@ size_t csvsrc_json(const struct csvsrc *c, const struct weir_addr *a,
 	uint32_t v = lpm_lookup(c->lpm, a);
 
 	*hit = v != LPM_NONE;
-	return *hit ? csvsrc_json_row(c, v, out, cap) : 0;
+	return *hit ? enr_texts_json(&c->tx, v, out, cap) : 0;
 }
 
 size_t csvsrc_csv(const struct csvsrc *c, const struct weir_addr *a,
@@ -808,5 +582,10 @@ size_t csvsrc_csv(const struct csvsrc *c, const struct weir_addr *a,
 	uint32_t v = lpm_lookup(c->lpm, a);
 
 	*hit = v != LPM_NONE;
-	return csvsrc_csv_row(c, *hit ? v : ENRICH_ROW_NONE, out, cap);
+	if (*hit)
+		return enr_texts_csv(&c->tx, v, out, cap);
+	if (cap < c->nfields)
+		return SIZE_MAX;
+	memcpy(out, c->miss, c->nfields);
+	return c->nfields;
 }

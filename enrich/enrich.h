@@ -95,20 +95,93 @@ size_t enrich_json(const struct enrich_table *t, const struct weir_addr *a,
 size_t enrich_csv(const struct enrich_table *t, const struct weir_addr *a,
 		  char *out, size_t cap, int *hit);
 
-/* The same in two steps, for a caller with other work to do meanwhile:
- * enrich_find() looks a up and starts bringing the row's text into the
- * cache; enrich_json_row()/enrich_csv_row() write it later (same results
- * as enrich_json/enrich_csv). Hides a cache miss per lookup behind the
- * caller's work. ENRICH_ROW_NONE: a miss; ENRICH_ROW_DIRECT: this source
- * has no rows (MMDB): call enrich_json/enrich_csv instead. */
+/* The same for many addresses, in two steps: enrich_find_many() looks up
+ * n addresses together (their cache misses overlap) and brings each hit's
+ * row into the cache; the rows are written later by enrich_json_row() /
+ * enrich_csv_row(), or without a call through struct enrich_rows (same
+ * results as enrich_json and enrich_csv). row[i]: the hit's row,
+ * ENRICH_ROW_NONE for a miss (or a[i] NULL: no lookup), ENRICH_ROW_DIRECT
+ * when the table answers that address only through enrich_json/enrich_csv
+ * (a MaxMind DB), whose hit or miss shows only then. */
 #define ENRICH_ROW_NONE		UINT32_MAX
 #define ENRICH_ROW_DIRECT	(UINT32_MAX - 1)
-uint32_t enrich_find(const struct enrich_table *t, const struct weir_addr *a);
-/* Earlier still: start loading what enrich_find(t, a) will read (CSV
- * sources; nothing for MMDB). */
-void enrich_prefetch(const struct enrich_table *t, const struct weir_addr *a);
+void enrich_find_many(const struct enrich_table *t, const struct weir_addr *const *a,
+		      uint32_t *row, unsigned n);
 size_t enrich_json_row(const struct enrich_table *t, uint32_t row, char *out, size_t cap);
 size_t enrich_csv_row(const struct enrich_table *t, uint32_t row, char *out, size_t cap);
+
+/* A table's rows laid out for copying without a call: row r at base + r *
+ * stride as [u16 JSON length][u16 CSV length][JSON][CSV], with
+ * ENRICH_ROWS_PAD readable bytes past the last row. enrich_table_rows() fills r and returns 1, or 0
+ * when the table keeps its rows otherwise (use enrich_json_row). */
+struct enrich_rows {
+	const char *base;
+	size_t stride;
+};
+int enrich_table_rows(const struct enrich_table *t, struct enrich_rows *r);
+
+#define ENRICH_ROWS_PAD	16
+
+/* n bytes from src to out in 16-byte pieces: out and src must have n
+ * rounded up to 16 bytes of room. No piece past that: the next line may be
+ * another row's, not in the cache. */
+static inline void enrich_copy16(char *out, const char *src, size_t n)
+{
+	__builtin_memcpy(out, src, 16);
+	if (n <= 16)
+		return;
+	__builtin_memcpy(out + 16, src + 16, 16);
+	if (n <= 32)
+		return;
+	__builtin_memcpy(out + 32, src + 32, 16);
+	for (size_t i = 48; i < n; i += 16)
+		__builtin_memcpy(out + i, src + i, 16);
+}
+
+/* Row r's JSON members or CSV cells at out: the length, or SIZE_MAX when
+ * they do not fit in cap. */
+static inline size_t enrich_row_text(const struct enrich_rows *r, uint32_t row, int csv,
+				     char *out, size_t cap)
+{
+	const char *p = r->base + (size_t)row * r->stride;
+	uint16_t jl, cl, n;
+
+	__builtin_memcpy(&jl, p, 2);
+	__builtin_memcpy(&cl, p + 2, 2);
+	n = csv ? cl : jl;
+	p += csv ? 4 + jl : 4;
+	if ((size_t)n + 15 < cap && cap >= 16) {
+		enrich_copy16(out, p, n);
+		return n;
+	}
+	if (n > cap)
+		return SIZE_MAX;
+	__builtin_memcpy(out, p, n);
+	return n;
+}
+
+/* The same where out has room for the longest row and 16 bytes more
+ * (ENRICH_OUT_MAX(nfields) + 16): no check. */
+static inline size_t enrich_row_json_fast(const struct enrich_rows *r, uint32_t row, char *out)
+{
+	const char *p = r->base + (size_t)row * r->stride;
+	uint16_t jl;
+
+	__builtin_memcpy(&jl, p, 2);
+	enrich_copy16(out, p + 4, jl);
+	return jl;
+}
+
+static inline size_t enrich_row_csv_fast(const struct enrich_rows *r, uint32_t row, char *out)
+{
+	const char *p = r->base + (size_t)row * r->stride;
+	uint16_t jl, cl;
+
+	__builtin_memcpy(&jl, p, 2);
+	__builtin_memcpy(&cl, p + 2, 2);
+	enrich_copy16(out, p + 4 + jl, cl);
+	return cl;
+}
 
 /* Longest text enrich_json/enrich_csv may write for one spec: the collector
  * sizes its line buffer by it. ENRICH_VALUE_MAX bounds a value's written

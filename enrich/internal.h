@@ -14,6 +14,42 @@
 struct csvsrc;
 struct mmdbsrc;
 
+/* texts.c: a source's output texts, one per distinct hit: its JSON members
+ * then its CSV cells, each with their leading commas. Built with
+ * enr_texts_intern() (the same text twice is stored once), then frozen. */
+struct enr_text {
+	size_t off;		/* in the arena */
+	uint32_t jlen, clen;
+};
+
+struct enr_slot;
+
+struct enr_texts {
+	char *arena;
+	size_t arena_len, arena_cap;
+	struct enr_text *txt;
+	uint32_t ntxt, txt_cap;
+	struct enr_slot *slot;	/* dedupe while building: open addressing */
+	size_t nslot;
+	char *packed;		/* after freezing, maybe: struct enrich_rows */
+	size_t stride, packed_len;
+};
+
+/* The index of the text t[0..jlen+clen), shared with an earlier one that
+ * is the same; UINT32_MAX when out of memory. */
+uint32_t enr_texts_intern(struct enr_texts *x, const char *t, size_t jlen, size_t clen);
+/* Done adding: trim, drop the dedupe slots, lay the rows out at a stride. */
+void enr_texts_freeze(struct enr_texts *x);
+void enr_texts_free(struct enr_texts *x);
+size_t enr_texts_bytes(const struct enr_texts *x);
+int enr_texts_rows(const struct enr_texts *x, struct enrich_rows *r);
+/* Bring the texts v[0..n) (UINT32_MAX: none) into the cache. */
+void enr_texts_load_many(const struct enr_texts *x, const uint32_t *v, unsigned n);
+/* Text v's JSON members or CSV cells at out: the length, or SIZE_MAX when
+ * it does not fit in cap. */
+size_t enr_texts_json(const struct enr_texts *x, uint32_t v, char *out, size_t cap);
+size_t enr_texts_csv(const struct enr_texts *x, uint32_t v, char *out, size_t cap);
+
 struct enrich_table {
 	enum enrich_kind kind;
 	unsigned nfields;
@@ -30,10 +66,9 @@ size_t csvsrc_json(const struct csvsrc *c, const struct weir_addr *a,
 size_t csvsrc_csv(const struct csvsrc *c, const struct weir_addr *a,
 		  char *out, size_t cap, int *hit);
 
-uint32_t csvsrc_find(const struct csvsrc *c, const struct weir_addr *a);
-void csvsrc_prefetch(const struct csvsrc *c, const struct weir_addr *a);
-size_t csvsrc_json_row(const struct csvsrc *c, uint32_t row, char *out, size_t cap);
-size_t csvsrc_csv_row(const struct csvsrc *c, uint32_t row, char *out, size_t cap);
+void csvsrc_find_many(const struct csvsrc *c, const struct weir_addr *const *a,
+		      uint32_t *row, unsigned n);
+const struct enr_texts *csvsrc_texts(const struct csvsrc *c);
 
 /* mmdbsrc.c */
 struct mmdbsrc *mmdbsrc_load(const struct enrich_spec *s, char *err, size_t errlen);

@@ -951,25 +951,55 @@ uint32_t lpm_lookup(const struct lpm *t, const struct weir_addr *a)
 	return look6(t, hi, lo);
 }
 
-void lpm_prefetch(const struct lpm *t, const struct weir_addr *a)
-{
-	uint64_t hi, lo;
-	uint32_t e;
+#define MANY_STEP	64	/* lookups of lpm_lookup_many() taken together */
 
-	memcpy(&hi, a->a, 8);
-	memcpy(&lo, a->a + 8, 8);
-	hi = be64toh(hi);
-	lo = be64toh(lo);
-	if (hi == 0 && lo >> 32 == 0xffff) {
-		/* The first level is small enough to stay in cache: read it,
-		 * and start loading the group entry the lookup will read. */
-		e = t->l1[(uint32_t)lo >> 16];
-		if (!ENT_DIRECT(e))
-			__builtin_prefetch(&t->l2[(size_t)(e & ~ENT_PTR) << 8 | ((lo >> 8) & 0xff)]);
-		return;
+void lpm_lookup_many(const struct lpm *t, const struct weir_addr *const *a, uint32_t *v, unsigned n)
+{
+	const uint32_t *at[MANY_STEP];
+	uint32_t key[MANY_STEP], ent[MANY_STEP];
+
+	/* In steps over all the addresses, so that the loads that miss the
+	 * cache (the second level's entries: a large table's are spread over
+	 * megabytes) come together in a short loop of their own, where the
+	 * core has them all under way at once. Measured (bench/enrich_lpm
+	 * -b, and the collector): a loop of whole lookups overlapped fewer
+	 * of them, and prefetches did no better. */
+	while (n) {
+		unsigned m = n < MANY_STEP ? n : MANY_STEP;
+		uint64_t v6 = 0;	/* bit i: a[i] is looked up on the v6 side */
+
+		for (unsigned i = 0; i < m; i++) {
+			uint32_t x, e;
+
+			at[i] = NULL;
+			ent[i] = LPM_NONE;
+			if (!a[i])
+				continue;
+			if (!weir_addr_is_v4(a[i])) {
+				v6 |= 1ull << i;
+				continue;
+			}
+			memcpy(&x, a[i]->a + 12, 4);
+			key[i] = x = be32toh(x);
+			ent[i] = e = t->l1[x >> 16];
+			if (!ENT_DIRECT(e))
+				at[i] = &t->l2[(size_t)(e & ~ENT_PTR) << 8 | ((x >> 8) & 0xff)];
+		}
+		for (unsigned i = 0; i < m; i++)
+			if (at[i])
+				ent[i] = *at[i];
+		for (unsigned i = 0; i < m; i++) {
+			uint32_t e = ent[i];
+
+			if (v6 >> i & 1)
+				v[i] = lpm_lookup(t, a[i]);
+			else
+				v[i] = ENT_DIRECT(e) ? e : chunk_find(t->pool + (e & ~ENT_PTR), key[i] & 0xff);
+		}
+		a += m;
+		v += m;
+		n -= m;
 	}
-	if (t->slot && t->r6_k && !(t->r6_shift && hi >> (64 - t->r6_shift) != t->r6_prefix))
-		__builtin_prefetch(t->slot + ((hi << t->r6_shift) >> (64 - t->r6_k)));
 }
 
 void lpm_stats(const struct lpm *t, struct lpm_stats *st)

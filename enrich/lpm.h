@@ -47,10 +47,10 @@ uint32_t lpm_lookup(const struct lpm *t, const struct weir_addr *a);
 /* IPv4 in host order: the same as lpm_lookup of its IPv4-mapped form. */
 uint32_t lpm_lookup4(const struct lpm *t, uint32_t a);
 
-/* Start bringing into the cache what lpm_lookup(t, a) will read past the
- * table's first level, for a caller that looks a up a little later. Reads
- * the (small) first level only; changes nothing a lookup returns. */
-void lpm_prefetch(const struct lpm *t, const struct weir_addr *a);
+/* n lookups at once: v[i] = lpm_lookup(t, a[i]), LPM_NONE where a[i] is
+ * NULL. Faster than n calls of lpm_lookup when the table is not in the
+ * cache: their cache misses overlap. */
+void lpm_lookup_many(const struct lpm *t, const struct weir_addr *const *a, uint32_t *v, unsigned n);
 
 struct lpm_stats {
 	size_t prefixes4, prefixes6;	/* distinct prefixes in the table */

@@ -68,23 +68,28 @@ size_t enrich_csv(const struct enrich_table *t, const struct weir_addr *a,
 	return mmdbsrc_csv(t->mmdb, a, out, cap, hit);
 }
 
-uint32_t enrich_find(const struct enrich_table *t, const struct weir_addr *a)
+void enrich_find_many(const struct enrich_table *t, const struct weir_addr *const *a,
+		      uint32_t *row, unsigned n)
 {
-	return t->csv ? csvsrc_find(t->csv, a) : ENRICH_ROW_DIRECT;
+	if (t->csv) {
+		csvsrc_find_many(t->csv, a, row, n);
+		return;
+	}
+	for (unsigned i = 0; i < n; i++)
+		row[i] = a[i] ? ENRICH_ROW_DIRECT : ENRICH_ROW_NONE;
+}
+
+int enrich_table_rows(const struct enrich_table *t, struct enrich_rows *r)
+{
+	return t->csv ? enr_texts_rows(csvsrc_texts(t->csv), r) : 0;
 }
 
 size_t enrich_json_row(const struct enrich_table *t, uint32_t row, char *out, size_t cap)
 {
-	return t->csv ? csvsrc_json_row(t->csv, row, out, cap) : SIZE_MAX;
+	return t->csv ? enr_texts_json(csvsrc_texts(t->csv), row, out, cap) : SIZE_MAX;
 }
 
 size_t enrich_csv_row(const struct enrich_table *t, uint32_t row, char *out, size_t cap)
 {
-	return t->csv ? csvsrc_csv_row(t->csv, row, out, cap) : SIZE_MAX;
-}
-
-void enrich_prefetch(const struct enrich_table *t, const struct weir_addr *a)
-{
-	if (t->csv)
-		csvsrc_prefetch(t->csv, a);
+	return t->csv ? enr_texts_csv(csvsrc_texts(t->csv), row, out, cap) : SIZE_MAX;
 }

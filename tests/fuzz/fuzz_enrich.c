@@ -31,6 +31,7 @@ static void lookups(const struct enrich_table *t, const uint8_t *data, size_t si
 	int hit;
 
 	for (size_t i = 0; i < sizeof(addrs) / sizeof(addrs[0]) + 8; i++) {
+		const struct weir_addr *pa;
 		uint32_t row;
 
 		if (i < sizeof(addrs) / sizeof(addrs[0])) {
@@ -48,10 +49,17 @@ static void lookups(const struct enrich_table *t, const uint8_t *data, size_t si
 		enrich_csv(t, &a, out, sizeof(out), &hit);
 		/* A cap too small must write nothing past it. */
 		enrich_json(t, &a, out, 3, &hit);
-		row = enrich_find(t, &a);
+		pa = &a;
+		enrich_find_many(t, &pa, &row, 1);
 		if (row != ENRICH_ROW_NONE && row != ENRICH_ROW_DIRECT) {
+			struct enrich_rows r;
+
 			enrich_json_row(t, row, out, sizeof(out));
 			enrich_csv_row(t, row, out, sizeof(out));
+			if (enrich_table_rows(t, &r)) {
+				enrich_row_text(&r, row, 0, out, sizeof(out));
+				enrich_row_text(&r, row, 1, out, sizeof(out));
+			}
 		}
 	}
 }

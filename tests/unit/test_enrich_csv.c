@@ -566,3 +566,98 @@ Test(enrich_csv, column_order_and_reuse)
 	enrich_table_free(t);
 	enrich_spec_free(&s);
 }
+
+/* The batch path (enrich_find_many, then the rows written by call or
+ * through struct enrich_rows) gives what enrich_json/enrich_csv give, for
+ * hits of every text length (rows under a cache line and over it), misses,
+ * IPv6 and NULL addresses; the copies without a check stay within the 16
+ * bytes past the text they are allowed. */
+static void check_batch(struct enrich_table *t)
+{
+	enum { N = 600 };
+	static struct weir_addr a[N];
+	static const struct weir_addr *pa[N];
+	static uint32_t row[N];
+	static char want[ENRICH_OUT_MAX(2) + 1], got[ENRICH_OUT_MAX(2) + 64];
+	struct enrich_rows r;
+	int has_rows = enrich_table_rows(t, &r);
+
+	for (unsigned i = 0; i < N; i++) {
+		char text[64];
+
+		if (i % 3 == 0)
+			snprintf(text, sizeof(text), "10.%u.%u.7", i % 2, (i / 3) % 256);
+		else if (i % 3 == 1)
+			snprintf(text, sizeof(text), "2001:db8:%x::1", (i / 3) % 256);
+		else
+			snprintf(text, sizeof(text), "11.0.0.%u", i % 256);	/* a miss */
+		a[i] = addr(text);
+		pa[i] = i % 17 == 4 ? NULL : &a[i];
+	}
+	/* Calls of uneven sizes. */
+	for (unsigned off = 0, n = 1; off < N; off += n, n = n * 2 + 1)
+		enrich_find_many(t, pa + off, row + off, off + n <= N ? n : N - off);
+	for (unsigned i = 0; i < N; i++) {
+		int hit = 0;
+		size_t wn, gn;
+
+		if (!pa[i]) {
+			cr_assert_eq(row[i], ENRICH_ROW_NONE, "address %u", i);
+			continue;
+		}
+		wn = enrich_json(t, pa[i], want, sizeof(want), &hit);
+		cr_assert_neq(wn, SIZE_MAX);
+		cr_assert_eq(row[i] != ENRICH_ROW_NONE, hit, "address %u", i);
+		cr_assert_neq(row[i], ENRICH_ROW_DIRECT, "a CSV source has rows");
+		if (!hit)
+			continue;
+		gn = enrich_json_row(t, row[i], got, sizeof(got));
+		cr_assert(gn == wn && memcmp(got, want, wn) == 0, "address %u", i);
+		if (has_rows) {
+			memset(got, '#', sizeof(got));
+			gn = enrich_row_json_fast(&r, row[i], got);
+			cr_assert(gn == wn && memcmp(got, want, wn) == 0, "address %u", i);
+			cr_assert_eq(got[(wn + 15) / 16 * 16 + (wn ? 0 : 16)], '#', "address %u", i);
+		}
+		wn = enrich_csv(t, pa[i], want, sizeof(want), &hit);
+		cr_assert(hit && wn != SIZE_MAX);
+		gn = enrich_csv_row(t, row[i], got, sizeof(got));
+		cr_assert(gn == wn && memcmp(got, want, wn) == 0, "address %u", i);
+		if (has_rows) {
+			memset(got, '#', sizeof(got));
+			gn = enrich_row_csv_fast(&r, row[i], got);
+			cr_assert(gn == wn && memcmp(got, want, wn) == 0, "address %u", i);
+			cr_assert_eq(got[(wn + 15) / 16 * 16 + (wn ? 0 : 16)], '#', "address %u", i);
+		}
+	}
+}
+
+Test(enrich_csv, batch_lookups_agree)
+{
+	static const unsigned longest[] = { 12, 40, 150 };
+
+	for (size_t k = 0; k < sizeof(longest) / sizeof(longest[0]); k++) {
+		size_t cap = 600 * 256, n;
+		char *file = malloc(cap), name[32];
+		struct enrich_spec s;
+		struct enrich_table *t;
+
+		cr_assert_not_null(file);
+		n = (size_t)sprintf(file, "prefix,v,w\n");
+		for (unsigned i = 0; i < 256; i++) {
+			unsigned len = i % (longest[k] + 1);
+
+			n += (size_t)sprintf(file + n, "10.%u.%u.0/24,%.*s,%u\n", i % 2, i, (int)len,
+					     "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz"
+					     "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz",
+					     i * 7);
+			n += (size_t)sprintf(file + n, "2001:db8:%x::/48,,%u\n", i, i);
+		}
+		snprintf(name, sizeof(name), "batch%zu.csv", k);
+		t = must_load(put(name, file, n), "v:v;w:w", &s);
+		check_batch(t);
+		enrich_table_free(t);
+		enrich_spec_free(&s);
+		free(file);
+	}
+}

@@ -863,15 +863,20 @@ Test(lpm, concurrent_lookups)
 	free(want);
 }
 
-/* lpm_prefetch() reads only inside the table (ASan would say otherwise)
- * and changes no answer: empty, IPv4-only, IPv6-only and mixed tables,
- * addresses of both families inside and outside their prefixes. */
-Test(lpm, prefetch_reads_in_bounds_and_changes_nothing)
+/* lpm_lookup_many() answers what lpm_lookup() does, LPM_NONE for a NULL
+ * address, in calls of any size (one, a step of its own, more than a step,
+ * uneven remainders): empty, IPv4-only, IPv6-only and mixed tables,
+ * addresses of both families inside and outside their prefixes (lengths
+ * 8 to 32 put many /24s in chunks). ASan checks its reads. */
+Test(lpm, lookup_many_agrees_with_lookup)
 {
+	static const unsigned sizes[] = { 1, 7, 64, 65, 200, 2000 };
+
 	for (int shape = 0; shape < 4; shape++) {
 		struct lpm_builder *b = lpm_builder_new();
-		uint32_t want[2000];
-		struct weir_addr a[2000];
+		static uint32_t want[2000], got[2000];
+		static struct weir_addr a[2000];
+		static const struct weir_addr *pa[2000];
 		struct lpm *t;
 
 		rng_state = 100 + (uint64_t)shape;
@@ -891,11 +896,22 @@ Test(lpm, prefetch_reads_in_bounds_and_changes_nothing)
 				weir_addr_v4u(&a[i], rnd32());
 			else
 				a[i] = addr_of(rnd128() | (i % 4 ? (u128)0x2 << 124 : 0));
-			want[i] = lpm_lookup(t, &a[i]);
+			pa[i] = i % 13 == 5 ? NULL : &a[i];
+			want[i] = pa[i] ? lpm_lookup(t, &a[i]) : LPM_NONE;
 		}
-		for (int i = 0; i < 2000; i++) {
-			lpm_prefetch(t, &a[i]);
-			cr_assert_eq(lpm_lookup(t, &a[i]), want[i], "shape %d address %d", shape, i);
+		for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+			unsigned n = sizes[k];
+
+			for (unsigned off = 0; off + n <= 2000; off += n) {
+				memset(got, 0xa5, sizeof(got));
+				lpm_lookup_many(t, pa + off, got, n);
+				for (unsigned i = 0; i < n; i++)
+					cr_assert_eq(got[i], want[off + i], "shape %d size %u address %u",
+						     shape, n, off + i);
+				/* Nothing past the n asked for. */
+				if (off + n < 2000)
+					cr_assert_eq(got[n], 0xa5a5a5a5u);
+			}
 		}
 		lpm_free(t);
 		lpm_builder_free(b);

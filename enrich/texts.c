@@ -1,0 +1,252 @@
+/* texts.c - a source's output texts: each distinct hit's JSON members and
+ * CSV cells, rendered once at load and shared by the prefixes that write
+ * the same (see internal.h). Both sources build them; lookups copy them.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "internal.h"
+
+#define PACK_MAX	(256u << 20)	/* most memory the packed copy may take */
+#define PACK_PAD	ENRICH_ROWS_PAD	/* readable bytes past the last row */
+
+struct enr_slot {
+	uint32_t idx;		/* index + 1 of a text, 0: empty */
+	uint32_t hash;		/* its hash, checked before its bytes */
+};
+
+static uint32_t hash_text(const char *p, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ull;	/* FNV-1a */
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= (uint8_t)p[i];
+		h *= 0x100000001b3ull;
+	}
+	return (uint32_t)(h ^ (h >> 32));
+}
+
+static int grow_slots(struct enr_texts *x)
+{
+	size_t n = x->nslot ? x->nslot * 2 : 1024;
+	struct enr_slot *slot = calloc(n, sizeof(*slot));
+
+	if (!slot)
+		return -1;
+	for (size_t k = 0; k < x->nslot; k++) {
+		size_t i;
+
+		if (!x->slot[k].idx)
+			continue;
+		for (i = x->slot[k].hash & (n - 1); slot[i].idx; i = (i + 1) & (n - 1))
+			;
+		slot[i] = x->slot[k];
+	}
+	free(x->slot);
+	x->slot = slot;
+	x->nslot = n;
+	return 0;
+}
+
+uint32_t enr_texts_intern(struct enr_texts *x, const char *t, size_t jlen, size_t clen)
+{
+	size_t n = jlen + clen, i;
+	uint32_t h = hash_text(t, n);
+	struct enr_text *e;
+
+	if (jlen > UINT32_MAX || clen > UINT32_MAX || x->ntxt >= UINT32_MAX - 2)
+		return UINT32_MAX;
+	if ((size_t)x->ntxt * 2 >= x->nslot && grow_slots(x))
+		return UINT32_MAX;
+	for (i = h & (x->nslot - 1); x->slot[i].idx; i = (i + 1) & (x->nslot - 1)) {
+		if (x->slot[i].hash != h)
+			continue;
+		e = &x->txt[x->slot[i].idx - 1];
+		if (e->jlen == jlen && e->clen == clen && memcmp(x->arena + e->off, t, n) == 0)
+			return x->slot[i].idx - 1;
+	}
+	if (x->ntxt == x->txt_cap) {
+		uint32_t cap = x->txt_cap ? x->txt_cap * 2 : 256;
+		struct enr_text *nt = realloc(x->txt, (size_t)cap * sizeof(*nt));
+
+		if (!nt)
+			return UINT32_MAX;
+		x->txt = nt;
+		x->txt_cap = cap;
+	}
+	if (x->arena_cap - x->arena_len < n) {
+		size_t cap = x->arena_cap ? x->arena_cap : 65536;
+		char *na;
+
+		while (cap - x->arena_len < n)
+			cap *= 2;
+		na = realloc(x->arena, cap);
+		if (!na)
+			return UINT32_MAX;
+		x->arena = na;
+		x->arena_cap = cap;
+	}
+	memcpy(x->arena + x->arena_len, t, n);
+	e = &x->txt[x->ntxt];
+	e->off = x->arena_len;
+	e->jlen = (uint32_t)jlen;
+	e->clen = (uint32_t)clen;
+	x->arena_len += n;
+	x->slot[i].idx = x->ntxt + 1;
+	x->slot[i].hash = h;
+	return x->ntxt++;
+}
+
+/* Lay the texts out at a fixed stride (struct enrich_rows) when the stride
+ * costs at most twice the texts' own bytes and PACK_MAX: a lookup then
+ * reads one place (row * stride) instead of txt[] and then the arena, one
+ * dependent cache miss fewer. Memory that the kernel may back with huge
+ * pages (fewer TLB misses on random lookups). Without it (out of memory,
+ * texts of very unequal length) rows are read through txt[]. */
+static void pack(struct enr_texts *x)
+{
+	size_t longest = 0, stride, len;
+	char *m;
+
+	for (uint32_t i = 0; i < x->ntxt; i++)
+		if (x->txt[i].jlen + x->txt[i].clen > longest)
+			longest = x->txt[i].jlen + x->txt[i].clen;
+	if (!x->ntxt || longest > UINT16_MAX)
+		return;
+	stride = (longest + 4 + 7) & ~(size_t)7;
+	len = (size_t)x->ntxt * stride + PACK_PAD;
+	if (len > 2 * (x->arena_len + 4 * (size_t)x->ntxt) + (64u << 10))
+		return;
+	/* A row that fits a cache line gets a power-of-two stride, so that
+	 * it never straddles two: one miss per row, not two (measured: most
+	 * of a lookup's cost on a large table is its misses). */
+	if (stride <= 64) {
+		while (stride & (stride - 1))
+			stride += 8;
+		len = (size_t)x->ntxt * stride + PACK_PAD;
+	}
+	if (len > PACK_MAX)
+		return;
+	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return;
+	madvise(m, len, MADV_HUGEPAGE);
+	for (uint32_t i = 0; i < x->ntxt; i++) {
+		const struct enr_text *e = &x->txt[i];
+		uint16_t jl = (uint16_t)e->jlen, cl = (uint16_t)e->clen;
+		char *p = m + (size_t)i * stride;
+
+		memcpy(p, &jl, 2);
+		memcpy(p + 2, &cl, 2);
+		memcpy(p + 4, x->arena + e->off, e->jlen + e->clen);
+	}
+	x->packed = m;
+	x->stride = stride;
+	x->packed_len = len;
+}
+
+void enr_texts_freeze(struct enr_texts *x)
+{
+	/* The texts live until the next reload: give back the slack of the
+	 * doubling, and the dedupe slots. */
+	if (x->arena_len && x->arena_len < x->arena_cap) {
+		char *na = realloc(x->arena, x->arena_len);
+
+		if (na) {
+			x->arena = na;
+			x->arena_cap = x->arena_len;
+		}
+	}
+	if (x->ntxt && x->ntxt < x->txt_cap) {
+		struct enr_text *nt = realloc(x->txt, (size_t)x->ntxt * sizeof(*nt));
+
+		if (nt) {
+			x->txt = nt;
+			x->txt_cap = x->ntxt;
+		}
+	}
+	free(x->slot);
+	x->slot = NULL;
+	x->nslot = 0;
+	pack(x);
+}
+
+void enr_texts_free(struct enr_texts *x)
+{
+	if (x->packed)
+		munmap(x->packed, x->packed_len);
+	free(x->slot);
+	free(x->arena);
+	free(x->txt);
+	memset(x, 0, sizeof(*x));
+}
+
+size_t enr_texts_bytes(const struct enr_texts *x)
+{
+	return x->arena_cap + (size_t)x->txt_cap * sizeof(struct enr_text) +
+	       x->nslot * sizeof(struct enr_slot) + x->packed_len;
+}
+
+int enr_texts_rows(const struct enr_texts *x, struct enrich_rows *r)
+{
+	r->base = x->packed;
+	r->stride = x->stride;
+	return x->packed != NULL;
+}
+
+void enr_texts_load_many(const struct enr_texts *x, const uint32_t *v, unsigned n)
+{
+	uint32_t sum = 0;
+
+	/* Loads, not prefetches: measured on the collector, prefetches of a
+	 * datagram's rows left most rows still missing the cache when they
+	 * were written, where loads (independent of each other, so under way
+	 * together) brought them in. The sum only keeps the loads. */
+	if (!x->packed) {
+		for (unsigned i = 0; i < n; i++)
+			if (v[i] != UINT32_MAX)
+				sum += x->txt[v[i]].jlen;
+	} else if (x->stride <= 64) {
+		/* One line a row (pack()). */
+		for (unsigned i = 0; i < n; i++)
+			if (v[i] != UINT32_MAX)
+				sum += (uint8_t)x->packed[(size_t)v[i] * x->stride];
+	} else {
+		for (unsigned i = 0; i < n; i++)
+			if (v[i] != UINT32_MAX) {
+				const uint8_t *p = (const uint8_t *)x->packed + (size_t)v[i] * x->stride;
+
+				sum += p[0] + p[x->stride - 1];
+			}
+	}
+	__asm__ volatile("" : : "r"(sum));
+}
+
+size_t enr_texts_json(const struct enr_texts *x, uint32_t v, char *out, size_t cap)
+{
+	const struct enr_text *e;
+	struct enrich_rows r;
+
+	if (enr_texts_rows(x, &r))
+		return enrich_row_text(&r, v, 0, out, cap);
+	e = &x->txt[v];
+	if (e->jlen > cap)
+		return SIZE_MAX;
+	memcpy(out, x->arena + e->off, e->jlen);
+	return e->jlen;
+}
+
+size_t enr_texts_csv(const struct enr_texts *x, uint32_t v, char *out, size_t cap)
+{
+	const struct enr_text *e;
+	struct enrich_rows r;
+
+	if (enr_texts_rows(x, &r))
+		return enrich_row_text(&r, v, 1, out, cap);
+	e = &x->txt[v];
+	if (e->clen > cap)
+		return SIZE_MAX;
+	memcpy(out, x->arena + e->off + e->jlen, e->clen);
+	return e->clen;
+}
