@@ -320,7 +320,8 @@ static void render_enrich(const struct col_shared *sh, struct col_text *t)
 		{ "weir_enrich_reload_failures_total", "counter",
 		  "Reloads that failed (unreadable or bad file); the loaded table stays." },
 		{ "weir_enrich_entries", "gauge", "Prefixes (CSV) or search-tree nodes (MMDB) of the loaded table." },
-		{ "weir_enrich_table_bytes", "gauge", "Memory of the loaded table (CSV) or size of its file (MMDB)." },
+		{ "weir_enrich_table_bytes", "gauge",
+		  "Memory of the loaded table (CSV); file size plus the IPv4 table built from it (MMDB)." },
 		{ "weir_enrich_loaded_time_seconds", "gauge", "When the loaded table was read (Unix time)." },
 	};
 

@@ -43,7 +43,8 @@ void enr_texts_freeze(struct enr_texts *x);
 void enr_texts_free(struct enr_texts *x);
 size_t enr_texts_bytes(const struct enr_texts *x);
 int enr_texts_rows(const struct enr_texts *x, struct enrich_rows *r);
-/* Bring the texts v[0..n) (UINT32_MAX: none) into the cache. */
+/* Bring the texts v[0..n) into the cache (values that are no text's
+ * index are passed over). */
 void enr_texts_load_many(const struct enr_texts *x, const uint32_t *v, unsigned n);
 /* Text v's JSON members or CSV cells at out: the length, or SIZE_MAX when
  * it does not fit in cap. */
@@ -66,6 +67,7 @@ size_t csvsrc_json(const struct csvsrc *c, const struct weir_addr *a,
 size_t csvsrc_csv(const struct csvsrc *c, const struct weir_addr *a,
 		  char *out, size_t cap, int *hit);
 
+/* enrich_find_many() of a CSV source; its rows' texts. */
 void csvsrc_find_many(const struct csvsrc *c, const struct weir_addr *const *a,
 		      uint32_t *row, unsigned n);
 const struct enr_texts *csvsrc_texts(const struct csvsrc *c);
@@ -78,6 +80,11 @@ size_t mmdbsrc_json(const struct mmdbsrc *m, const struct weir_addr *a,
 		    char *out, size_t cap, int *hit);
 size_t mmdbsrc_csv(const struct mmdbsrc *m, const struct weir_addr *a,
 		   char *out, size_t cap, int *hit);
+/* enrich_find_many() of a MaxMind DB: IPv4 by its own table, IPv6 as
+ * ENRICH_ROW_DIRECT; its rows' texts (IPv4), or NULL when it has none. */
+void mmdbsrc_find_many(const struct mmdbsrc *m, const struct weir_addr *const *a,
+		       uint32_t *row, unsigned n);
+const struct enr_texts *mmdbsrc_texts(const struct mmdbsrc *m);
 
 /* render.c: value writers on the bounded writer of wr.h (a value that does
  * not fit sets w->err and the caller drops it whole). */

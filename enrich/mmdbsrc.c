@@ -8,6 +8,15 @@
  * record once (MaxMind DB spec, "Search Tree Section", "Data Section").
  * After that the database is read-only: lookups from many threads share
  * one MMDB_s without locks.
+ *
+ * IPv4 lookups, nearly all of a collector's, go through a table of our
+ * own: the load walks the IPv4 part of the tree once more, renders each
+ * data record's fields once (JSON and CSV, as a lookup would), and puts
+ * every IPv4 network into a prefix table (lpm.c) whose value is that text
+ * (texts.c): a lookup is then what a CSV source's is, where libmaxminddb
+ * walks up to 32 tree nodes and decodes the record each time. IPv6
+ * addresses still go through libmaxminddb. A database with more IPv4
+ * networks than V4_NETS_MAX keeps libmaxminddb for IPv4 too.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,10 +29,12 @@
 #include <maxminddb.h>
 
 #include "internal.h"
+#include "lpm.h"
 
 #define PATH_MAX_PARTS	(ENRICH_NAME_MAX / 2 + 1)	/* "a.b.c": at most 65 */
 #define LIST_DEPTH_MAX	32				/* map/array nesting written */
 #define ON_STACK	255u
+#define V4_NETS_MAX	(1u << 22)	/* IPv4 networks put in our own table */
 
 struct mmdbsrc {
 	MMDB_s db;
@@ -35,7 +46,14 @@ struct mmdbsrc {
 	char *pathbuf[ENRICH_MAX_FIELDS];
 	char member[ENRICH_MAX_FIELDS][ENRICH_NAME_MAX + 4];	/* ,"name": */
 	size_t member_len[ENRICH_MAX_FIELDS];
+	/* IPv4 networks -> their rendered fields; NULL: IPv4 through
+	 * libmaxminddb as well. */
+	struct lpm *lpm4;
+	struct enr_texts tx;
+	uint64_t bytes4;		/* memory of the two */
 };
+
+static void build_v4(struct mmdbsrc *m);
 
 /* ---- load-time check of the tree and the data ------------------------- */
 
@@ -258,6 +276,7 @@ struct mmdbsrc *mmdbsrc_load(const struct enrich_spec *s, char *err, size_t errl
 		m->json_max += n + 4 + ENRICH_VALUE_MAX;
 		m->csv_max += 1 + ENRICH_VALUE_MAX;
 	}
+	build_v4(m);
 	return m;
 fail:
 	mmdbsrc_free(m);
@@ -274,13 +293,15 @@ void mmdbsrc_free(struct mmdbsrc *m)
 	}
 	if (m->open)
 		MMDB_close(&m->db);
+	lpm_free(m->lpm4);
+	enr_texts_free(&m->tx);
 	free(m);
 }
 
 void mmdbsrc_stats(const struct mmdbsrc *m, struct enrich_table_stats *st)
 {
 	st->entries = m->db.metadata.node_count;
-	st->bytes = m->db.file_size > 0 ? (uint64_t)m->db.file_size : 0;
+	st->bytes = (m->db.file_size > 0 ? (uint64_t)m->db.file_size : 0) + m->bytes4;
 }
 
 /* ---- lookups ------------------------------------------------------------ */
@@ -536,11 +557,213 @@ static size_t render(const struct mmdbsrc *m, MMDB_entry_s *e, char *out, size_t
 	return off;
 }
 
+/* ---- the IPv4 table ------------------------------------------------------ */
+
+/* Data record offset -> text index, while the IPv4 table is built: each
+ * record is rendered once however many networks point to it. Open
+ * addressing; key 0 is an empty slot (keys are offset + 1). */
+struct offmap {
+	uint32_t *key, *val;
+	size_t cap, n;
+};
+
+static int offmap_grow(struct offmap *o)
+{
+	size_t cap = o->cap ? o->cap * 2 : 4096;
+	uint32_t *key = calloc(cap, sizeof(*key)), *val = calloc(cap, sizeof(*val));
+
+	if (!key || !val) {
+		free(key);
+		free(val);
+		return -1;
+	}
+	for (size_t i = 0; i < o->cap; i++) {
+		size_t j;
+
+		if (!o->key[i])
+			continue;
+		for (j = (o->key[i] * 2654435761u) & (cap - 1); key[j]; j = (j + 1) & (cap - 1))
+			;
+		key[j] = o->key[i];
+		val[j] = o->val[i];
+	}
+	free(o->key);
+	free(o->val);
+	o->key = key;
+	o->val = val;
+	o->cap = cap;
+	return 0;
+}
+
+/* The slot of offset off: found (*val set, 1), or free (0), or -1 out of
+ * memory. */
+static int offmap_find(struct offmap *o, uint32_t off, size_t *slot)
+{
+	uint32_t k = off + 1;
+	size_t j;
+
+	if (o->n * 2 >= o->cap && offmap_grow(o))
+		return -1;
+	for (j = (k * 2654435761u) & (o->cap - 1); o->key[j]; j = (j + 1) & (o->cap - 1))
+		if (o->key[j] == k) {
+			*slot = j;
+			return 1;
+		}
+	*slot = j;
+	return 0;
+}
+
+struct v4build {
+	struct mmdbsrc *m;
+	struct lpm_builder *b;
+	struct offmap map;
+	char *scratch;		/* one record's JSON then CSV */
+	size_t nets;
+};
+
+/* Network p/len (IPv4, host order) holds the data record at e. 0, or -1:
+ * out of memory or too many networks. */
+static int v4_add(struct v4build *v, uint32_t p, unsigned len, MMDB_entry_s *e)
+{
+	struct mmdbsrc *m = v->m;
+	uint32_t idx;
+	size_t slot;
+	int f;
+
+	if (++v->nets > V4_NETS_MAX)
+		return -1;
+	f = offmap_find(&v->map, e->offset, &slot);
+	if (f < 0)
+		return -1;
+	if (f) {
+		idx = v->map.val[slot];
+	} else {
+		size_t jl = render(m, e, v->scratch, m->json_max, 1);
+		size_t cl = render(m, e, v->scratch + jl, m->csv_max, 0);
+
+		idx = enr_texts_intern(&m->tx, v->scratch, jl, cl);
+		if (idx == UINT32_MAX)
+			return -1;
+		v->map.key[slot] = e->offset + 1;
+		v->map.val[slot] = idx;
+		v->map.n++;
+	}
+	return lpm_builder_add4(v->b, p, len, idx) == WEIR_OK ? 0 : -1;
+}
+
+/* Walk the IPv4 tree from its start (the root of an IPv4 database; in an
+ * IPv6 one, the node 96 zero bits down, where libmaxminddb starts an IPv4
+ * lookup) and add every network that holds data. The tree was checked
+ * (check_tree): no loops, nothing deeper than the address. A tree that
+ * shares nodes can still make many paths: the walk stops past
+ * V4_NETS_MAX * 4 nodes. 0, or -1 (then IPv4 stays with libmaxminddb). */
+static int v4_walk(struct v4build *v)
+{
+	struct {
+		MMDB_search_node_s n;
+		uint32_t p;
+		uint8_t depth, side;
+	} st[33];
+	MMDB_s *db = &v->m->db;
+	uint32_t nc = db->metadata.node_count;
+	uint64_t rec = 0, visits = 0;
+	MMDB_entry_s ent = { .mmdb = db };
+	unsigned sp = 0;
+
+	/* The start: libmaxminddb's walk down 96 left records, which stops
+	 * early at a record that is not a node (the whole IPv4 space is then
+	 * that record, or nothing). */
+	if (db->metadata.ip_version == 6) {
+		for (unsigned i = 0; i < 96 && rec < nc; i++) {
+			MMDB_search_node_s n;
+
+			if (MMDB_read_node(db, (uint32_t)rec, &n) != MMDB_SUCCESS)
+				return -1;
+			rec = n.left_record;
+			if (n.left_record_type == MMDB_RECORD_TYPE_DATA)
+				ent = n.left_record_entry;
+		}
+	}
+	if (rec == nc)
+		return 0;
+	if (rec > nc)
+		return v4_add(v, 0, 0, &ent);
+	if (MMDB_read_node(db, (uint32_t)rec, &st[0].n) != MMDB_SUCCESS)
+		return -1;
+	st[0].p = 0;
+	st[0].depth = 0;
+	st[0].side = 0;
+	sp = 1;
+	while (sp) {
+		typeof(st[0]) *f = &st[sp - 1];
+		unsigned side = f->side, len = f->depth + 1u;
+		uint32_t p = f->p | (side ? 1u << (31 - f->depth) : 0);
+		uint64_t r;
+		uint8_t type;
+		MMDB_entry_s *e;
+
+		if (side == 2) {
+			sp--;
+			continue;
+		}
+		f->side++;
+		r = side ? f->n.right_record : f->n.left_record;
+		type = side ? f->n.right_record_type : f->n.left_record_type;
+		e = side ? &f->n.right_record_entry : &f->n.left_record_entry;
+		if (type == MMDB_RECORD_TYPE_EMPTY)
+			continue;
+		if (type == MMDB_RECORD_TYPE_DATA) {
+			if (v4_add(v, p, len, e))
+				return -1;
+			continue;
+		}
+		if (type != MMDB_RECORD_TYPE_SEARCH_NODE || len >= 32 || ++visits > 4ull * V4_NETS_MAX)
+			return -1;
+		if (MMDB_read_node(db, (uint32_t)r, &st[sp].n) != MMDB_SUCCESS)
+			return -1;
+		st[sp].p = p;
+		st[sp].depth = (uint8_t)len;
+		st[sp].side = 0;
+		sp++;
+	}
+	return 0;
+}
+
+/* Build m->lpm4 and m->tx. Failing (out of memory, a tree too large) is
+ * not an error: IPv4 then goes through libmaxminddb. */
+static void build_v4(struct mmdbsrc *m)
+{
+	struct v4build v = { .m = m };
+	struct lpm_stats ls;
+
+	v.b = lpm_builder_new();
+	v.scratch = malloc(m->json_max + m->csv_max);
+	if (v.b && v.scratch && v4_walk(&v) == 0)
+		m->lpm4 = lpm_build(v.b);
+	if (m->lpm4) {
+		enr_texts_freeze(&m->tx);
+		lpm_stats(m->lpm4, &ls);
+		m->bytes4 = ls.bytes + enr_texts_bytes(&m->tx);
+	} else {
+		enr_texts_free(&m->tx);
+	}
+	free(v.map.key);
+	free(v.map.val);
+	free(v.scratch);
+	lpm_builder_free(v.b);
+}
+
 size_t mmdbsrc_json(const struct mmdbsrc *m, const struct weir_addr *a,
 		    char *out, size_t cap, int *hit)
 {
 	MMDB_entry_s e;
 
+	if (m->lpm4 && weir_addr_is_v4(a)) {
+		uint32_t v = lpm_lookup(m->lpm4, a);
+
+		*hit = v != LPM_NONE;
+		return *hit ? enr_texts_json(&m->tx, v, out, cap) : 0;
+	}
 	*hit = lookup(m, a, &e);
 	if (!*hit)
 		return 0;
@@ -552,12 +775,52 @@ size_t mmdbsrc_csv(const struct mmdbsrc *m, const struct weir_addr *a,
 {
 	MMDB_entry_s e;
 
-	*hit = lookup(m, a, &e);
-	if (!*hit) {
-		if (cap < m->nfields)
-			return SIZE_MAX;
-		memset(out, ',', m->nfields);
-		return m->nfields;
+	if (m->lpm4 && weir_addr_is_v4(a)) {
+		uint32_t v = lpm_lookup(m->lpm4, a);
+
+		*hit = v != LPM_NONE;
+		if (*hit)
+			return enr_texts_csv(&m->tx, v, out, cap);
+	} else {
+		*hit = lookup(m, a, &e);
+		if (*hit)
+			return render(m, &e, out, cap, 0);
 	}
-	return render(m, &e, out, cap, 0);
+	if (cap < m->nfields)
+		return SIZE_MAX;
+	memset(out, ',', m->nfields);
+	return m->nfields;
+}
+
+void mmdbsrc_find_many(const struct mmdbsrc *m, const struct weir_addr *const *a,
+		       uint32_t *row, unsigned n)
+{
+	const struct weir_addr *v4[64];
+
+	if (!m->lpm4) {
+		for (unsigned i = 0; i < n; i++)
+			row[i] = a[i] ? ENRICH_ROW_DIRECT : ENRICH_ROW_NONE;
+		return;
+	}
+	/* IPv4 through the table (LPM_NONE is ENRICH_ROW_NONE, and no row is
+	 * ENRICH_ROW_DIRECT: enr_texts_intern), IPv6 through libmaxminddb. */
+	while (n) {
+		unsigned k = n < 64 ? n : 64;
+
+		for (unsigned i = 0; i < k; i++)
+			v4[i] = a[i] && weir_addr_is_v4(a[i]) ? a[i] : NULL;
+		lpm_lookup_many(m->lpm4, v4, row, k);
+		for (unsigned i = 0; i < k; i++)
+			if (a[i] && !v4[i])
+				row[i] = ENRICH_ROW_DIRECT;
+		enr_texts_load_many(&m->tx, row, k);
+		a += k;
+		row += k;
+		n -= k;
+	}
+}
+
+const struct enr_texts *mmdbsrc_texts(const struct mmdbsrc *m)
+{
+	return m->lpm4 ? &m->tx : NULL;
 }

@@ -71,25 +71,34 @@ size_t enrich_csv(const struct enrich_table *t, const struct weir_addr *a,
 void enrich_find_many(const struct enrich_table *t, const struct weir_addr *const *a,
 		      uint32_t *row, unsigned n)
 {
-	if (t->csv) {
+	if (t->csv)
 		csvsrc_find_many(t->csv, a, row, n);
-		return;
-	}
-	for (unsigned i = 0; i < n; i++)
-		row[i] = a[i] ? ENRICH_ROW_DIRECT : ENRICH_ROW_NONE;
+	else
+		mmdbsrc_find_many(t->mmdb, a, row, n);
+}
+
+static const struct enr_texts *texts(const struct enrich_table *t)
+{
+	return t->csv ? csvsrc_texts(t->csv) : mmdbsrc_texts(t->mmdb);
 }
 
 int enrich_table_rows(const struct enrich_table *t, struct enrich_rows *r)
 {
-	return t->csv ? enr_texts_rows(csvsrc_texts(t->csv), r) : 0;
+	const struct enr_texts *x = texts(t);
+
+	return x ? enr_texts_rows(x, r) : 0;
 }
 
 size_t enrich_json_row(const struct enrich_table *t, uint32_t row, char *out, size_t cap)
 {
-	return t->csv ? enr_texts_json(csvsrc_texts(t->csv), row, out, cap) : SIZE_MAX;
+	const struct enr_texts *x = texts(t);
+
+	return x ? enr_texts_json(x, row, out, cap) : SIZE_MAX;
 }
 
 size_t enrich_csv_row(const struct enrich_table *t, uint32_t row, char *out, size_t cap)
 {
-	return t->csv ? enr_texts_csv(csvsrc_texts(t->csv), row, out, cap) : SIZE_MAX;
+	const struct enr_texts *x = texts(t);
+
+	return x ? enr_texts_csv(x, row, out, cap) : SIZE_MAX;
 }

@@ -202,19 +202,20 @@ void enr_texts_load_many(const struct enr_texts *x, const uint32_t *v, unsigned 
 	/* Loads, not prefetches: measured on the collector, prefetches of a
 	 * datagram's rows left most rows still missing the cache when they
 	 * were written, where loads (independent of each other, so under way
-	 * together) brought them in. The sum only keeps the loads. */
+	 * together) brought them in. The sum only keeps the loads. A value
+	 * that is no text (a miss, ENRICH_ROW_DIRECT) is passed over. */
 	if (!x->packed) {
 		for (unsigned i = 0; i < n; i++)
-			if (v[i] != UINT32_MAX)
+			if (v[i] < x->ntxt)
 				sum += x->txt[v[i]].jlen;
 	} else if (x->stride <= 64) {
 		/* One line a row (pack()). */
 		for (unsigned i = 0; i < n; i++)
-			if (v[i] != UINT32_MAX)
+			if (v[i] < x->ntxt)
 				sum += (uint8_t)x->packed[(size_t)v[i] * x->stride];
 	} else {
 		for (unsigned i = 0; i < n; i++)
-			if (v[i] != UINT32_MAX) {
+			if (v[i] < x->ntxt) {
 				const uint8_t *p = (const uint8_t *)x->packed + (size_t)v[i] * x->stride;
 
 				sum += p[0] + p[x->stride - 1];

@@ -469,6 +469,61 @@ Test(enrich_mmdb, mixed_agrees_with_mmdblookup)
 	compare_db("MaxMind-DB-test-mixed-32.mmdb", p, sizeof(p) / sizeof(p[0]));
 }
 
+/* IPv4 goes through our own table (mmdbsrc.c), IPv6 through libmaxminddb:
+ * the first and last address of every IPv4 network of a database (those
+ * under ::/96 of an IPv6 one) answer the same both ways, JSON and CSV,
+ * hits and misses: "a.b.c.d" by the table, "::a.b.c.d" (the same tree
+ * nodes) by libmaxminddb. */
+static void v4_table_agrees(const char *name, const char *fields)
+{
+	const char *file = shared_db(name);
+	static char a_out[sizeof(outbuf)];
+	struct net *nets = calloc(MAXNETS, sizeof(*nets));
+	struct enrich_spec s;
+	struct enrich_table *t;
+	size_t count, compared = 0, hits = 0;
+	int v6;
+
+	cr_assert_not_null(nets);
+	count = networks(file, nets, MAXNETS, &v6);
+	cr_assert(v6, "%s: an IPv6 database", name);
+	t = must_load(file, fields, &s);
+	for (size_t i = 0; i < count; i++) {
+		for (int last = 0; last < 2; last++) {
+			char v4[64], compat[80];
+			int hit4, hit6;
+
+			if (nets[i].len < 96 || memcmp(nets[i].a, (uint8_t[12]){ 0 }, 12))
+				continue;
+			net_text(&nets[i], 1, last, v4, sizeof(v4));
+			snprintf(compat, sizeof(compat), "::%s", v4);
+			snprintf(a_out, sizeof(a_out), "%s", json(t, v4, &hit4));
+			cr_assert_str_eq(json(t, compat, &hit6), a_out, "%s %s", name, v4);
+			cr_assert_eq(hit4, hit6, "%s %s", name, v4);
+			snprintf(a_out, sizeof(a_out), "%s", csv(t, v4, &hit4));
+			cr_assert_str_eq(csv(t, compat, &hit6), a_out, "%s %s", name, v4);
+			cr_assert_eq(hit4, hit6, "%s %s", name, v4);
+			compared++;
+			hits += (size_t)hit4;
+		}
+	}
+	cr_assert_gt(hits, 4, "%s: %zu of %zu addresses were hits", name, hits, compared);
+	cr_assert_lt(hits, compared, "%s: no miss compared", name);
+	enrich_table_free(t);
+	enrich_spec_free(&s);
+	free(nets);
+}
+
+Test(enrich_mmdb, ipv4_table_agrees_with_libmaxminddb)
+{
+	v4_table_agrees("GeoIP2-City-Test.mmdb",
+			"country.iso_code:c;city.names.en:n;location:l;subdivisions.0.iso_code:s");
+	v4_table_agrees("GeoLite2-Country-Test.mmdb", "country.iso_code:c;country.names:n");
+	v4_table_agrees("GeoLite2-ASN-Test.mmdb",
+			"autonomous_system_number:a;autonomous_system_organization:o");
+	v4_table_agrees("MaxMind-DB-test-mixed-32.mmdb", "ip:ip");
+}
+
 /* Known answers from the City test database, and a whole map. */
 Test(enrich_mmdb, city_known_answers)
 {
@@ -494,7 +549,8 @@ Test(enrich_mmdb, city_known_answers)
 	MISS(t, "2001:db9::1", ",,,,,");
 	enrich_table_stats(t, &st);
 	cr_assert_eq(st.entries, 1547);
-	cr_assert_eq(st.bytes, 22569);
+	/* The file, and the IPv4 table built from it. */
+	cr_assert_gt(st.bytes, 22569);
 	enrich_table_free(t);
 	enrich_spec_free(&s);
 }
@@ -839,7 +895,7 @@ Test(enrich_mmdb_fixture, stats)
 	cr_assert_eq(stat(file, &sb), 0);
 	enrich_table_stats(t, &st);
 	cr_assert_eq(st.entries, db.metadata.node_count);
-	cr_assert_eq(st.bytes, (uint64_t)sb.st_size);
+	cr_assert_gt(st.bytes, (uint64_t)sb.st_size);
 	MMDB_close(&db);
 	enrich_table_free(t);
 	enrich_spec_free(&s);
