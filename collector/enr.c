@@ -127,10 +127,8 @@ int col_enr_init(struct col_enr *e, const char *const *specs, unsigned n, char *
 		key_place(s);
 		if (s->spec.reload_ns)
 			s->next_ns = mono_ns() + s->spec.reload_ns;
-		/* And the 16-byte copies of col_enr_write() may write up to
-		 * 15 bytes past a slot's text. */
-		e->json_max += ENRICH_OUT_MAX(s->spec.nfields) + 16;
-		e->csv_max += ENRICH_OUT_MAX(s->spec.nfields) + 16;
+		e->json_max += ENRICH_OUT_MAX(s->spec.nfields);
+		e->csv_max += ENRICH_OUT_MAX(s->spec.nfields);
 		nfields += s->spec.nfields;
 		if (nfields > COL_ENRICH_FIELDS_MAX) {
 			snprintf(err, errlen, "--enrich: at most %d output fields in all", COL_ENRICH_FIELDS_MAX);
@@ -306,14 +304,15 @@ void col_enr_lookup(const struct col_enr *e, struct col_enr_batch *b, const stru
 			looked += a != NULL;
 		}
 		c->lookups[i] += looked;
-		enrich_find_many(b->t[i], b->a[i], b->row[i], b->n);
+		enrich_find_many(b->t[i], b->csv, b->a[i], b->row[i], b->n);
 	}
 }
 
-size_t col_enr_write_slot(const struct col_enr *e, int csv, char *out, size_t cap,
+size_t col_enr_write_slot(const struct col_enr *e, char *out, size_t cap,
 			  const struct col_enr_batch *b, unsigned i, unsigned k,
 			  struct col_enr_counts *c)
 {
+	int csv = b->csv;
 	uint32_t row = b->row[i][k];
 	unsigned nf = e->slot[i].spec.nfields;
 	size_t n;
@@ -340,13 +339,13 @@ size_t col_enr_write_slot(const struct col_enr *e, int csv, char *out, size_t ca
 	return csv ? enrich_csv_row(b->t[i], row, out, cap) : enrich_json_row(b->t[i], row, out, cap);
 }
 
-size_t col_enr_write_checked(const struct col_enr *e, int csv, char *out, size_t cap,
+size_t col_enr_write_checked(const struct col_enr *e, char *out, size_t cap,
 			     const struct col_enr_batch *b, unsigned k, struct col_enr_counts *c)
 {
 	size_t off = 0;
 
 	for (unsigned i = 0; i < e->n; i++) {
-		size_t n = col_enr_write_slot(e, csv, out + off, cap - off, b, i, k, c);
+		size_t n = col_enr_write_slot(e, out + off, cap - off, b, i, k, c);
 
 		if (n == SIZE_MAX)
 			return SIZE_MAX;

@@ -101,31 +101,33 @@ struct col_enr_counts {
  * overlap instead of following each other. */
 struct col_enr_batch {
 	unsigned n;					/* flows held */
+	uint8_t csv;					/* written as CSV cells, not JSON */
 	const struct enrich_table *t[COL_ENRICH_MAX];	/* each slot's table for the batch */
-	struct enrich_rows rows[COL_ENRICH_MAX];	/* its rows, when has_rows */
+	struct enrich_rows rows[COL_ENRICH_MAX];	/* its rows of that form, when has_rows */
 	uint8_t has_rows[COL_ENRICH_MAX];
 	const struct weir_addr *a[COL_ENRICH_MAX][COL_ENR_BATCH];	/* key address, or NULL */
 	uint32_t row[COL_ENRICH_MAX][COL_ENR_BATCH];	/* enrich_find_many() */
 };
 
 /* A batch's enrichment in three steps:
- * - col_enr_hold(): one more flow (b->n < COL_ENR_BATCH). The first of a
- *   batch reads every slot's table pointer: all the batch's fields of a
- *   source come from that table, whatever a reload does meanwhile. A
- *   worker writes its batch before its next quiescent point.
+ * - col_enr_hold(): one more flow (b->n < COL_ENR_BATCH), to be written as
+ *   JSON members or (csv) CSV cells. The first of a batch reads every
+ *   slot's table pointer: all the batch's fields of a source come from
+ *   that table, whatever a reload does meanwhile. A worker writes its
+ *   batch before its next quiescent point.
  * - col_enr_lookup(): look up the n flows at f (they stay in place until
  *   written), slot by slot; counts lookups.
- * - col_enr_write(): append flow k's fields at out (cap bytes), JSON
- *   members or (csv) cells; counts misses. Returns the length, or SIZE_MAX
- *   when cap is too small.
+ * - col_enr_write(): append flow k's fields at out (cap bytes); counts
+ *   misses. Returns the length, or SIZE_MAX when cap is too small.
  * Then b->n = 0 starts the next batch. */
-static inline void col_enr_hold(const struct col_enr *e, struct col_enr_batch *b)
+static inline void col_enr_hold(const struct col_enr *e, struct col_enr_batch *b, int csv)
 {
 	if (b->n++)
 		return;
+	b->csv = (uint8_t)csv;
 	for (unsigned i = 0; i < e->n; i++) {
 		b->t[i] = __atomic_load_n(&e->slot[i].table, __ATOMIC_ACQUIRE);
-		b->has_rows[i] = (uint8_t)enrich_table_rows(b->t[i], &b->rows[i]);
+		b->has_rows[i] = (uint8_t)enrich_table_rows(b->t[i], csv, &b->rows[i]);
 	}
 }
 
@@ -133,28 +135,28 @@ void col_enr_lookup(const struct col_enr *e, struct col_enr_batch *b, const stru
 		    struct col_enr_counts *c);
 
 /* Slot i of col_enr_write(), for any cap: the length, or SIZE_MAX. */
-size_t col_enr_write_slot(const struct col_enr *e, int csv, char *out, size_t cap,
+size_t col_enr_write_slot(const struct col_enr *e, char *out, size_t cap,
 			  const struct col_enr_batch *b, unsigned i, unsigned k,
 			  struct col_enr_counts *c);
 /* col_enr_write() for a cap that may be short of e's longest output. */
-size_t col_enr_write_checked(const struct col_enr *e, int csv, char *out, size_t cap,
+size_t col_enr_write_checked(const struct col_enr *e, char *out, size_t cap,
 			     const struct col_enr_batch *b, unsigned k, struct col_enr_counts *c);
 
-static inline size_t col_enr_write(const struct col_enr *e, int csv, char *out, size_t cap,
+static inline size_t col_enr_write(const struct col_enr *e, char *out, size_t cap,
 				   const struct col_enr_batch *b, unsigned k,
 				   struct col_enr_counts *c)
 {
+	int csv = b->csv;
 	size_t off = 0;
 
 	if (cap < (csv ? e->csv_max : e->json_max))
-		return col_enr_write_checked(e, csv, out, cap, b, k, c);
-	/* Room for every slot's longest text and its copy's overshoot. */
+		return col_enr_write_checked(e, out, cap, b, k, c);
+	/* Room for every slot's longest text. */
 	for (unsigned i = 0; i < e->n; i++) {
 		uint32_t row = b->row[i][k];
 
 		if (row < ENRICH_ROW_DIRECT && b->has_rows[i]) {
-			off += csv ? enrich_row_csv_fast(&b->rows[i], row, out + off)
-				   : enrich_row_json_fast(&b->rows[i], row, out + off);
+			off += enrich_row_fast(&b->rows[i], row, out + off);
 		} else if (row == ENRICH_ROW_NONE) {
 			c->misses[i] += b->a[i][k] != NULL;
 			if (csv) {
@@ -162,7 +164,7 @@ static inline size_t col_enr_write(const struct col_enr *e, int csv, char *out, 
 				off += e->slot[i].spec.nfields;
 			}
 		} else {
-			size_t n = col_enr_write_slot(e, csv, out + off, cap - off, b, i, k, c);
+			size_t n = col_enr_write_slot(e, out + off, cap - off, b, i, k, c);
 
 			if (n == SIZE_MAX)
 				return SIZE_MAX;

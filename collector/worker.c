@@ -239,7 +239,7 @@ static void write_flow(struct col_worker *w, const struct flow *f,
 		 * JSON object, "\n" of a CSV row. */
 		int csv = cfg->ser == COL_S_CSV;
 		char *end = b->p + b->len + n - (csv ? 1 : 2);
-		size_t m = col_enr_write(enr, csv, end, b->cap - b->len - n, eb, k, &w->ec);
+		size_t m = col_enr_write(enr, end, b->cap - b->len - n, eb, k, &w->ec);
 
 		if (m == SIZE_MAX) {
 			n = 0;
@@ -295,7 +295,7 @@ static void emit_common(struct col_worker *w, const struct weir_record *rec, uin
 	if (cfg->ser == COL_S_NULL)
 		return;
 	if (enr)
-		col_enr_hold(enr, w->batch);
+		col_enr_hold(enr, w->batch, cfg->ser == COL_S_CSV);
 	else
 		write_flow(w, f, NULL, 0);
 }

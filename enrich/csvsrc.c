@@ -553,13 +553,13 @@ void csvsrc_stats(const struct csvsrc *c, struct enrich_table_stats *st)
 
 /* ---- lookups ----------------------------------------------------------- */
 
-void csvsrc_find_many(const struct csvsrc *c, const struct weir_addr *const *a,
+void csvsrc_find_many(const struct csvsrc *c, int csv, const struct weir_addr *const *a,
 		      uint32_t *row, unsigned n)
 {
 	/* LPM_NONE is ENRICH_ROW_NONE, and no row is ENRICH_ROW_DIRECT
 	 * (enr_texts_intern). */
 	lpm_lookup_many(c->lpm, a, row, n);
-	enr_texts_load_many(&c->tx, row, n);
+	enr_texts_load_many(&c->tx, csv, row, n);
 }
 
 const struct enr_texts *csvsrc_texts(const struct csvsrc *c)

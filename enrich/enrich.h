@@ -97,90 +97,75 @@ size_t enrich_csv(const struct enrich_table *t, const struct weir_addr *a,
 
 /* The same for many addresses, in two steps: enrich_find_many() looks up
  * n addresses together (their cache misses overlap) and brings each hit's
- * row into the cache; the rows are written later by enrich_json_row() /
- * enrich_csv_row(), or without a call through struct enrich_rows (same
- * results as enrich_json and enrich_csv). row[i]: the hit's row,
- * ENRICH_ROW_NONE for a miss (or a[i] NULL: no lookup), ENRICH_ROW_DIRECT
- * when the table answers that address only through enrich_json/enrich_csv
- * (a MaxMind DB), whose hit or miss shows only then. */
+ * JSON members (csv: CSV cells) into the cache; they are written later by
+ * enrich_json_row() / enrich_csv_row(), or without a call through struct
+ * enrich_rows (same results as enrich_json and enrich_csv). row[i]: the
+ * hit's row, ENRICH_ROW_NONE for a miss (or a[i] NULL: no lookup),
+ * ENRICH_ROW_DIRECT when the table answers that address only through
+ * enrich_json/enrich_csv (IPv6 in a MaxMind DB), whose hit or miss shows
+ * only then. */
 #define ENRICH_ROW_NONE		UINT32_MAX
 #define ENRICH_ROW_DIRECT	(UINT32_MAX - 1)
-void enrich_find_many(const struct enrich_table *t, const struct weir_addr *const *a,
+void enrich_find_many(const struct enrich_table *t, int csv, const struct weir_addr *const *a,
 		      uint32_t *row, unsigned n);
 size_t enrich_json_row(const struct enrich_table *t, uint32_t row, char *out, size_t cap);
 size_t enrich_csv_row(const struct enrich_table *t, uint32_t row, char *out, size_t cap);
 
-/* A table's rows laid out for copying without a call: row r at base + r *
- * stride as [u16 JSON length][u16 CSV length][JSON][CSV], with
- * ENRICH_ROWS_PAD readable bytes past the last row. enrich_table_rows() fills r and returns 1, or 0
- * when the table keeps its rows otherwise (use enrich_json_row). */
+/* A table's rows of one form (JSON members, or csv: CSV cells) laid out
+ * for copying without a call: row r at base + r * stride as [u16
+ * length][text]. enrich_table_rows() fills r and returns 1, or 0 when the
+ * table keeps its rows otherwise (use enrich_json_row). */
 struct enrich_rows {
 	const char *base;
 	size_t stride;
 };
-int enrich_table_rows(const struct enrich_table *t, struct enrich_rows *r);
+int enrich_table_rows(const struct enrich_table *t, int csv, struct enrich_rows *r);
 
-#define ENRICH_ROWS_PAD	16
-
-/* n bytes from src to out in 16-byte pieces: out and src must have n
- * rounded up to 16 bytes of room. No piece past that: the next line may be
- * another row's, not in the cache. */
-static inline void enrich_copy16(char *out, const char *src, size_t n)
+/* n bytes from src to out, inline: pieces of 16, 8, 4 bytes, the last one
+ * overlapping the one before, so that nothing is read or written past n
+ * (a row's next line may be another row's, not in the cache). */
+static inline void enrich_copy(char *out, const char *src, size_t n)
 {
-	__builtin_memcpy(out, src, 16);
-	if (n <= 16)
-		return;
-	__builtin_memcpy(out + 16, src + 16, 16);
-	if (n <= 32)
-		return;
-	__builtin_memcpy(out + 32, src + 32, 16);
-	for (size_t i = 48; i < n; i += 16)
-		__builtin_memcpy(out + i, src + i, 16);
+	if (n >= 16) {
+		for (size_t i = 0; i + 16 < n; i += 16)
+			__builtin_memcpy(out + i, src + i, 16);
+		__builtin_memcpy(out + n - 16, src + n - 16, 16);
+	} else if (n >= 8) {
+		__builtin_memcpy(out, src, 8);
+		__builtin_memcpy(out + n - 8, src + n - 8, 8);
+	} else if (n >= 4) {
+		__builtin_memcpy(out, src, 4);
+		__builtin_memcpy(out + n - 4, src + n - 4, 4);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			out[i] = src[i];
+	}
 }
 
-/* Row r's JSON members or CSV cells at out: the length, or SIZE_MAX when
- * they do not fit in cap. */
-static inline size_t enrich_row_text(const struct enrich_rows *r, uint32_t row, int csv,
-				     char *out, size_t cap)
+/* Row r's text at out: the length, or SIZE_MAX when it does not fit in
+ * cap. */
+static inline size_t enrich_row_text(const struct enrich_rows *r, uint32_t row, char *out, size_t cap)
 {
 	const char *p = r->base + (size_t)row * r->stride;
-	uint16_t jl, cl, n;
+	uint16_t n;
 
-	__builtin_memcpy(&jl, p, 2);
-	__builtin_memcpy(&cl, p + 2, 2);
-	n = csv ? cl : jl;
-	p += csv ? 4 + jl : 4;
-	if ((size_t)n + 15 < cap && cap >= 16) {
-		enrich_copy16(out, p, n);
-		return n;
-	}
+	__builtin_memcpy(&n, p, 2);
 	if (n > cap)
 		return SIZE_MAX;
-	__builtin_memcpy(out, p, n);
+	enrich_copy(out, p + 2, n);
 	return n;
 }
 
-/* The same where out has room for the longest row and 16 bytes more
- * (ENRICH_OUT_MAX(nfields) + 16): no check. */
-static inline size_t enrich_row_json_fast(const struct enrich_rows *r, uint32_t row, char *out)
+/* The same where out has room for the longest row (ENRICH_OUT_MAX(nfields)):
+ * no check. */
+static inline size_t enrich_row_fast(const struct enrich_rows *r, uint32_t row, char *out)
 {
 	const char *p = r->base + (size_t)row * r->stride;
-	uint16_t jl;
+	uint16_t n;
 
-	__builtin_memcpy(&jl, p, 2);
-	enrich_copy16(out, p + 4, jl);
-	return jl;
-}
-
-static inline size_t enrich_row_csv_fast(const struct enrich_rows *r, uint32_t row, char *out)
-{
-	const char *p = r->base + (size_t)row * r->stride;
-	uint16_t jl, cl;
-
-	__builtin_memcpy(&jl, p, 2);
-	__builtin_memcpy(&cl, p + 2, 2);
-	enrich_copy16(out, p + 4 + jl, cl);
-	return cl;
+	__builtin_memcpy(&n, p, 2);
+	enrich_copy(out, p + 2, n);
+	return n;
 }
 
 /* Longest text enrich_json/enrich_csv may write for one spec: the collector

@@ -24,6 +24,11 @@ struct enr_text {
 
 struct enr_slot;
 
+struct enr_packed {
+	char *base;		/* struct enrich_rows, or NULL */
+	size_t stride, len;
+};
+
 struct enr_texts {
 	char *arena;
 	size_t arena_len, arena_cap;
@@ -31,21 +36,22 @@ struct enr_texts {
 	uint32_t ntxt, txt_cap;
 	struct enr_slot *slot;	/* dedupe while building: open addressing */
 	size_t nslot;
-	char *packed;		/* after freezing, maybe: struct enrich_rows */
-	size_t stride, packed_len;
+	struct enr_packed pk[2];	/* after freezing, maybe: JSON [0] and CSV [1] rows */
 };
 
 /* The index of the text t[0..jlen+clen), shared with an earlier one that
  * is the same; UINT32_MAX when out of memory. */
 uint32_t enr_texts_intern(struct enr_texts *x, const char *t, size_t jlen, size_t clen);
-/* Done adding: trim, drop the dedupe slots, lay the rows out at a stride. */
+/* Done adding: drop the dedupe slots, lay each form's rows out at a
+ * stride (then the arena goes), or trim. */
 void enr_texts_freeze(struct enr_texts *x);
 void enr_texts_free(struct enr_texts *x);
 size_t enr_texts_bytes(const struct enr_texts *x);
-int enr_texts_rows(const struct enr_texts *x, struct enrich_rows *r);
+/* enrich_table_rows() of these texts. */
+int enr_texts_rows(const struct enr_texts *x, int csv, struct enrich_rows *r);
 /* Bring the texts v[0..n) into the cache (values that are no text's
  * index are passed over). */
-void enr_texts_load_many(const struct enr_texts *x, const uint32_t *v, unsigned n);
+void enr_texts_load_many(const struct enr_texts *x, int csv, const uint32_t *v, unsigned n);
 /* Text v's JSON members or CSV cells at out: the length, or SIZE_MAX when
  * it does not fit in cap. */
 size_t enr_texts_json(const struct enr_texts *x, uint32_t v, char *out, size_t cap);
@@ -68,7 +74,7 @@ size_t csvsrc_csv(const struct csvsrc *c, const struct weir_addr *a,
 		  char *out, size_t cap, int *hit);
 
 /* enrich_find_many() of a CSV source; its rows' texts. */
-void csvsrc_find_many(const struct csvsrc *c, const struct weir_addr *const *a,
+void csvsrc_find_many(const struct csvsrc *c, int csv, const struct weir_addr *const *a,
 		      uint32_t *row, unsigned n);
 const struct enr_texts *csvsrc_texts(const struct csvsrc *c);
 
@@ -82,7 +88,7 @@ size_t mmdbsrc_csv(const struct mmdbsrc *m, const struct weir_addr *a,
 		   char *out, size_t cap, int *hit);
 /* enrich_find_many() of a MaxMind DB: IPv4 by its own table, IPv6 as
  * ENRICH_ROW_DIRECT; its rows' texts (IPv4), or NULL when it has none. */
-void mmdbsrc_find_many(const struct mmdbsrc *m, const struct weir_addr *const *a,
+void mmdbsrc_find_many(const struct mmdbsrc *m, int csv, const struct weir_addr *const *a,
 		       uint32_t *row, unsigned n);
 const struct enr_texts *mmdbsrc_texts(const struct mmdbsrc *m);
 

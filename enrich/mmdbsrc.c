@@ -792,7 +792,7 @@ size_t mmdbsrc_csv(const struct mmdbsrc *m, const struct weir_addr *a,
 	return m->nfields;
 }
 
-void mmdbsrc_find_many(const struct mmdbsrc *m, const struct weir_addr *const *a,
+void mmdbsrc_find_many(const struct mmdbsrc *m, int csv, const struct weir_addr *const *a,
 		       uint32_t *row, unsigned n)
 {
 	const struct weir_addr *v4[64];
@@ -813,7 +813,7 @@ void mmdbsrc_find_many(const struct mmdbsrc *m, const struct weir_addr *const *a
 		for (unsigned i = 0; i < k; i++)
 			if (a[i] && !v4[i])
 				row[i] = ENRICH_ROW_DIRECT;
-		enr_texts_load_many(&m->tx, row, k);
+		enr_texts_load_many(&m->tx, csv, row, k);
 		a += k;
 		row += k;
 		n -= k;

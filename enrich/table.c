@@ -68,13 +68,13 @@ size_t enrich_csv(const struct enrich_table *t, const struct weir_addr *a,
 	return mmdbsrc_csv(t->mmdb, a, out, cap, hit);
 }
 
-void enrich_find_many(const struct enrich_table *t, const struct weir_addr *const *a,
+void enrich_find_many(const struct enrich_table *t, int csv, const struct weir_addr *const *a,
 		      uint32_t *row, unsigned n)
 {
 	if (t->csv)
-		csvsrc_find_many(t->csv, a, row, n);
+		csvsrc_find_many(t->csv, csv, a, row, n);
 	else
-		mmdbsrc_find_many(t->mmdb, a, row, n);
+		mmdbsrc_find_many(t->mmdb, csv, a, row, n);
 }
 
 static const struct enr_texts *texts(const struct enrich_table *t)
@@ -82,11 +82,11 @@ static const struct enr_texts *texts(const struct enrich_table *t)
 	return t->csv ? csvsrc_texts(t->csv) : mmdbsrc_texts(t->mmdb);
 }
 
-int enrich_table_rows(const struct enrich_table *t, struct enrich_rows *r)
+int enrich_table_rows(const struct enrich_table *t, int csv, struct enrich_rows *r)
 {
 	const struct enr_texts *x = texts(t);
 
-	return x ? enr_texts_rows(x, r) : 0;
+	return x ? enr_texts_rows(x, csv, r) : 0;
 }
 
 size_t enrich_json_row(const struct enrich_table *t, uint32_t row, char *out, size_t cap)

@@ -9,7 +9,6 @@
 #include "internal.h"
 
 #define PACK_MAX	(256u << 20)	/* most memory the packed copy may take */
-#define PACK_PAD	ENRICH_ROWS_PAD	/* readable bytes past the last row */
 
 struct enr_slot {
 	uint32_t idx;		/* index + 1 of a text, 0: empty */
@@ -98,35 +97,36 @@ uint32_t enr_texts_intern(struct enr_texts *x, const char *t, size_t jlen, size_
 	return x->ntxt++;
 }
 
-/* Lay the texts out at a fixed stride (struct enrich_rows) when the stride
- * costs at most twice the texts' own bytes and PACK_MAX: a lookup then
- * reads one place (row * stride) instead of txt[] and then the arena, one
- * dependent cache miss fewer. Memory that the kernel may back with huge
- * pages (fewer TLB misses on random lookups). Without it (out of memory,
- * texts of very unequal length) rows are read through txt[]. */
-static void pack(struct enr_texts *x)
+/* Lay one form of the texts (JSON members, or CSV cells) out at a fixed
+ * stride (struct enrich_rows) when that costs at most twice their own
+ * bytes and PACK_MAX: a lookup then reads one place (row * stride) instead
+ * of txt[] and then the arena, one dependent cache miss fewer, and only
+ * the form it writes. A row that fits a cache line gets a power-of-two
+ * stride, so that it never straddles two: one miss per row, not two
+ * (measured: most of a lookup's cost on a large table is its misses).
+ * Without it (out of memory, texts of very unequal length) rows are read
+ * through txt[]. */
+static void pack(struct enr_texts *x, int csv)
 {
-	size_t longest = 0, stride, len;
+	struct enr_packed *pk = &x->pk[csv];
+	size_t longest = 0, bytes = 0, stride, len;
 	char *m;
 
-	for (uint32_t i = 0; i < x->ntxt; i++)
-		if (x->txt[i].jlen + x->txt[i].clen > longest)
-			longest = x->txt[i].jlen + x->txt[i].clen;
+	for (uint32_t i = 0; i < x->ntxt; i++) {
+		size_t n = csv ? x->txt[i].clen : x->txt[i].jlen;
+
+		bytes += n;
+		if (n > longest)
+			longest = n;
+	}
 	if (!x->ntxt || longest > UINT16_MAX)
 		return;
-	stride = (longest + 4 + 7) & ~(size_t)7;
-	len = (size_t)x->ntxt * stride + PACK_PAD;
-	if (len > 2 * (x->arena_len + 4 * (size_t)x->ntxt) + (64u << 10))
-		return;
-	/* A row that fits a cache line gets a power-of-two stride, so that
-	 * it never straddles two: one miss per row, not two (measured: most
-	 * of a lookup's cost on a large table is its misses). */
-	if (stride <= 64) {
+	stride = (longest + 2 + 7) & ~(size_t)7;
+	if (stride <= 64)
 		while (stride & (stride - 1))
 			stride += 8;
-		len = (size_t)x->ntxt * stride + PACK_PAD;
-	}
-	if (len > PACK_MAX)
+	len = (size_t)x->ntxt * stride;
+	if (len > PACK_MAX || len > 2 * (bytes + 2 * (size_t)x->ntxt) + (64u << 10))
 		return;
 	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (m == MAP_FAILED)
@@ -134,22 +134,36 @@ static void pack(struct enr_texts *x)
 	madvise(m, len, MADV_HUGEPAGE);
 	for (uint32_t i = 0; i < x->ntxt; i++) {
 		const struct enr_text *e = &x->txt[i];
-		uint16_t jl = (uint16_t)e->jlen, cl = (uint16_t)e->clen;
+		uint16_t n = (uint16_t)(csv ? e->clen : e->jlen);
 		char *p = m + (size_t)i * stride;
 
-		memcpy(p, &jl, 2);
-		memcpy(p + 2, &cl, 2);
-		memcpy(p + 4, x->arena + e->off, e->jlen + e->clen);
+		memcpy(p, &n, 2);
+		memcpy(p + 2, x->arena + e->off + (csv ? e->jlen : 0), n);
 	}
-	x->packed = m;
-	x->stride = stride;
-	x->packed_len = len;
+	pk->base = m;
+	pk->stride = stride;
+	pk->len = len;
 }
 
 void enr_texts_freeze(struct enr_texts *x)
 {
 	/* The texts live until the next reload: give back the slack of the
 	 * doubling, and the dedupe slots. */
+	free(x->slot);
+	x->slot = NULL;
+	x->nslot = 0;
+	pack(x, 0);
+	pack(x, 1);
+	if (x->pk[0].base && x->pk[1].base) {
+		/* Every lookup reads the rows: the arena is not needed. */
+		free(x->arena);
+		x->arena = NULL;
+		x->arena_len = x->arena_cap = 0;
+		free(x->txt);
+		x->txt = NULL;
+		x->txt_cap = 0;
+		return;
+	}
 	if (x->arena_len && x->arena_len < x->arena_cap) {
 		char *na = realloc(x->arena, x->arena_len);
 
@@ -166,16 +180,13 @@ void enr_texts_freeze(struct enr_texts *x)
 			x->txt_cap = x->ntxt;
 		}
 	}
-	free(x->slot);
-	x->slot = NULL;
-	x->nslot = 0;
-	pack(x);
 }
 
 void enr_texts_free(struct enr_texts *x)
 {
-	if (x->packed)
-		munmap(x->packed, x->packed_len);
+	for (int f = 0; f < 2; f++)
+		if (x->pk[f].base)
+			munmap(x->pk[f].base, x->pk[f].len);
 	free(x->slot);
 	free(x->arena);
 	free(x->txt);
@@ -185,18 +196,19 @@ void enr_texts_free(struct enr_texts *x)
 size_t enr_texts_bytes(const struct enr_texts *x)
 {
 	return x->arena_cap + (size_t)x->txt_cap * sizeof(struct enr_text) +
-	       x->nslot * sizeof(struct enr_slot) + x->packed_len;
+	       x->nslot * sizeof(struct enr_slot) + x->pk[0].len + x->pk[1].len;
 }
 
-int enr_texts_rows(const struct enr_texts *x, struct enrich_rows *r)
+int enr_texts_rows(const struct enr_texts *x, int csv, struct enrich_rows *r)
 {
-	r->base = x->packed;
-	r->stride = x->stride;
-	return x->packed != NULL;
+	r->base = x->pk[csv].base;
+	r->stride = x->pk[csv].stride;
+	return r->base != NULL;
 }
 
-void enr_texts_load_many(const struct enr_texts *x, const uint32_t *v, unsigned n)
+void enr_texts_load_many(const struct enr_texts *x, int csv, const uint32_t *v, unsigned n)
 {
+	const struct enr_packed *pk = &x->pk[csv];
 	uint32_t sum = 0;
 
 	/* Loads, not prefetches: measured on the collector, prefetches of a
@@ -204,21 +216,23 @@ void enr_texts_load_many(const struct enr_texts *x, const uint32_t *v, unsigned 
 	 * were written, where loads (independent of each other, so under way
 	 * together) brought them in. The sum only keeps the loads. A value
 	 * that is no text (a miss, ENRICH_ROW_DIRECT) is passed over. */
-	if (!x->packed) {
+	if (!pk->base) {
 		for (unsigned i = 0; i < n; i++)
 			if (v[i] < x->ntxt)
 				sum += x->txt[v[i]].jlen;
-	} else if (x->stride <= 64) {
+	} else if (pk->stride <= 64) {
 		/* One line a row (pack()). */
 		for (unsigned i = 0; i < n; i++)
 			if (v[i] < x->ntxt)
-				sum += (uint8_t)x->packed[(size_t)v[i] * x->stride];
+				sum += (uint8_t)pk->base[(size_t)v[i] * pk->stride];
 	} else {
 		for (unsigned i = 0; i < n; i++)
 			if (v[i] < x->ntxt) {
-				const uint8_t *p = (const uint8_t *)x->packed + (size_t)v[i] * x->stride;
+				const uint8_t *p = (const uint8_t *)pk->base + (size_t)v[i] * pk->stride;
+				uint16_t len;
 
-				sum += p[0] + p[x->stride - 1];
+				memcpy(&len, p, 2);
+				sum += p[len + 1];
 			}
 	}
 	__asm__ volatile("" : : "r"(sum));
@@ -229,8 +243,8 @@ size_t enr_texts_json(const struct enr_texts *x, uint32_t v, char *out, size_t c
 	const struct enr_text *e;
 	struct enrich_rows r;
 
-	if (enr_texts_rows(x, &r))
-		return enrich_row_text(&r, v, 0, out, cap);
+	if (enr_texts_rows(x, 0, &r))
+		return enrich_row_text(&r, v, out, cap);
 	e = &x->txt[v];
 	if (e->jlen > cap)
 		return SIZE_MAX;
@@ -243,8 +257,8 @@ size_t enr_texts_csv(const struct enr_texts *x, uint32_t v, char *out, size_t ca
 	const struct enr_text *e;
 	struct enrich_rows r;
 
-	if (enr_texts_rows(x, &r))
-		return enrich_row_text(&r, v, 1, out, cap);
+	if (enr_texts_rows(x, 1, &r))
+		return enrich_row_text(&r, v, out, cap);
 	e = &x->txt[v];
 	if (e->clen > cap)
 		return SIZE_MAX;

@@ -50,16 +50,18 @@ static void lookups(const struct enrich_table *t, const uint8_t *data, size_t si
 		/* A cap too small must write nothing past it. */
 		enrich_json(t, &a, out, 3, &hit);
 		pa = &a;
-		enrich_find_many(t, &pa, &row, 1);
-		if (row != ENRICH_ROW_NONE && row != ENRICH_ROW_DIRECT) {
+		for (int csv = 0; csv < 2; csv++) {
 			struct enrich_rows r;
 
-			enrich_json_row(t, row, out, sizeof(out));
-			enrich_csv_row(t, row, out, sizeof(out));
-			if (enrich_table_rows(t, &r)) {
-				enrich_row_text(&r, row, 0, out, sizeof(out));
-				enrich_row_text(&r, row, 1, out, sizeof(out));
-			}
+			enrich_find_many(t, csv, &pa, &row, 1);
+			if (row == ENRICH_ROW_NONE || row == ENRICH_ROW_DIRECT)
+				continue;
+			if (csv)
+				enrich_csv_row(t, row, out, sizeof(out));
+			else
+				enrich_json_row(t, row, out, sizeof(out));
+			if (enrich_table_rows(t, csv, &r))
+				enrich_row_text(&r, row, out, sizeof(out));
 		}
 	}
 }
