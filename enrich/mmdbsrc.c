@@ -565,11 +565,20 @@ static size_t render(const struct mmdbsrc *m, MMDB_entry_s *e, char *out, size_t
 struct offmap {
 	uint32_t *key, *val;
 	size_t cap, n;
+	unsigned bits;		/* cap = 2^bits */
 };
+
+/* The home slot of key k: the high bits of a multiplicative hash, so that
+ * offsets that share their low bits (records of one size) still spread. */
+static size_t offmap_home(uint32_t k, unsigned bits)
+{
+	return (size_t)((k * 0x9e3779b97f4a7c15ull) >> (64 - bits));
+}
 
 static int offmap_grow(struct offmap *o)
 {
-	size_t cap = o->cap ? o->cap * 2 : 4096;
+	unsigned bits = o->cap ? o->bits + 1 : 12;
+	size_t cap = (size_t)1 << bits;
 	uint32_t *key = calloc(cap, sizeof(*key)), *val = calloc(cap, sizeof(*val));
 
 	if (!key || !val) {
@@ -582,7 +591,7 @@ static int offmap_grow(struct offmap *o)
 
 		if (!o->key[i])
 			continue;
-		for (j = (o->key[i] * 2654435761u) & (cap - 1); key[j]; j = (j + 1) & (cap - 1))
+		for (j = offmap_home(o->key[i], bits); key[j]; j = (j + 1) & (cap - 1))
 			;
 		key[j] = o->key[i];
 		val[j] = o->val[i];
@@ -592,6 +601,7 @@ static int offmap_grow(struct offmap *o)
 	o->key = key;
 	o->val = val;
 	o->cap = cap;
+	o->bits = bits;
 	return 0;
 }
 
@@ -604,7 +614,7 @@ static int offmap_find(struct offmap *o, uint32_t off, size_t *slot)
 
 	if (o->n * 2 >= o->cap && offmap_grow(o))
 		return -1;
-	for (j = (k * 2654435761u) & (o->cap - 1); o->key[j]; j = (j + 1) & (o->cap - 1))
+	for (j = offmap_home(k, o->bits); o->key[j]; j = (j + 1) & (o->cap - 1))
 		if (o->key[j] == k) {
 			*slot = j;
 			return 1;
