@@ -293,7 +293,7 @@ void col_enr_lookup(const struct col_enr *e, struct col_enr_batch *b, const stru
 		    struct col_enr_counts *c)
 {
 	for (unsigned i = 0; i < e->n; i++) {
-		uint64_t has = e->slot[i].key_has, looked = 0;
+		uint64_t has = e->slot[i].key_has, looked = 0, missed = 0;
 		size_t off = e->slot[i].key_off;
 
 		for (unsigned k = 0; k < b->n; k++) {
@@ -305,6 +305,12 @@ void col_enr_lookup(const struct col_enr *e, struct col_enr_batch *b, const stru
 		}
 		c->lookups[i] += looked;
 		enrich_find_many(b->t[i], b->csv, b->a[i], b->row[i], b->n);
+		/* A flow without the key is no lookup, and no miss. A miss of
+		 * a source that answers only when written (ENRICH_ROW_DIRECT)
+		 * is counted then. */
+		for (unsigned k = 0; k < b->n; k++)
+			missed += b->row[i][k] == ENRICH_ROW_NONE;
+		c->misses[i] += missed - (b->n - looked);
 	}
 }
 
@@ -319,7 +325,6 @@ size_t col_enr_write_slot(const struct col_enr *e, char *out, size_t cap,
 	int hit = 1;
 
 	if (row == ENRICH_ROW_NONE) {
-		c->misses[i] += b->a[i][k] != NULL;
 		/* Nothing to add; CSV still needs its empty cells. */
 		if (!csv)
 			return 0;

@@ -116,9 +116,10 @@ struct col_enr_batch {
  *   that table, whatever a reload does meanwhile. A worker writes its
  *   batch before its next quiescent point.
  * - col_enr_lookup(): look up the n flows at f (they stay in place until
- *   written), slot by slot; counts lookups.
- * - col_enr_write(): append flow k's fields at out (cap bytes); counts
- *   misses. Returns the length, or SIZE_MAX when cap is too small.
+ *   written), slot by slot; counts lookups and misses.
+ * - col_enr_write(): append flow k's fields at out (cap bytes); counts the
+ *   misses only a write shows (ENRICH_ROW_DIRECT). Returns the length, or
+ *   SIZE_MAX when cap is too small.
  * Then b->n = 0 starts the next batch. */
 static inline void col_enr_hold(const struct col_enr *e, struct col_enr_batch *b, int csv)
 {
@@ -157,12 +158,6 @@ static inline size_t col_enr_write(const struct col_enr *e, char *out, size_t ca
 
 		if (row < ENRICH_ROW_DIRECT && b->has_rows[i]) {
 			off += enrich_row_fast(&b->rows[i], row, out + off);
-		} else if (row == ENRICH_ROW_NONE) {
-			c->misses[i] += b->a[i][k] != NULL;
-			if (csv) {
-				memset(out + off, ',', e->slot[i].spec.nfields);
-				off += e->slot[i].spec.nfields;
-			}
 		} else {
 			size_t n = col_enr_write_slot(e, out + off, cap - off, b, i, k, c);
 

@@ -573,7 +573,7 @@ size_t csvsrc_json(const struct csvsrc *c, const struct weir_addr *a,
 	uint32_t v = lpm_lookup(c->lpm, a);
 
 	*hit = v != LPM_NONE;
-	return *hit ? enr_texts_json(&c->tx, v, out, cap) : 0;
+	return *hit ? enr_texts_text(&c->tx, 0, v, out, cap) : 0;
 }
 
 size_t csvsrc_csv(const struct csvsrc *c, const struct weir_addr *a,
@@ -583,7 +583,7 @@ size_t csvsrc_csv(const struct csvsrc *c, const struct weir_addr *a,
 
 	*hit = v != LPM_NONE;
 	if (*hit)
-		return enr_texts_csv(&c->tx, v, out, cap);
+		return enr_texts_text(&c->tx, 1, v, out, cap);
 	if (cap < c->nfields)
 		return SIZE_MAX;
 	memcpy(out, c->miss, c->nfields);

@@ -54,8 +54,7 @@ int enr_texts_rows(const struct enr_texts *x, int csv, struct enrich_rows *r);
 void enr_texts_load_many(const struct enr_texts *x, int csv, const uint32_t *v, unsigned n);
 /* Text v's JSON members or CSV cells at out: the length, or SIZE_MAX when
  * it does not fit in cap. */
-size_t enr_texts_json(const struct enr_texts *x, uint32_t v, char *out, size_t cap);
-size_t enr_texts_csv(const struct enr_texts *x, uint32_t v, char *out, size_t cap);
+size_t enr_texts_text(const struct enr_texts *x, int csv, uint32_t v, char *out, size_t cap);
 
 struct enrich_table {
 	enum enrich_kind kind;

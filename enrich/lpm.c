@@ -962,7 +962,7 @@ void lpm_lookup_many(const struct lpm *t, const struct weir_addr *const *a, uint
 	 * cache (the second level's entries: a large table's are spread over
 	 * megabytes) come together in a short loop of their own, where the
 	 * core has them all under way at once. Measured (bench/enrich_lpm
-	 * -b, and the collector): a loop of whole lookups overlapped fewer
+	 * (e), and the collector): a loop of whole lookups overlapped fewer
 	 * of them, and prefetches did no better. */
 	while (n) {
 		unsigned m = n < MANY_STEP ? n : MANY_STEP;

@@ -772,7 +772,7 @@ size_t mmdbsrc_json(const struct mmdbsrc *m, const struct weir_addr *a,
 		uint32_t v = lpm_lookup(m->lpm4, a);
 
 		*hit = v != LPM_NONE;
-		return *hit ? enr_texts_json(&m->tx, v, out, cap) : 0;
+		return *hit ? enr_texts_text(&m->tx, 0, v, out, cap) : 0;
 	}
 	*hit = lookup(m, a, &e);
 	if (!*hit)
@@ -790,7 +790,7 @@ size_t mmdbsrc_csv(const struct mmdbsrc *m, const struct weir_addr *a,
 
 		*hit = v != LPM_NONE;
 		if (*hit)
-			return enr_texts_csv(&m->tx, v, out, cap);
+			return enr_texts_text(&m->tx, 1, v, out, cap);
 	} else {
 		*hit = lookup(m, a, &e);
 		if (*hit)

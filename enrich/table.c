@@ -93,12 +93,12 @@ size_t enrich_json_row(const struct enrich_table *t, uint32_t row, char *out, si
 {
 	const struct enr_texts *x = texts(t);
 
-	return x ? enr_texts_json(x, row, out, cap) : SIZE_MAX;
+	return x ? enr_texts_text(x, 0, row, out, cap) : SIZE_MAX;
 }
 
 size_t enrich_csv_row(const struct enrich_table *t, uint32_t row, char *out, size_t cap)
 {
 	const struct enr_texts *x = texts(t);
 
-	return x ? enr_texts_csv(x, row, out, cap) : SIZE_MAX;
+	return x ? enr_texts_text(x, 1, row, out, cap) : SIZE_MAX;
 }

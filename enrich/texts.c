@@ -238,30 +238,18 @@ void enr_texts_load_many(const struct enr_texts *x, int csv, const uint32_t *v, 
 	__asm__ volatile("" : : "r"(sum));
 }
 
-size_t enr_texts_json(const struct enr_texts *x, uint32_t v, char *out, size_t cap)
+size_t enr_texts_text(const struct enr_texts *x, int csv, uint32_t v, char *out, size_t cap)
 {
 	const struct enr_text *e;
 	struct enrich_rows r;
+	size_t n;
 
-	if (enr_texts_rows(x, 0, &r))
+	if (enr_texts_rows(x, csv, &r))
 		return enrich_row_text(&r, v, out, cap);
 	e = &x->txt[v];
-	if (e->jlen > cap)
+	n = csv ? e->clen : e->jlen;
+	if (n > cap)
 		return SIZE_MAX;
-	memcpy(out, x->arena + e->off, e->jlen);
-	return e->jlen;
-}
-
-size_t enr_texts_csv(const struct enr_texts *x, uint32_t v, char *out, size_t cap)
-{
-	const struct enr_text *e;
-	struct enrich_rows r;
-
-	if (enr_texts_rows(x, 1, &r))
-		return enrich_row_text(&r, v, out, cap);
-	e = &x->txt[v];
-	if (e->clen > cap)
-		return SIZE_MAX;
-	memcpy(out, x->arena + e->off + e->jlen, e->clen);
-	return e->clen;
+	memcpy(out, x->arena + e->off + (csv ? e->jlen : 0), n);
+	return n;
 }
