@@ -19,7 +19,11 @@ endif
 
 WARN	 = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS	?= -O2 -g
-override CFLAGS += -std=gnu11 $(WARN) -MMD -MP -Icommon -I$(B)/gen -D_GNU_SOURCE
+# libweir's layers, one sub-folder each (docs/design.md): base < ie < wire <
+# flow < fmt; prog (program support) uses base only.
+# Every folder is on the include path, so "#include "tmpl.h"" works anywhere.
+LIB_DIRS := $(filter-out common/gen,$(patsubst %/,%,$(sort $(dir $(wildcard common/*/*.[ch])))))
+override CFLAGS += -std=gnu11 $(WARN) -MMD -MP $(LIB_DIRS:%=-I%) -I$(B)/gen -D_GNU_SOURCE
 LDLIBS	 = -lcsv
 
 ifeq ($(SAN),1)
@@ -31,7 +35,7 @@ override CFLAGS += -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-rec
 override LDFLAGS += -fsanitize=address,undefined
 endif
 
-LIB_SRC	:= $(wildcard common/*.c)
+LIB_SRC	:= $(filter-out common/gen/%,$(wildcard common/*/*.c))
 LIB_OBJ	:= $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/ie_table.o
 LIB	:= $(B)/libweir.a
 IE_CSV	:= $(sort $(wildcard ie-defs/*.csv))
@@ -60,11 +64,11 @@ $(B)/%.o: %.c
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
 # The IE registry: ie-defs/*.csv -> C table, by a generator that shares the
-# run-time CSV loader of common/ie_csv.c.
-$(B)/iegen: common/gen/iegen.c common/ie_csv.c common/err.c common/ie.h
+# run-time CSV loader of common/ie/ie_csv.c.
+$(B)/iegen: common/gen/iegen.c common/ie/ie_csv.c common/base/err.c common/ie/ie.h
 	@mkdir -p $(@D)
 	@[ "$(V)" = 1 ] || echo "  HOSTCC  $@"
-	$(Q)$(CC) -std=gnu11 -O1 $(WARN) -Icommon -o $@ common/gen/iegen.c common/ie_csv.c common/err.c -lcsv
+	$(Q)$(CC) -std=gnu11 -O1 $(WARN) -Icommon/base -Icommon/ie -o $@ common/gen/iegen.c common/ie/ie_csv.c common/base/err.c -lcsv
 
 $(B)/gen/ie_table.c: $(B)/iegen $(IE_CSV)
 	@mkdir -p $(@D)
@@ -224,7 +228,7 @@ install: all
 	install -m 755 $(B)/weir-generator $(DESTDIR)$(PREFIX)/bin/
 	install -m 755 $(B)/weir-collector $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/
-	install -m 644 common/*.h $(DESTDIR)$(PREFIX)/include/weir/
+	install -m 644 $(filter-out common/gen/%,$(wildcard common/*/*.h)) $(DESTDIR)$(PREFIX)/include/weir/
 
 clean:
 	rm -rf build
