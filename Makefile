@@ -37,6 +37,9 @@ endif
 
 LIB_SRC	:= $(filter-out common/gen/%,$(wildcard common/*/*.c))
 LIB_OBJ	:= $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/ie_table.o
+# libweir's public headers, the ones `install` copies: every header of a
+# library layer but the internal ones, named *_int.h. prog/ is not libweir.
+LIB_PUB_HDR := $(filter-out common/gen/% common/prog/% %_int.h,$(wildcard common/*/*.h))
 LIB	:= $(B)/libweir.a
 IE_CSV	:= $(sort $(wildcard ie-defs/*.csv))
 
@@ -228,7 +231,7 @@ install: all
 	install -m 755 $(B)/weir-generator $(DESTDIR)$(PREFIX)/bin/
 	install -m 755 $(B)/weir-collector $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/
-	install -m 644 $(filter-out common/gen/%,$(wildcard common/*/*.h)) $(DESTDIR)$(PREFIX)/include/weir/
+	install -m 644 $(LIB_PUB_HDR) $(DESTDIR)$(PREFIX)/include/weir/
 
 clean:
 	rm -rf build

@@ -97,17 +97,21 @@ static inline void flow_clear(struct flow *f)
 		memset((uint8_t *)f + sizeof(*f) - 8, 0, 8);
 }
 
-/* Normalization slot of an element, for tmpl_field.norm (0 = not mapped). */
-uint8_t norm_slot(uint32_t pen, uint16_t id);
-/* Fill t->norm_at from the slots of its fields (tmpl_finish() calls it). */
-void norm_plan(struct tmpl *t);
+/* Whether normalization maps element (pen, id) onto a common field. */
+int norm_ie_mapped(uint32_t pen, uint16_t id);
 
 /* Fill f from one decoded data record of any protocol. Unmapped fields are
  * left out; f is zeroed first. Returns WEIR_OK, or WEIR_E_INVALID for an
  * options record (no flow in it). */
 int flow_from_record(const struct weir_record *rec, struct flow *f);
 
-/* The sFlow part of normalization, in sflow.c: one flow sample -> f. */
+/* The sFlow part of normalization (norm_sflow.c). Fill f (zeroed first)
+ * from an sFlow flow sample record: bytes = frame length (else the IP
+ * length), packets = 1, start = end = receive time,
+ * fields from the parsed header, else from the ethernet/IPv4/IPv6 data
+ * records, interfaces, VLANs, next hops, masks and AS numbers from the
+ * extended records. Returns WEIR_OK, or WEIR_E_INVALID for a counter
+ * sample or a record that is not sFlow. */
 int sflow_flow(const struct weir_record *rec, struct flow *f);
 
 #endif

@@ -36,9 +36,34 @@ enum norm {
 	N_COUNT
 };
 
-_Static_assert(N_COUNT <= TMPL_NORM_SLOTS, "tmpl.norm_at has a place for every slot");
+#define NORM_SLOTS	64	/* enum norm fits */
+#define NORM_OPS	40	/* longest normalization program */
 
-uint8_t norm_slot(uint32_t pen, uint16_t id)
+_Static_assert(N_COUNT <= NORM_SLOTS, "plan.at has a place for every slot");
+
+/* One step of a template's normalization program: load the field at src
+ * bytes into the record, convert by kind, store at dst bytes into struct
+ * flow. */
+struct norm_op {
+	uint8_t kind;
+	uint8_t dst;
+	uint16_t src;
+};
+
+/* What normalization derives from a template once, kept in the room the
+ * template has for it (tmpl.ext): the wire layer knows nothing of it. */
+struct norm_plan {
+	uint64_t mask;			/* bit per slot that some field carries */
+	uint64_t prog_has;		/* FLOW_HAS_* the program sets */
+	uint16_t prog_last;		/* offset of the last field, to check a record */
+	uint8_t nprog;			/* ops in prog; 0: normalize field by field */
+	struct norm_op prog[NORM_OPS];
+	uint16_t at[NORM_SLOTS];	/* per slot: 1 + index of the field, 0 none */
+};
+
+_Static_assert(sizeof(struct norm_plan) <= TMPL_EXT_BYTES, "the plan fits tmpl.ext");
+
+static uint8_t norm_slot(uint32_t pen, uint16_t id)
 {
 	if (pen != IE_PEN_IANA)
 		return N_NONE;
@@ -224,7 +249,8 @@ enum {
 };
 
 struct pb {
-	struct tmpl *t;
+	const struct tmpl *t;
+	struct norm_plan *pl;
 	uint32_t off[TMPL_MAX_FIELDS];
 	uint64_t has;
 	int ok;
@@ -243,29 +269,29 @@ static int wc(unsigned w)
 
 static void pb_op(struct pb *b, unsigned kind, size_t dst, uint32_t src)
 {
-	struct tmpl *t = b->t;
+	struct norm_plan *pl = b->pl;
 
-	if (!b->ok || t->nprog >= TMPL_NORM_OPS || dst > 255 || src > 65535) {
+	if (!b->ok || pl->nprog >= NORM_OPS || dst > 255 || src > 65535) {
 		b->ok = 0;
 		return;
 	}
-	t->prog[t->nprog].kind = (uint8_t)kind;
-	t->prog[t->nprog].dst = (uint8_t)dst;
-	t->prog[t->nprog].src = (uint16_t)src;
-	t->nprog++;
+	pl->prog[pl->nprog].kind = (uint8_t)kind;
+	pl->prog[pl->nprog].dst = (uint8_t)dst;
+	pl->prog[pl->nprog].src = (uint16_t)src;
+	pl->nprog++;
 }
 
 /* The field index of slot S, or -1. */
 static int pb_at(const struct pb *b, unsigned slot)
 {
-	return b->t->norm_at[slot] ? b->t->norm_at[slot] - 1 : -1;
+	return b->pl->at[slot] ? b->pl->at[slot] - 1 : -1;
 }
 
 /* First present slot of a priority list, or 0. */
 static unsigned pb_first(const struct pb *b, const uint8_t *slots, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++)
-		if (b->t->norm_at[slots[i]])
+		if (b->pl->at[slots[i]])
 			return slots[i];
 	return 0;
 }
@@ -349,7 +375,7 @@ static void pb_time(struct pb *b, const uint8_t *slots, size_t dst, uint64_t bit
 
 #define OFF(field) offsetof(struct flow, field)
 
-static void prog_build(struct tmpl *t)
+static void prog_build(const struct tmpl *t, struct norm_plan *pl)
 {
 	static const uint8_t bytes[] = { N_BYTES, N_BYTES_TOTAL, N_BYTES_POST };
 	static const uint8_t pkts[] = { N_PACKETS, N_PACKETS_TOTAL, N_PACKETS_POST };
@@ -366,9 +392,9 @@ static void prog_build(struct tmpl *t)
 	unsigned v, slot;
 	int i;
 
-	t->nprog = 0;
-	t->prog_has = 0;
-	t->prog_last = 0;
+	pl->nprog = 0;
+	pl->prog_has = 0;
+	pl->prog_last = 0;
 	if (t->has_varlen || t->scope_count || !t->nfields || t->nfields > TMPL_MAX_FIELDS)
 		return;
 	for (uint16_t k = 0; k < t->nfields; k++) {
@@ -378,6 +404,7 @@ static void prog_build(struct tmpl *t)
 	if (b.off[t->nfields - 1] > 65535)
 		return;
 	b.t = t;
+	b.pl = pl;
 	b.has = 0;
 	b.ok = 1;
 
@@ -402,7 +429,7 @@ static void prog_build(struct tmpl *t)
 	v = pb_addr(&b, N_SRC_V4, N_SRC_V6, OFF(src_addr), FLOW_HAS_SRC_ADDR);
 	slot = pb_addr(&b, N_DST_V4, N_DST_V6, OFF(dst_addr), FLOW_HAS_DST_ADDR);
 	v = v ? v : slot;
-	if (!v && t->norm_at[N_IP_VERSION])
+	if (!v && pl->at[N_IP_VERSION])
 		b.ok = 0;	/* the family would come from a value */
 	if (v) {
 		pb_op(&b, K_CONST16, OFF(etype), v == 4 ? 0x0800 : 0x86dd);
@@ -434,11 +461,11 @@ static void prog_build(struct tmpl *t)
 	pb_time(&b, end, OFF(time_flow_end_ns), FLOW_HAS_TIME_END);
 
 	if (!b.ok) {
-		t->nprog = 0;
+		pl->nprog = 0;
 		return;
 	}
-	t->prog_has = b.has;
-	t->prog_last = (uint16_t)b.off[t->nfields - 1];
+	pl->prog_has = b.has;
+	pl->prog_last = (uint16_t)b.off[t->nfields - 1];
 }
 
 static inline void st8(uint8_t *d, uint64_t x)  { *d = (uint8_t)x; }
@@ -451,7 +478,7 @@ static inline uint64_t ld8(const uint8_t *p)    { return p[0]; }
  * dispatch (GNU C labels as values): each step jumps straight to the next
  * step's code, so every step has its own indirect branch to predict,
  * instead of one shared by all steps as a switch in a loop would. */
-static void prog_run(const struct tmpl *t, const uint8_t *base, const struct weir_msg *m,
+static void prog_run(const struct norm_plan *t, const uint8_t *base, const struct weir_msg *m,
 		     struct flow *f)
 {
 #define L(sw, dw) &&u_##sw##_##dw
@@ -536,21 +563,40 @@ done:
 #undef NEXT
 }
 
-void norm_plan(struct tmpl *t)
+static void norm_build(const struct tmpl *t, struct norm_plan *pl)
 {
-	memset(t->norm_at, 0, sizeof(t->norm_at));
-	t->norm_mask = 0;
+	memset(pl->at, 0, sizeof(pl->at));
+	pl->mask = 0;
 	for (uint16_t i = 0; i < t->nfields; i++) {
-		uint8_t slot = t->f[i].norm;
+		uint8_t slot = norm_slot(t->f[i].pen, t->f[i].id);
 
 		/* Scope fields of options templates describe the exporter, not
 		 * a flow; zero-length fields carry nothing. */
-		if (!slot || i < t->scope_count || t->f[i].len == 0 || t->norm_at[slot])
+		if (!slot || i < t->scope_count || t->f[i].len == 0 || pl->at[slot])
 			continue;
-		t->norm_at[slot] = (uint16_t)(i + 1);
-		t->norm_mask |= 1ull << slot;
+		pl->at[slot] = (uint16_t)(i + 1);
+		pl->mask |= 1ull << slot;
 	}
-	prog_build(t);
+	prog_build(t, pl);
+}
+
+/* The builder of tmpl.ext (tmpl_finish() calls it). */
+static void norm_ext(struct tmpl *t)
+{
+	norm_build(t, (struct norm_plan *)(void *)t->ext);
+	t->ext_built = 1;
+}
+
+/* Registered before main(), so every template built in a program that
+ * links normalization carries its plan. */
+__attribute__((constructor)) static void norm_register(void)
+{
+	tmpl_ext_register(norm_ext);
+}
+
+int norm_ie_mapped(uint32_t pen, uint16_t id)
+{
+	return norm_slot(pen, id) != N_NONE;
 }
 
 /* Unsigned value of a field of any width up to 8 (reduced-size encoding,
@@ -611,6 +657,8 @@ int flow_from_record(const struct weir_record *rec, struct flow *f)
 	const struct weir_msg *m = rec->msg;
 	const struct tmpl *t = rec->t;
 	const struct weir_value *v = rec->v;
+	const struct norm_plan *pl;
+	struct norm_plan local;
 	const uint16_t *at;
 	uint64_t has = 0, u, mask;
 	unsigned k;
@@ -635,14 +683,22 @@ int flow_from_record(const struct weir_record *rec, struct flow *f)
 		f->has = has;
 		return WEIR_E_INVALID;
 	}
+	/* A template built before the builder was registered (none, in a
+	 * program that links this file) gets its plan here, each time. */
+	if (t->ext_built) {
+		pl = (const struct norm_plan *)(const void *)t->ext;
+	} else {
+		norm_build(t, &local);
+		pl = &local;
+	}
 	/* Fixed layout: the program, if the record lies as the template says. */
-	if (t->nprog && v[t->nfields - 1].p == v[0].p + t->prog_last) {
-		prog_run(t, v[0].p, m, f);
-		f->has = has | t->prog_has;
+	if (pl->nprog && v[t->nfields - 1].p == v[0].p + pl->prog_last) {
+		prog_run(pl, v[0].p, m, f);
+		f->has = has | pl->prog_has;
 		return WEIR_OK;
 	}
-	at = t->norm_at;
-	mask = t->norm_mask;
+	at = pl->at;
+	mask = pl->mask;
 
 /* The field that carries slot S, or NULL. */
 #define FIELD(S) ((mask >> (S)) & 1 ? &v[at[S] - 1] : NULL)

@@ -15,7 +15,7 @@
 
 #include "err.h"
 #include "ie.h"
-#include "ie_csv.h"
+#include "ie_csv_int.h"
 
 #define IEGEN_MAX_DEFS	65535	/* the name index holds uint16_t */
 

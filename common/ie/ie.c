@@ -14,7 +14,7 @@
 
 #include "err.h"
 #include "ie.h"
-#include "ie_csv.h"
+#include "ie_csv_int.h"
 
 /* Lookup aids emitted by iegen next to the table (build/gen/ie_table.c):
  * the index + 1 of each IANA id below ie_builtin_iana_span (0 = none), and

@@ -18,7 +18,7 @@
 
 #include "err.h"
 #include "ie.h"
-#include "ie_csv.h"
+#include "ie_csv_int.h"
 
 /* RFC 7012 section 3.1 abstract data types, in enum ie_type order. */
 static const char *const type_names[IE_T_COUNT] = {

@@ -424,7 +424,6 @@ static int read_fields(struct rd *r, struct tmpl *t)
 		f->pen = id & IPFIX_ENTERPRISE_BIT ? rd_u32(r) : IE_PEN_IANA;
 		f->id = id & ~IPFIX_ENTERPRISE_BIT;
 		f->def = NULL;
-		f->norm = 0;
 		if (r->err)
 			return WEIR_E_TEMPLATE;
 		if (f->len == TMPL_VARLEN)

@@ -1,4 +1,4 @@
-/* sflow.h - sFlow version 5: decoded sample view, normalization, encoder.
+/* sflow.h - sFlow version 5: decoded sample view and encoder.
  *
  * Wire layouts are the XDR structures of the sFlow v5 specification
  * (sflow.org, sflow_version_5.txt); section names below are its structure
@@ -227,14 +227,6 @@ static inline uint32_t sflow_community(const struct sflow_gateway *g, uint32_t i
 	memcpy(&v, g->communities + (size_t)i * 4, 4);
 	return be32toh(v);
 }
-
-/* Fill f (zeroed first) from an sFlow flow sample record: bytes = frame
- * length (else the IP length), packets = 1, start = end = receive time,
- * fields from the parsed header, else from the ethernet/IPv4/IPv6 data
- * records, interfaces, VLANs, next hops, masks and AS numbers from the
- * extended records. Returns WEIR_OK, or WEIR_E_INVALID for a counter
- * sample or a record that is not sFlow. */
-int sflow_flow(const struct weir_record *rec, struct flow *f);
 
 /* ---- Encoder ---------------------------------------------------------- */
 

@@ -14,7 +14,6 @@
 #include <unistd.h>
 
 #include "err.h"
-#include "flow.h"
 #include "rd.h"
 #include "tmpl.h"
 #include "wr.h"
@@ -380,6 +379,13 @@ const struct tmpl *tmpl_find(struct tmpl_source *s, uint16_t id, uint64_t now_ns
 	return *slot;
 }
 
+static tmpl_ext_fn ext_build;
+
+void tmpl_ext_register(tmpl_ext_fn build)
+{
+	ext_build = build;
+}
+
 void tmpl_finish(const struct tmpl_cache *c, struct tmpl *t)
 {
 	const struct ie_registry *ies = c ? c->ies : NULL;
@@ -392,7 +398,6 @@ void tmpl_finish(const struct tmpl_cache *c, struct tmpl *t)
 		struct tmpl_field *f = &t->f[i];
 
 		f->def = ie_find(ies, f->pen, f->id);
-		f->norm = norm_slot(f->pen, f->id);
 		if (f->len == TMPL_VARLEN) {
 			t->has_varlen = 1;
 			min += 1;
@@ -410,7 +415,9 @@ void tmpl_finish(const struct tmpl_cache *c, struct tmpl *t)
 			t->rate_field = (int16_t)i;
 	}
 	t->min_len = min;
-	norm_plan(t);
+	t->ext_built = 0;
+	if (ext_build)
+		ext_build(t);
 }
 
 static int tmpl_same(const struct tmpl *a, const struct tmpl *b)

@@ -22,24 +22,13 @@
 
 #define TMPL_MAX_FIELDS	1024	/* hard cap; a set of 65535 bytes holds fewer anyway */
 #define TMPL_VARLEN	0xFFFFu
-#define TMPL_NORM_SLOTS	64	/* flow facts normalization looks for (norm.c) */
-#define TMPL_NORM_OPS	40	/* longest normalization program (norm.c) */
-
-/* One step of a template's normalization program (norm.c): load the field
- * at src bytes into the record, convert by kind, store at dst bytes into
- * struct flow. */
-struct norm_op {
-	uint8_t kind;
-	uint8_t dst;
-	uint16_t src;
-};
+#define TMPL_EXT_BYTES	512	/* room for a layer above, per template (tmpl.ext) */
 
 struct tmpl_field {
 	uint32_t pen;			/* 0 = IANA; IE_PEN_V9 for v9 types >= 32768 */
 	uint16_t id;			/* without the enterprise bit */
 	uint16_t len;			/* wire length, TMPL_VARLEN = variable */
 	const struct ie_def *def;	/* NULL when the registry does not know it */
-	uint8_t norm;			/* normalization slot (norm_slot()), 0 = none */
 };
 
 struct tmpl {
@@ -52,14 +41,21 @@ struct tmpl {
 	int16_t sampler_field;		/* index of samplerId/selectorId, -1 none */
 	int16_t rate_field;		/* index of an inline sampling interval, -1 none */
 	uint64_t refreshed_ns;		/* last time the exporter sent it */
-	uint64_t norm_mask;		/* bit per slot that some field carries */
-	uint64_t prog_has;		/* FLOW_HAS_* the program sets */
-	uint16_t prog_last;		/* offset of the last field, to check a record */
-	uint8_t nprog;			/* ops in prog; 0: normalize field by field */
-	struct norm_op prog[TMPL_NORM_OPS];
-	uint16_t norm_at[TMPL_NORM_SLOTS]; /* per slot: 1 + index of the field, 0 none */
+	/* What a layer above derives from the template once (the flow
+	 * layer's normalization plan, flow/norm.c): opaque here, filled by
+	 * the builder registered with tmpl_ext_register() when tmpl_finish()
+	 * runs, copied with the template. ext_built = 0: nothing built. */
+	uint8_t ext_built;
+	uint64_t ext[TMPL_EXT_BYTES / 8];
 	struct tmpl_field f[];		/* nfields */
 };
+
+/* The builder of tmpl.ext. One per process, registered before the first
+ * template is built (flow/norm.c registers its own from a constructor, so
+ * any program that links normalization has it). The wire layer calls it
+ * through this pointer and knows nothing of what it builds. */
+typedef void (*tmpl_ext_fn)(struct tmpl *t);
+void tmpl_ext_register(tmpl_ext_fn build);
 
 struct tmpl_limits {
 	uint32_t max_templates;		/* in the whole cache */
@@ -129,8 +125,8 @@ struct tmpl_source *tmpl_source_get(struct tmpl_cache *c, const struct weir_expo
  * until the next tmpl_add/tmpl_withdraw/expiry on that source. */
 const struct tmpl *tmpl_find(struct tmpl_source *s, uint16_t id, uint64_t now_ns);
 
-/* Build a template: fills f[i].def, f[i].norm, has_varlen, min_len and the
- * sampler/rate field indices from the (pen, id, len) the decoder parsed.
+/* Build a template: fills f[i].def, has_varlen, min_len, the sampler/rate
+ * field indices from the (pen, id, len) the decoder parsed, and tmpl.ext.
  * t must have room for nfields fields. */
 void tmpl_finish(const struct tmpl_cache *c, struct tmpl *t);
 

@@ -1,12 +1,13 @@
-/* ie_csv.h - the CSV reader behind the IE registry.
+/* ie_csv_int.h - the CSV reader behind the IE registry. Internal (*_int.h):
+ * not installed, not part of libweir's API; ie.h is the public face.
  *
  * One reader serves two users: the build-time generator (common/gen/iegen.c)
  * that turns the ie-defs CSV files into the built-in table, and ie_load_csv() that
  * loads custom elements at run time. Both therefore accept and reject exactly
  * the same files. The format is described in ie.h.
  */
-#ifndef WEIR_IE_CSV_H
-#define WEIR_IE_CSV_H
+#ifndef WEIR_IE_CSV_INT_H
+#define WEIR_IE_CSV_INT_H
 
 #include <stddef.h>
 #include <stdint.h>
