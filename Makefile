@@ -53,7 +53,7 @@ BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 
 .DELETE_ON_ERROR:
-.PHONY: all lib deps demo test unit asan fuzz fuzz-smoke fuzzers integration bench install clean tools
+.PHONY: all lib deps demo test unit layers asan fuzz fuzz-smoke fuzzers integration bench install clean tools
 
 all: lib tools $(B)/weir-generator $(B)/weir-collector
 
@@ -200,9 +200,16 @@ demo: all
 	$(B)/weir-generator -n 3 --ledger $(B)/demo-ledger.json; gst=$$?; \
 	sleep 0.5; kill -TERM $$cpid; wait $$cpid; cst=$$?; [ $$gst -eq 0 ] && [ $$cst -eq 0 ]
 
-# The whole suite: unit tests, the same under ASan+UBSan, a short fuzz run
-# per decoder, the integration tests against real peers.
+# libweir's layers depend one way only: the check on nm of the objects, and
+# its self-test (a wrong tree must fail it).
+layers: lib
+	$(Q)tests/layers --selftest
+	$(Q)tests/layers $(B)
+
+# The whole suite: the layer check, unit tests, the same under ASan+UBSan, a
+# short fuzz run per decoder, the integration tests against real peers.
 test: all
+	$(Q)$(MAKE) --no-print-directory layers
 	$(Q)$(MAKE) --no-print-directory unit
 	$(Q)$(MAKE) --no-print-directory asan
 	$(Q)$(MAKE) --no-print-directory fuzz-smoke
