@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "enrich.h"
+#include "hash.h"
 #include "wr.h"
 
 struct csvsrc;
@@ -22,8 +23,6 @@ struct enr_text {
 	uint32_t jlen, clen;
 };
 
-struct enr_slot;
-
 struct enr_packed {
 	char *base;		/* struct enrich_rows, or NULL */
 	size_t stride, len;
@@ -34,8 +33,7 @@ struct enr_texts {
 	size_t arena_len, arena_cap;
 	struct enr_text *txt;
 	uint32_t ntxt, txt_cap;
-	struct enr_slot *slot;	/* dedupe while building: open addressing */
-	size_t nslot;
+	struct oah dedupe;	/* while building: text hash -> index (hash.h) */
 	struct enr_packed pk[2];	/* after freezing, maybe: JSON [0] and CSV [1] rows */
 };
 
