@@ -340,19 +340,10 @@ static void on_cell(void *cell, size_t n, void *data)
 	}
 	if (c >= st->ncols || !st->want[c])
 		return;
-	if (st->row_cap - st->row_len < n) {
-		size_t cap = st->row_cap ? st->row_cap : 1024;
-		char *nr;
-
-		while (cap - st->row_len < n)
-			cap *= 2;
-		nr = realloc(st->row, cap);
-		if (!nr) {
-			oom(st);
-			return;
-		}
-		st->row = nr;
-		st->row_cap = cap;
+	/* No bound of its own: a row is bounded by its file. */
+	if (dbuf_grow(&st->row, &st->row_cap, st->row_len + n, 1, SIZE_MAX)) {
+		oom(st);
+		return;
 	}
 	if (n)
 		memcpy(st->row + st->row_len, s, n);

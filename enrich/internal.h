@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "enrich.h"
 #include "hash.h"
 #include "wr.h"
@@ -29,10 +30,10 @@ struct enr_packed {
 };
 
 struct enr_texts {
-	char *arena;
-	size_t arena_len, arena_cap;
+	struct dbuf arena;	/* the texts' bytes (buf.h) */
 	struct enr_text *txt;
-	uint32_t ntxt, txt_cap;
+	uint32_t ntxt;
+	size_t txt_cap;
 	struct oah dedupe;	/* while building: text hash -> index (hash.h) */
 	struct enr_packed pk[2];	/* after freezing, maybe: JSON [0] and CSV [1] rows */
 };
