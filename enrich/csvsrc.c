@@ -22,6 +22,7 @@
 #include "err.h"
 #include "internal.h"
 #include "lpm.h"
+#include "txt.h"
 
 #define HEADER_COLS_MAX	1024
 #define READ_CHUNK	65536
@@ -230,7 +231,7 @@ static int render_row(struct ld *st, size_t *jlen, size_t *clen)
 			lfail(st, st->rec_line, "column '%s' holds a NUL byte", s->f[i].src);
 			return -1;
 		}
-		if (!enr_utf8_valid(v, n)) {
+		if (!weir_utf8_valid((const uint8_t *)v, n)) {
 			lfail(st, st->rec_line, "column '%s' is not UTF-8 text", s->f[i].src);
 			return -1;
 		}
@@ -251,7 +252,7 @@ static int render_row(struct ld *st, size_t *jlen, size_t *clen)
 		if (enr_is_json_number(v, n))
 			wr_bytes(&w, v, n);
 		else
-			enr_json_str(&w, v, n);
+			wr_json_str(&w, v, n);
 		if (!w.err)
 			jo += on + 4 + w.off;
 	}

@@ -31,6 +31,7 @@
 #include "hash.h"
 #include "internal.h"
 #include "lpm.h"
+#include "txt.h"
 
 #define PATH_MAX_PARTS	(ENRICH_NAME_MAX / 2 + 1)	/* "a.b.c": at most 65 */
 #define LIST_DEPTH_MAX	32				/* map/array nesting written */
@@ -337,18 +338,6 @@ static int lookup(const struct mmdbsrc *m, const struct weir_addr *a, MMDB_entry
 	return 1;
 }
 
-static void put_hex(struct wr *w, const uint8_t *b, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-
-	if (!wr_room(w, n * 2))
-		return;
-	for (size_t i = 0; i < n; i++) {
-		w->buf[w->off++] = (uint8_t)hex[b[i] >> 4];
-		w->buf[w->off++] = (uint8_t)hex[b[i] & 15];
-	}
-}
-
 /* A scalar in its JSON form (json) or its CSV text. 1 when the value has
  * no form (NaN, infinity, an unknown type): left out. */
 static int put_scalar(struct wr *w, const MMDB_entry_data_s *d, int json)
@@ -359,7 +348,7 @@ static int put_scalar(struct wr *w, const MMDB_entry_data_s *d, int json)
 	switch (d->type) {
 	case MMDB_DATA_TYPE_UTF8_STRING:
 		if (json)
-			enr_json_str(w, d->utf8_string, d->data_size);
+			wr_json_str(w, d->utf8_string, d->data_size);
 		else
 			enr_csv_cell(w, d->utf8_string, d->data_size);
 		return 0;
@@ -370,16 +359,16 @@ static int put_scalar(struct wr *w, const MMDB_entry_data_s *d, int json)
 		n = enr_fmt_float(num, d->float_value);
 		break;
 	case MMDB_DATA_TYPE_UINT16:
-		n = enr_fmt_u64(num, d->uint16);
+		n = weir_dec_u64(num, d->uint16);
 		break;
 	case MMDB_DATA_TYPE_UINT32:
-		n = enr_fmt_u64(num, d->uint32);
+		n = weir_dec_u64(num, d->uint32);
 		break;
 	case MMDB_DATA_TYPE_UINT64:
-		n = enr_fmt_u64(num, d->uint64);
+		n = weir_dec_u64(num, d->uint64);
 		break;
 	case MMDB_DATA_TYPE_INT32:
-		n = enr_fmt_i64(num, d->int32);
+		n = weir_dec_i64(num, d->int32);
 		break;
 	case MMDB_DATA_TYPE_BOOLEAN:
 		n = d->boolean ? 4 : 5;
@@ -400,7 +389,7 @@ static int put_scalar(struct wr *w, const MMDB_entry_data_s *d, int json)
 		if (json)
 			wr_u8(w, '"');
 		wr_bytes(w, "0x", 2);
-		put_hex(w, b, 16);
+		wr_hex(w, b, 16);
 		if (json)
 			wr_u8(w, '"');
 		return 0;
@@ -408,7 +397,7 @@ static int put_scalar(struct wr *w, const MMDB_entry_data_s *d, int json)
 	case MMDB_DATA_TYPE_BYTES:
 		if (json)
 			wr_u8(w, '"');
-		put_hex(w, d->bytes, d->data_size);
+		wr_hex(w, d->bytes, d->data_size);
 		if (json)
 			wr_u8(w, '"');
 		return 0;
@@ -442,7 +431,7 @@ static int put_list(struct wr *w, MMDB_entry_data_list_s **lp, int depth)
 				return -1;
 			if (i)
 				wr_u8(w, ',');
-			enr_json_str(w, l->entry_data.utf8_string, l->entry_data.data_size);
+			wr_json_str(w, l->entry_data.utf8_string, l->entry_data.data_size);
 			wr_u8(w, ':');
 			l = l->next;
 			if (put_list(w, &l, depth + 1))
