@@ -10,52 +10,30 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "err.h"
 #include "kafka.h"
 #include "log.h"
 #include "metrics.h"
 #include "version.h"
 
+/* The bounded buffer of buf.h, with the sticky error the renderers
+ * check once at the end. */
 void col_text_printf(struct col_text *t, const char *fmt, ...)
 {
+	struct dbuf b = { .p = t->p, .len = t->len, .cap = t->cap, .max = COL_TEXT_MAX };
 	va_list ap;
-	int n;
+	int err;
 
 	if (t->err)
 		return;
-	for (;;) {
-		size_t room = t->cap - t->len;
-
-		va_start(ap, fmt);
-		n = vsnprintf(t->p ? t->p + t->len : NULL, room, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			t->err = WEIR_E_INVALID;
-			return;
-		}
-		if ((size_t)n < room) {
-			t->len += (size_t)n;
-			return;
-		}
-		{
-			size_t ncap = t->cap ? t->cap * 2 : 16384;
-			char *np;
-
-			while (ncap - t->len <= (size_t)n)
-				ncap *= 2;
-			if (ncap > COL_TEXT_MAX) {
-				t->err = WEIR_E_LIMIT;
-				return;
-			}
-			np = realloc(t->p, ncap);
-			if (!np) {
-				t->err = WEIR_E_NOMEM;
-				return;
-			}
-			t->p = np;
-			t->cap = ncap;
-		}
-	}
+	va_start(ap, fmt);
+	err = dbuf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	t->p = b.p;
+	t->len = b.len;
+	t->cap = b.cap;
+	t->err = err;
 }
 
 void col_text_free(struct col_text *t)

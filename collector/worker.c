@@ -98,48 +98,12 @@ void col_limits(const struct col_cfg *cfg, struct tmpl_limits *lim)
 
 /* ---- sources met, for the per-exporter sequence metrics ---- */
 
-static uint32_t ptr_slot(const void *p, uint32_t cap)
-{
-	uint64_t h = (uint64_t)(uintptr_t)p * 0x9e3779b97f4a7c15ull;
-
-	return (uint32_t)(h >> 32) & (cap - 1);
-}
-
-static int set_grow(struct col_worker *w)
-{
-	uint32_t ncap = w->set_cap ? w->set_cap * 2 : 64;
-	const struct tmpl_source **ns = calloc(ncap, sizeof(*ns));
-
-	if (!ns)
-		return WEIR_E_NOMEM;
-	for (uint32_t i = 0; i < w->set_cap; i++) {
-		uint32_t j;
-
-		if (!w->set[i])
-			continue;
-		for (j = ptr_slot(w->set[i], ncap); ns[j]; j = (j + 1) & (ncap - 1))
-			;
-		ns[j] = w->set[i];
-	}
-	free(w->set);
-	w->set = ns;
-	w->set_cap = ncap;
-	return WEIR_OK;
-}
-
-/* Remember s (once). The set holds at most as many sources as the cache,
- * whose bounds (col_limits) keep it finite. */
+/* Remember s (once). The set holds at most as many sources as the cache
+ * (its bound, col_worker_new; what it refuses is counted in set.refused). */
 static void src_note(struct col_worker *w, const struct tmpl_source *s)
 {
-	uint32_t j;
-
 	w->last_src = s;
-	if (w->set_cap) {
-		for (j = ptr_slot(s, w->set_cap); w->set[j]; j = (j + 1) & (w->set_cap - 1))
-			if (w->set[j] == s)
-				return;
-	}
-	if ((w->set_used + 1) * 2 > w->set_cap && set_grow(w))
+	if (oah_find(&w->set, (uintptr_t)s))
 		return;
 	if (w->nsrcs == w->srcs_cap) {
 		uint32_t ncap = w->srcs_cap ? w->srcs_cap * 2 : 64;
@@ -156,10 +120,8 @@ static void src_note(struct col_worker *w, const struct tmpl_source *s)
 		w->srcs_cap = ncap;
 		pthread_mutex_unlock(&w->src_mu);
 	}
-	for (j = ptr_slot(s, w->set_cap); w->set[j]; j = (j + 1) & (w->set_cap - 1))
-		;
-	w->set[j] = s;
-	w->set_used++;
+	if (oah_add(&w->set, (uintptr_t)s, 0))
+		return;
 	pthread_mutex_lock(&w->src_mu);
 	w->srcs[w->nsrcs].s = s;
 	w->srcs[w->nsrcs].label = col_labels_get(&w->sh->labels, &s->exporter.addr);
@@ -369,6 +331,7 @@ struct col_worker *col_worker_new(struct col_shared *sh, unsigned id, char *err,
 	w->fd = -1;
 	pthread_mutex_init(&w->src_mu, NULL);
 	col_limits(sh->cfg, &lim);
+	oah_init(&w->set, lim.max_sources);
 	w->ctx.cache = tmpl_cache_new(&lim, sh->ies);
 	w->ctx.on_record = on_record;
 	w->ctx.user = w;
@@ -397,7 +360,7 @@ void col_worker_free(struct col_worker *w)
 	free(w->pend_f);
 	free(w->batch);
 	free(w->srcs);
-	free(w->set);
+	oah_free(&w->set);
 	pthread_mutex_destroy(&w->src_mu);
 	free(w);
 }

@@ -116,8 +116,7 @@ struct col_worker {
 	pthread_mutex_t src_mu;
 	struct col_src *srcs;
 	uint32_t nsrcs, srcs_cap;
-	const struct tmpl_source **set;		/* the same, as a pointer set */
-	uint32_t set_cap, set_used;
+	struct oah set;				/* the same, as a pointer set (hash.h) */
 	const struct tmpl_source *last_src;
 	/* Template save handshake with the main thread (tsave.c). */
 	uint64_t save_done;			/* atomic */

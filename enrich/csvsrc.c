@@ -22,6 +22,7 @@
 #include "err.h"
 #include "internal.h"
 #include "lpm.h"
+#include "txt.h"
 
 #define HEADER_COLS_MAX	1024
 #define READ_CHUNK	65536
@@ -230,7 +231,7 @@ static int render_row(struct ld *st, size_t *jlen, size_t *clen)
 			lfail(st, st->rec_line, "column '%s' holds a NUL byte", s->f[i].src);
 			return -1;
 		}
-		if (!enr_utf8_valid(v, n)) {
+		if (!weir_utf8_valid((const uint8_t *)v, n)) {
 			lfail(st, st->rec_line, "column '%s' is not UTF-8 text", s->f[i].src);
 			return -1;
 		}
@@ -251,7 +252,7 @@ static int render_row(struct ld *st, size_t *jlen, size_t *clen)
 		if (enr_is_json_number(v, n))
 			wr_bytes(&w, v, n);
 		else
-			enr_json_str(&w, v, n);
+			wr_json_str(&w, v, n);
 		if (!w.err)
 			jo += on + 4 + w.off;
 	}
@@ -340,19 +341,10 @@ static void on_cell(void *cell, size_t n, void *data)
 	}
 	if (c >= st->ncols || !st->want[c])
 		return;
-	if (st->row_cap - st->row_len < n) {
-		size_t cap = st->row_cap ? st->row_cap : 1024;
-		char *nr;
-
-		while (cap - st->row_len < n)
-			cap *= 2;
-		nr = realloc(st->row, cap);
-		if (!nr) {
-			oom(st);
-			return;
-		}
-		st->row = nr;
-		st->row_cap = cap;
+	/* No bound of its own: a row is bounded by its file. */
+	if (dbuf_grow(&st->row, &st->row_cap, st->row_len + n, 1, SIZE_MAX)) {
+		oom(st);
+		return;
 	}
 	if (n)
 		memcpy(st->row + st->row_len, s, n);

@@ -8,7 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "enrich.h"
+#include "hash.h"
 #include "wr.h"
 
 struct csvsrc;
@@ -22,20 +24,17 @@ struct enr_text {
 	uint32_t jlen, clen;
 };
 
-struct enr_slot;
-
 struct enr_packed {
 	char *base;		/* struct enrich_rows, or NULL */
 	size_t stride, len;
 };
 
 struct enr_texts {
-	char *arena;
-	size_t arena_len, arena_cap;
+	struct dbuf arena;	/* the texts' bytes (buf.h) */
 	struct enr_text *txt;
-	uint32_t ntxt, txt_cap;
-	struct enr_slot *slot;	/* dedupe while building: open addressing */
-	size_t nslot;
+	uint32_t ntxt;
+	size_t txt_cap;
+	struct oah dedupe;	/* while building: text hash -> index (hash.h) */
 	struct enr_packed pk[2];	/* after freezing, maybe: JSON [0] and CSV [1] rows */
 };
 
@@ -94,23 +93,16 @@ const struct enr_texts *mmdbsrc_texts(const struct mmdbsrc *m);
 /* render.c: value writers on the bounded writer of wr.h (a value that does
  * not fit sets w->err and the caller drops it whole). */
 
-/* "s" as a JSON string (RFC 8259 section 7): quote, backslash and controls
- * escaped; bytes that are not UTF-8 (RFC 3629) become U+FFFD so the line
- * stays valid JSON whatever a database holds. */
-void enr_json_str(struct wr *w, const char *s, size_t n);
 /* s as one CSV cell (RFC 4180 section 2): quoted when it holds a comma, a
- * quote, CR or LF, quotes doubled; non-UTF-8 bytes as U+FFFD. */
+ * quote, CR or LF, quotes doubled; each maximal ill-formed UTF-8 subpart
+ * as U+FFFD (JSON strings: wr_json_str of txt.h, which does the same). */
 void enr_csv_cell(struct wr *w, const char *s, size_t n);
 /* 1 when s[0..n) is a number by the JSON grammar (RFC 8259 section 6). */
 int enr_is_json_number(const char *s, size_t n);
-/* 1 when s[0..n) is well-formed UTF-8 (RFC 3629 section 4). */
-int enr_utf8_valid(const char *s, size_t n);
 /* Shortest text that reads back as v (at most 24 bytes, no NUL); 0 for
  * NaN and infinities, which JSON cannot carry. */
 size_t enr_fmt_double(char *buf, double v);
 size_t enr_fmt_float(char *buf, float v);
-size_t enr_fmt_u64(char *buf, uint64_t v);
-size_t enr_fmt_i64(char *buf, int64_t v);
 
 /* "file: message" into err (never NULL-checked by callers: err may be NULL
  * or errlen 0, then nothing is written). */

@@ -55,6 +55,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "buf.h"
 #include "err.h"
 #include "lpm.h"
 
@@ -155,25 +156,10 @@ static void tbl_free(void *p, size_t bytes)
 		munmap(p, (bytes + 4095) & ~(size_t)4095);
 }
 
+/* The builder's arrays double through buf.h; memory is their only bound. */
 static int grow(void **p, size_t *cap, size_t need, size_t size)
 {
-	size_t n = *cap ? *cap : 64;
-	void *q;
-
-	while (n < need) {
-		if (__builtin_mul_overflow(n, 2, &n))
-			return WEIR_E_NOMEM;
-	}
-	if (n == *cap)
-		return WEIR_OK;
-	if (__builtin_mul_overflow(n, size, &(size_t){ 0 }))
-		return WEIR_E_NOMEM;
-	q = realloc(*p, n * size);
-	if (!q)
-		return WEIR_E_NOMEM;
-	*p = q;
-	*cap = n;
-	return WEIR_OK;
+	return dbuf_grow(p, cap, need, size, SIZE_MAX) ? WEIR_E_NOMEM : WEIR_OK;
 }
 
 static uint32_t mask4(unsigned len)

@@ -28,8 +28,10 @@
 
 #include <maxminddb.h>
 
+#include "hash.h"
 #include "internal.h"
 #include "lpm.h"
+#include "txt.h"
 
 #define PATH_MAX_PARTS	(ENRICH_NAME_MAX / 2 + 1)	/* "a.b.c": at most 65 */
 #define LIST_DEPTH_MAX	32				/* map/array nesting written */
@@ -336,18 +338,6 @@ static int lookup(const struct mmdbsrc *m, const struct weir_addr *a, MMDB_entry
 	return 1;
 }
 
-static void put_hex(struct wr *w, const uint8_t *b, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-
-	if (!wr_room(w, n * 2))
-		return;
-	for (size_t i = 0; i < n; i++) {
-		w->buf[w->off++] = (uint8_t)hex[b[i] >> 4];
-		w->buf[w->off++] = (uint8_t)hex[b[i] & 15];
-	}
-}
-
 /* A scalar in its JSON form (json) or its CSV text. 1 when the value has
  * no form (NaN, infinity, an unknown type): left out. */
 static int put_scalar(struct wr *w, const MMDB_entry_data_s *d, int json)
@@ -358,7 +348,7 @@ static int put_scalar(struct wr *w, const MMDB_entry_data_s *d, int json)
 	switch (d->type) {
 	case MMDB_DATA_TYPE_UTF8_STRING:
 		if (json)
-			enr_json_str(w, d->utf8_string, d->data_size);
+			wr_json_str(w, d->utf8_string, d->data_size);
 		else
 			enr_csv_cell(w, d->utf8_string, d->data_size);
 		return 0;
@@ -369,16 +359,16 @@ static int put_scalar(struct wr *w, const MMDB_entry_data_s *d, int json)
 		n = enr_fmt_float(num, d->float_value);
 		break;
 	case MMDB_DATA_TYPE_UINT16:
-		n = enr_fmt_u64(num, d->uint16);
+		n = weir_dec_u64(num, d->uint16);
 		break;
 	case MMDB_DATA_TYPE_UINT32:
-		n = enr_fmt_u64(num, d->uint32);
+		n = weir_dec_u64(num, d->uint32);
 		break;
 	case MMDB_DATA_TYPE_UINT64:
-		n = enr_fmt_u64(num, d->uint64);
+		n = weir_dec_u64(num, d->uint64);
 		break;
 	case MMDB_DATA_TYPE_INT32:
-		n = enr_fmt_i64(num, d->int32);
+		n = weir_dec_i64(num, d->int32);
 		break;
 	case MMDB_DATA_TYPE_BOOLEAN:
 		n = d->boolean ? 4 : 5;
@@ -399,7 +389,7 @@ static int put_scalar(struct wr *w, const MMDB_entry_data_s *d, int json)
 		if (json)
 			wr_u8(w, '"');
 		wr_bytes(w, "0x", 2);
-		put_hex(w, b, 16);
+		wr_hex(w, b, 16);
 		if (json)
 			wr_u8(w, '"');
 		return 0;
@@ -407,7 +397,7 @@ static int put_scalar(struct wr *w, const MMDB_entry_data_s *d, int json)
 	case MMDB_DATA_TYPE_BYTES:
 		if (json)
 			wr_u8(w, '"');
-		put_hex(w, d->bytes, d->data_size);
+		wr_hex(w, d->bytes, d->data_size);
 		if (json)
 			wr_u8(w, '"');
 		return 0;
@@ -441,7 +431,7 @@ static int put_list(struct wr *w, MMDB_entry_data_list_s **lp, int depth)
 				return -1;
 			if (i)
 				wr_u8(w, ',');
-			enr_json_str(w, l->entry_data.utf8_string, l->entry_data.data_size);
+			wr_json_str(w, l->entry_data.utf8_string, l->entry_data.data_size);
 			wr_u8(w, ':');
 			l = l->next;
 			if (put_list(w, &l, depth + 1))
@@ -559,74 +549,13 @@ static size_t render(const struct mmdbsrc *m, MMDB_entry_s *e, char *out, size_t
 
 /* ---- the IPv4 table ------------------------------------------------------ */
 
-/* Data record offset -> text index, while the IPv4 table is built: each
- * record is rendered once however many networks point to it. Open
- * addressing; key 0 is an empty slot (keys are offset + 1). */
-struct offmap {
-	uint32_t *key, *val;
-	size_t cap, n;
-	unsigned bits;		/* cap = 2^bits */
-};
-
-/* The home slot of key k: the high bits of a multiplicative hash, so that
- * offsets that share their low bits (records of one size) still spread. */
-static size_t offmap_home(uint32_t k, unsigned bits)
-{
-	return (size_t)((k * 0x9e3779b97f4a7c15ull) >> (64 - bits));
-}
-
-static int offmap_grow(struct offmap *o)
-{
-	unsigned bits = o->cap ? o->bits + 1 : 12;
-	size_t cap = (size_t)1 << bits;
-	uint32_t *key = calloc(cap, sizeof(*key)), *val = calloc(cap, sizeof(*val));
-
-	if (!key || !val) {
-		free(key);
-		free(val);
-		return -1;
-	}
-	for (size_t i = 0; i < o->cap; i++) {
-		size_t j;
-
-		if (!o->key[i])
-			continue;
-		for (j = offmap_home(o->key[i], bits); key[j]; j = (j + 1) & (cap - 1))
-			;
-		key[j] = o->key[i];
-		val[j] = o->val[i];
-	}
-	free(o->key);
-	free(o->val);
-	o->key = key;
-	o->val = val;
-	o->cap = cap;
-	o->bits = bits;
-	return 0;
-}
-
-/* The slot of offset off: found (*val set, 1), or free (0), or -1 out of
- * memory. */
-static int offmap_find(struct offmap *o, uint32_t off, size_t *slot)
-{
-	uint32_t k = off + 1;
-	size_t j;
-
-	if (o->n * 2 >= o->cap && offmap_grow(o))
-		return -1;
-	for (j = offmap_home(k, o->bits); o->key[j]; j = (j + 1) & (o->cap - 1))
-		if (o->key[j] == k) {
-			*slot = j;
-			return 1;
-		}
-	*slot = j;
-	return 0;
-}
-
 struct v4build {
 	struct mmdbsrc *m;
 	struct lpm_builder *b;
-	struct offmap map;
+	/* Data record offset + 1 -> text index (hash.h), while the table is
+	 * built: each record is rendered once however many networks point to
+	 * it. Bounded by V4_NETS_MAX, as the networks are. */
+	struct oah map;
 	char *scratch;		/* one record's JSON then CSV */
 	size_t nets;
 };
@@ -636,17 +565,14 @@ struct v4build {
 static int v4_add(struct v4build *v, uint32_t p, unsigned len, MMDB_entry_s *e)
 {
 	struct mmdbsrc *m = v->m;
+	const struct oah_slot *slot;
 	uint32_t idx;
-	size_t slot;
-	int f;
 
 	if (++v->nets > V4_NETS_MAX)
 		return -1;
-	f = offmap_find(&v->map, e->offset, &slot);
-	if (f < 0)
-		return -1;
-	if (f) {
-		idx = v->map.val[slot];
+	slot = oah_find(&v->map, (uint64_t)e->offset + 1);
+	if (slot) {
+		idx = (uint32_t)slot->val;
 	} else {
 		size_t jl = render(m, e, v->scratch, m->json_max, 1);
 		size_t cl = render(m, e, v->scratch + jl, m->csv_max, 0);
@@ -654,9 +580,8 @@ static int v4_add(struct v4build *v, uint32_t p, unsigned len, MMDB_entry_s *e)
 		idx = enr_texts_intern(&m->tx, v->scratch, jl, cl);
 		if (idx == UINT32_MAX)
 			return -1;
-		v->map.key[slot] = e->offset + 1;
-		v->map.val[slot] = idx;
-		v->map.n++;
+		if (oah_add(&v->map, (uint64_t)e->offset + 1, idx))
+			return -1;
 	}
 	return lpm_builder_add4(v->b, p, len, idx) == WEIR_OK ? 0 : -1;
 }
@@ -746,6 +671,7 @@ static void build_v4(struct mmdbsrc *m)
 	struct v4build v = { .m = m };
 	struct lpm_stats ls;
 
+	oah_init(&v.map, V4_NETS_MAX);
 	v.b = lpm_builder_new();
 	v.scratch = malloc(m->json_max + m->csv_max);
 	if (v.b && v.scratch && v4_walk(&v) == 0)
@@ -757,8 +683,7 @@ static void build_v4(struct mmdbsrc *m)
 	} else {
 		enr_texts_free(&m->tx);
 	}
-	free(v.map.key);
-	free(v.map.val);
+	oah_free(&v.map);
 	free(v.scratch);
 	lpm_builder_free(v.b);
 }

@@ -1,5 +1,5 @@
-/* render.c - value writers shared by the CSV and MaxMind DB sources: JSON
- * strings, CSV cells, numbers. See internal.h.
+/* render.c - value writers shared by the CSV and MaxMind DB sources: CSV
+ * cells, JSON numbers (JSON strings and integers: txt.h). See internal.h.
  */
 #include <math.h>
 #include <stdio.h>
@@ -7,116 +7,14 @@
 #include <string.h>
 
 #include "internal.h"
-
-/* Length of the well-formed UTF-8 sequence at s (1..4), or 0 when the
- * bytes there are not one (RFC 3629 section 4: no overlong forms, no
- * surrogates, nothing past U+10FFFF). */
-static size_t utf8_seq(const uint8_t *s, size_t n)
-{
-	uint8_t c = s[0], lo = 0x80, hi = 0xbf;
-	size_t len, i;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		len = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		len = 4;
-	else
-		return 0;
-	if (n < len)
-		return 0;
-	if (c == 0xe0)
-		lo = 0xa0;
-	else if (c == 0xed)
-		hi = 0x9f;
-	else if (c == 0xf0)
-		lo = 0x90;
-	else if (c == 0xf4)
-		hi = 0x8f;
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 2; i < len; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return len;
-}
-
-int enr_utf8_valid(const char *s, size_t n)
-{
-	const uint8_t *p = (const uint8_t *)s;
-	size_t i = 0, k;
-
-	while (i < n) {
-		if (p[i] < 0x80) {
-			i++;
-			continue;
-		}
-		k = utf8_seq(p + i, n - i);
-		if (!k)
-			return 0;
-		i += k;
-	}
-	return 1;
-}
+#include "txt.h"
 
 static const char replacement[3] = { (char)0xef, (char)0xbf, (char)0xbd };
-
-void enr_json_str(struct wr *w, const char *s, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-	const uint8_t *p = (const uint8_t *)s;
-	size_t i = 0, run = 0, k;
-
-	wr_u8(w, '"');
-	while (i < n) {
-		uint8_t c = p[i];
-
-		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0x80) {
-			k = utf8_seq(p + i, n - i);
-			if (k) {
-				i += k;
-				continue;
-			}
-		}
-		wr_bytes(w, s + run, i - run);
-		if (c >= 0x80) {
-			wr_bytes(w, replacement, 3);
-		} else if (c == '"' || c == '\\') {
-			char e[2] = { '\\', (char)c };
-
-			wr_bytes(w, e, 2);
-		} else {
-			/* RFC 8259 section 7: the two-character forms where
-			 * they exist, \u00XX for the other controls. */
-			char e[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
-
-			switch (c) {
-			case '\b': wr_bytes(w, "\\b", 2); break;
-			case '\f': wr_bytes(w, "\\f", 2); break;
-			case '\n': wr_bytes(w, "\\n", 2); break;
-			case '\r': wr_bytes(w, "\\r", 2); break;
-			case '\t': wr_bytes(w, "\\t", 2); break;
-			default:   wr_bytes(w, e, 6); break;
-			}
-		}
-		i++;
-		run = i;
-	}
-	wr_bytes(w, s + run, i - run);
-	wr_u8(w, '"');
-}
 
 void enr_csv_cell(struct wr *w, const char *s, size_t n)
 {
 	const uint8_t *p = (const uint8_t *)s;
-	size_t i, run, k = 0;
+	size_t i, run, k = 0, bad;
 	int quote = 0, clean = 1;
 
 	for (i = 0; i < n; ) {
@@ -124,16 +22,12 @@ void enr_csv_cell(struct wr *w, const char *s, size_t n)
 
 		if (c == ',' || c == '"' || c == '\r' || c == '\n')
 			quote = 1;
-		if (c >= 0x80) {
-			k = utf8_seq(p + i, n - i);
-			if (!k) {
-				clean = 0;
-				k = 1;
-			}
-			i += k;
-		} else {
-			i++;
+		k = weir_utf8_seq(p + i, n - i, &bad);
+		if (!k) {
+			clean = 0;
+			k = bad;
 		}
+		i += k;
 	}
 	if (!quote && clean) {
 		wr_bytes(w, s, n);
@@ -150,12 +44,15 @@ void enr_csv_cell(struct wr *w, const char *s, size_t n)
 			wr_bytes(w, s + run, i + 1 - run);
 			wr_u8(w, '"');
 			run = ++i;
-		} else if (c >= 0x80 && !(k = utf8_seq(p + i, n - i))) {
+		} else if (!(k = weir_utf8_seq(p + i, n - i, &bad))) {
+			/* One U+FFFD per maximal ill-formed subpart, as the
+			 * JSON escaper (txt.h) writes \ufffd. */
 			wr_bytes(w, s + run, i - run);
 			wr_bytes(w, replacement, 3);
-			run = ++i;
+			i += bad;
+			run = i;
 		} else {
-			i += c >= 0x80 ? k : 1;
+			i += k;
 		}
 	}
 	wr_bytes(w, s + run, n - run);
@@ -244,28 +141,6 @@ size_t enr_fmt_float(char *buf, float v)
 	return (size_t)n;
 }
 
-size_t enr_fmt_u64(char *buf, uint64_t v)
-{
-	char tmp[20];
-	size_t n = 0, i;
-
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	for (i = 0; i < n; i++)
-		buf[i] = tmp[n - 1 - i];
-	return n;
-}
-
-size_t enr_fmt_i64(char *buf, int64_t v)
-{
-	if (v >= 0)
-		return enr_fmt_u64(buf, (uint64_t)v);
-	buf[0] = '-';
-	/* -(v + 1) + 1 stays in range for INT64_MIN. */
-	return 1 + enr_fmt_u64(buf + 1, (uint64_t)(-(v + 1)) + 1);
-}
 
 void enr_errf(char *err, size_t errlen, const char *fmt, ...)
 {

@@ -10,90 +10,52 @@
 
 #define PACK_MAX	(256u << 20)	/* most memory the packed copy may take */
 
-struct enr_slot {
-	uint32_t idx;		/* index + 1 of a text, 0: empty */
-	uint32_t hash;		/* its hash, checked before its bytes */
-};
+/* Texts a source may hold: the indexes are 32-bit, and two values above
+ * the last index mean "none" to the callers. */
+#define TEXTS_MAX	(UINT32_MAX - 2)
+#define ARENA_MAX	((size_t)1 << 34)	/* their bytes */
 
-static uint32_t hash_text(const char *p, size_t n)
+/* FNV-1a, the dedupe table's key (never 0: that is an empty slot). */
+static uint64_t hash_text(const char *p, size_t n)
 {
-	uint64_t h = 0xcbf29ce484222325ull;	/* FNV-1a */
+	uint64_t h = 0xcbf29ce484222325ull;
 
 	for (size_t i = 0; i < n; i++) {
 		h ^= (uint8_t)p[i];
 		h *= 0x100000001b3ull;
 	}
-	return (uint32_t)(h ^ (h >> 32));
-}
-
-static int grow_slots(struct enr_texts *x)
-{
-	size_t n = x->nslot ? x->nslot * 2 : 1024;
-	struct enr_slot *slot = calloc(n, sizeof(*slot));
-
-	if (!slot)
-		return -1;
-	for (size_t k = 0; k < x->nslot; k++) {
-		size_t i;
-
-		if (!x->slot[k].idx)
-			continue;
-		for (i = x->slot[k].hash & (n - 1); slot[i].idx; i = (i + 1) & (n - 1))
-			;
-		slot[i] = x->slot[k];
-	}
-	free(x->slot);
-	x->slot = slot;
-	x->nslot = n;
-	return 0;
+	return h ? h : 1;
 }
 
 uint32_t enr_texts_intern(struct enr_texts *x, const char *t, size_t jlen, size_t clen)
 {
-	size_t n = jlen + clen, i;
-	uint32_t h = hash_text(t, n);
+	size_t n = jlen + clen;
+	uint64_t h = hash_text(t, n);
+	const struct oah_slot *s;
 	struct enr_text *e;
 
-	if (jlen > UINT32_MAX || clen > UINT32_MAX || x->ntxt >= UINT32_MAX - 2)
+	if (jlen > UINT32_MAX || clen > UINT32_MAX)
 		return UINT32_MAX;
-	if ((size_t)x->ntxt * 2 >= x->nslot && grow_slots(x))
+	if (!x->dedupe.max) {		/* the first text */
+		oah_init(&x->dedupe, TEXTS_MAX);
+		dbuf_init(&x->arena, ARENA_MAX);
+	}
+	/* Texts of one hash are told apart by their bytes. */
+	for (s = oah_find(&x->dedupe, h); s; s = oah_find_next(&x->dedupe, s)) {
+		e = &x->txt[s->val];
+		if (e->jlen == jlen && e->clen == clen && memcmp(x->arena.p + e->off, t, n) == 0)
+			return (uint32_t)s->val;
+	}
+	if (dbuf_grow(&x->txt, &x->txt_cap, (size_t)x->ntxt + 1, sizeof(*x->txt), TEXTS_MAX) ||
+	    dbuf_reserve(&x->arena, n))
 		return UINT32_MAX;
-	for (i = h & (x->nslot - 1); x->slot[i].idx; i = (i + 1) & (x->nslot - 1)) {
-		if (x->slot[i].hash != h)
-			continue;
-		e = &x->txt[x->slot[i].idx - 1];
-		if (e->jlen == jlen && e->clen == clen && memcmp(x->arena + e->off, t, n) == 0)
-			return x->slot[i].idx - 1;
-	}
-	if (x->ntxt == x->txt_cap) {
-		uint32_t cap = x->txt_cap ? x->txt_cap * 2 : 256;
-		struct enr_text *nt = realloc(x->txt, (size_t)cap * sizeof(*nt));
-
-		if (!nt)
-			return UINT32_MAX;
-		x->txt = nt;
-		x->txt_cap = cap;
-	}
-	if (x->arena_cap - x->arena_len < n) {
-		size_t cap = x->arena_cap ? x->arena_cap : 65536;
-		char *na;
-
-		while (cap - x->arena_len < n)
-			cap *= 2;
-		na = realloc(x->arena, cap);
-		if (!na)
-			return UINT32_MAX;
-		x->arena = na;
-		x->arena_cap = cap;
-	}
-	memcpy(x->arena + x->arena_len, t, n);
+	if (oah_add(&x->dedupe, h, x->ntxt))
+		return UINT32_MAX;	/* the bound (counted) or no memory */
 	e = &x->txt[x->ntxt];
-	e->off = x->arena_len;
+	e->off = x->arena.len;
 	e->jlen = (uint32_t)jlen;
 	e->clen = (uint32_t)clen;
-	x->arena_len += n;
-	x->slot[i].idx = x->ntxt + 1;
-	x->slot[i].hash = h;
+	dbuf_add(&x->arena, t, n);	/* reserved: cannot fail */
 	return x->ntxt++;
 }
 
@@ -138,7 +100,7 @@ static void pack(struct enr_texts *x, int csv)
 		char *p = m + (size_t)i * stride;
 
 		memcpy(p, &n, 2);
-		memcpy(p + 2, x->arena + e->off + (csv ? e->jlen : 0), n);
+		memcpy(p + 2, x->arena.p + e->off + (csv ? e->jlen : 0), n);
 	}
 	pk->base = m;
 	pk->stride = stride;
@@ -149,29 +111,18 @@ void enr_texts_freeze(struct enr_texts *x)
 {
 	/* The texts live until the next reload: give back the slack of the
 	 * doubling, and the dedupe slots. */
-	free(x->slot);
-	x->slot = NULL;
-	x->nslot = 0;
+	oah_free(&x->dedupe);
 	pack(x, 0);
 	pack(x, 1);
 	if (x->pk[0].base && x->pk[1].base) {
 		/* Every lookup reads the rows: the arena is not needed. */
-		free(x->arena);
-		x->arena = NULL;
-		x->arena_len = x->arena_cap = 0;
+		dbuf_free(&x->arena);
 		free(x->txt);
 		x->txt = NULL;
 		x->txt_cap = 0;
 		return;
 	}
-	if (x->arena_len && x->arena_len < x->arena_cap) {
-		char *na = realloc(x->arena, x->arena_len);
-
-		if (na) {
-			x->arena = na;
-			x->arena_cap = x->arena_len;
-		}
-	}
+	dbuf_trim(&x->arena);
 	if (x->ntxt && x->ntxt < x->txt_cap) {
 		struct enr_text *nt = realloc(x->txt, (size_t)x->ntxt * sizeof(*nt));
 
@@ -187,16 +138,16 @@ void enr_texts_free(struct enr_texts *x)
 	for (int f = 0; f < 2; f++)
 		if (x->pk[f].base)
 			munmap(x->pk[f].base, x->pk[f].len);
-	free(x->slot);
-	free(x->arena);
+	oah_free(&x->dedupe);
+	dbuf_free(&x->arena);
 	free(x->txt);
 	memset(x, 0, sizeof(*x));
 }
 
 size_t enr_texts_bytes(const struct enr_texts *x)
 {
-	return x->arena_cap + (size_t)x->txt_cap * sizeof(struct enr_text) +
-	       x->nslot * sizeof(struct enr_slot) + x->pk[0].len + x->pk[1].len;
+	return x->arena.cap + x->txt_cap * sizeof(struct enr_text) +
+	       (size_t)x->dedupe.cap * sizeof(struct oah_slot) + x->pk[0].len + x->pk[1].len;
 }
 
 int enr_texts_rows(const struct enr_texts *x, int csv, struct enrich_rows *r)
@@ -250,6 +201,6 @@ size_t enr_texts_text(const struct enr_texts *x, int csv, uint32_t v, char *out,
 	n = csv ? e->clen : e->jlen;
 	if (n > cap)
 		return SIZE_MAX;
-	memcpy(out, x->arena + e->off + (csv ? e->jlen : 0), n);
+	memcpy(out, x->arena.p + e->off + (csv ? e->jlen : 0), n);
 	return n;
 }

@@ -7,6 +7,7 @@
 
 #include "err.h"
 #include "ledger.h"
+#include "txt.h"
 #include "version.h"
 
 int ledger_init(struct ledger *l, uint32_t nexp)
@@ -22,8 +23,7 @@ int ledger_init(struct ledger *l, uint32_t nexp)
 void ledger_free(struct ledger *l)
 {
 	free(l->exp);
-	l->exp = NULL;
-	l->n = 0;
+	memset(l, 0, sizeof(*l));
 }
 
 void ledger_sent(struct ledger *l, const struct dg_info *d)
@@ -87,20 +87,27 @@ void ledger_totals(const struct ledger *l, struct ledger_exp *t)
 	}
 }
 
-/* A JSON string (RFC 8259 section 7): quote, backslash and control
- * characters escaped; other bytes as they are. */
+/* A JSON string (wr_json_str, txt.h). Each input byte takes at most six
+ * output bytes (\u00XX); the ledger's strings are short, a longer one
+ * (an argument) gets a buffer of its own. */
 static void json_str(FILE *fp, const char *s)
 {
-	fputc('"', fp);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(fp, "\\%c", *p);
-		else if (*p < 0x20)
-			fprintf(fp, "\\u%04x", *p);
-		else
-			fputc(*p, fp);
+	uint8_t small[512], *buf = small;
+	size_t n = strlen(s), cap = 2;
+	struct wr w;
+
+	if (n > (SIZE_MAX - 2) / 6)
+		n = (SIZE_MAX - 2) / 6;
+	cap += 6 * n;
+	if (cap > sizeof(small) && !(buf = malloc(cap))) {
+		fputs("\"\"", fp);	/* out of memory: an empty string, still JSON */
+		return;
 	}
-	fputc('"', fp);
+	wr_init(&w, buf, cap);
+	wr_json_str(&w, s, n);
+	fwrite(buf, 1, w.off, fp);
+	if (buf != small)
+		free(buf);
 }
 
 static void json_addr(FILE *fp, const struct weir_addr *a)

@@ -3,8 +3,8 @@
 
 #include "addr.h"
 #include "err.h"
+#include "txt.h"
 
-static const char hexd[] = "0123456789abcdef";
 /* Text of each byte value and its length, so that a dotted quad is four
  * fixed-size copies without a branch on the value: addresses in flows are
  * random enough that branches on their magnitude mispredict often. */
@@ -106,7 +106,7 @@ size_t weir_fmt_v6(char *o, const uint8_t *a)
 			unsigned d = (v >> sh) & 15;
 
 			if (d || started || sh == 0) {
-				*o++ = hexd[d];
+				*o++ = weir_hexd[d];
 				started = 1;
 			}
 		}

@@ -63,18 +63,12 @@ static void cell_addr(struct wr *w, uint64_t has, const struct weir_addr *a)
 
 static void cell_mac(struct wr *w, uint64_t has, const uint8_t *m)
 {
-	static const char hex[] = "0123456789abcdef";
-	char tmp[17];
+	char tmp[WEIR_MAC_STRLEN];
 
 	wr_u8(w, ',');
 	if (!has)
 		return;
-	for (int i = 0; i < 6; i++) {
-		tmp[i * 3] = hex[m[i] >> 4];
-		tmp[i * 3 + 1] = hex[m[i] & 15];
-		if (i < 5)
-			tmp[i * 3 + 2] = ':';
-	}
+	weir_mac_fmt(tmp, m);
 	wr_bytes(w, tmp, sizeof(tmp));
 }
 

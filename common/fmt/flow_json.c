@@ -58,19 +58,13 @@ static inline __attribute__((always_inline)) void put_addr(struct wr *w, const c
 
 static void put_mac(struct wr *w, const char *k, const uint8_t *m)
 {
-	static const char hex[] = "0123456789abcdef";
-	char tmp[17];
+	char tmp[WEIR_MAC_STRLEN + 2];
 
-	for (int i = 0; i < 6; i++) {
-		tmp[i * 3] = hex[m[i] >> 4];
-		tmp[i * 3 + 1] = hex[m[i] & 15];
-		if (i < 5)
-			tmp[i * 3 + 2] = ':';
-	}
+	tmp[0] = '"';
+	weir_mac_fmt(tmp + 1, m);
+	tmp[WEIR_MAC_STRLEN + 1] = '"';
 	put_key(w, k);
-	wr_u8(w, '"');
-	wr_bytes(w, tmp, 17);
-	wr_u8(w, '"');
+	wr_bytes(w, tmp, sizeof(tmp));
 }
 
 /* The members shared by the records of one message. */

@@ -54,8 +54,6 @@ struct seen {
 
 #define PUT(w, lit)	wr_bytes((w), (lit), sizeof(lit) - 1)
 
-static const char hexd[] = "0123456789abcdef";
-
 /* ---- small text writers ---------------------------------------------- */
 
 static void put_u64(struct wr *w, uint64_t v)
@@ -65,41 +63,26 @@ static void put_u64(struct wr *w, uint64_t v)
 
 static void put_i64(struct wr *w, int64_t v)
 {
-	if (v < 0) {
-		wr_u8(w, '-');
-		put_u64(w, -(uint64_t)v);
-	} else {
-		put_u64(w, (uint64_t)v);
-	}
+	wr_dec_i64(w, v);
 }
 
 /* A quoted lower-case hex string of n bytes. */
 static void put_hex(struct wr *w, const uint8_t *p, size_t n)
 {
-	char *o;
-
-	if (!wr_room(w, 2 * n + 2))
+	if (n > SIZE_MAX / 2 - 1 || !wr_room(w, 2 * n + 2))
 		return;
-	o = (char *)w->buf + w->off;
-	*o++ = '"';
-	for (size_t i = 0; i < n; i++) {
-		*o++ = hexd[p[i] >> 4];
-		*o++ = hexd[p[i] & 15];
-	}
-	*o = '"';
-	w->off += 2 * n + 2;
+	wr_u8(w, '"');
+	wr_hex(w, p, n);
+	wr_u8(w, '"');
 }
 
 static void put_mac(struct wr *w, const uint8_t *m)
 {
-	char tmp[19], *o = tmp;
+	char tmp[WEIR_MAC_STRLEN + 2];
 
-	*o++ = '"';
-	for (int i = 0; i < 6; i++) {
-		*o++ = hexd[m[i] >> 4];
-		*o++ = hexd[m[i] & 15];
-		*o++ = i < 5 ? ':' : '"';
-	}
+	tmp[0] = '"';
+	weir_mac_fmt(tmp + 1, m);
+	tmp[WEIR_MAC_STRLEN + 1] = '"';
 	wr_bytes(w, tmp, sizeof(tmp));
 }
 
@@ -151,86 +134,14 @@ static void put_dbl(struct wr *w, double d, int digits)
 		PUT(w, "null");
 }
 
-/* Length of the well-formed UTF-8 sequence at p (2..4 bytes, RFC 3629
- * section 4), or 0 with *bad set to the bytes of its maximal ill-formed
- * prefix, each such prefix becoming one U+FFFD (Unicode 15, 3.9 "U+FFFD
- * Substitution of Maximal Subparts"). */
-static size_t utf8_seq(const uint8_t *p, size_t n, size_t *bad)
-{
-	uint8_t c = p[0], lo = 0x80, hi = 0xBF;
-	size_t need;
-
-	if (c >= 0xC2 && c <= 0xDF) {
-		need = 1;
-	} else if (c >= 0xE0 && c <= 0xEF) {
-		need = 2;
-		if (c == 0xE0)
-			lo = 0xA0;		/* no overlong forms */
-		else if (c == 0xED)
-			hi = 0x9F;		/* no surrogates */
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		need = 3;
-		if (c == 0xF0)
-			lo = 0x90;
-		else if (c == 0xF4)
-			hi = 0x8F;		/* nothing past U+10FFFF */
-	} else {
-		*bad = 1;
-		return 0;
-	}
-	for (size_t k = 1; k <= need; k++) {
-		if (k >= n || p[k] < lo || p[k] > hi) {
-			*bad = k;
-			return 0;
-		}
-		lo = 0x80;
-		hi = 0xBF;
-	}
-	return need + 1;
-}
-
-/* A JSON string (RFC 8259 section 7) of bytes from the network: '"' and
- * '\' escaped, control characters as \u00XX, ill-formed UTF-8 replaced by
- * \ufffd. Trailing NUL bytes are dropped: exporters pad fixed-length
- * string fields with them. */
+/* A JSON string of bytes from the network (wr_json_str, txt.h). Trailing
+ * NUL bytes are dropped: exporters pad fixed-length string fields with
+ * them. */
 static void put_str(struct wr *w, const uint8_t *p, size_t n)
 {
-	size_t i = 0;
-
 	while (n && p[n - 1] == 0)
 		n--;
-	wr_u8(w, '"');
-	while (i < n && !w->err) {
-		size_t run = i, len, bad;
-		uint8_t c;
-
-		while (run < n && p[run] >= 0x20 && p[run] < 0x80 && p[run] != '"' && p[run] != '\\')
-			run++;
-		if (run > i) {
-			wr_bytes(w, p + i, run - i);
-			i = run;
-			continue;
-		}
-		c = p[i];
-		if (c == '"' || c == '\\') {
-			char esc[2] = { '\\', (char)c };
-
-			wr_bytes(w, esc, 2);
-			i++;
-		} else if (c < 0x20) {
-			char esc[6] = { '\\', 'u', '0', '0', hexd[c >> 4], hexd[c & 15] };
-
-			wr_bytes(w, esc, 6);
-			i++;
-		} else if ((len = utf8_seq(p + i, n - i, &bad)) > 0) {
-			wr_bytes(w, p + i, len);
-			i += len;
-		} else {
-			PUT(w, "\\ufffd");
-			i += bad;
-		}
-	}
-	wr_u8(w, '"');
+	wr_json_str(w, p, n);
 }
 
 /* A C string known to need no escaping (our own key names, type names). */

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "err.h"
 #include "ie.h"
 #include "ie_csv_int.h"
@@ -187,6 +188,7 @@ struct load_batch {
 	struct ie_def **defs;
 	size_t n, cap;
 	unsigned *lines;
+	size_t lcap;
 	size_t limit;
 };
 
@@ -200,20 +202,9 @@ static int batch_add(void *user, const struct ie_csv_row *row, char *err, size_t
 			    "more than %zu custom elements", (size_t)IE_CUSTOM_MAX);
 		return WEIR_E_LIMIT;
 	}
-	if (b->n == b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 64;
-		struct ie_def **nd = realloc(b->defs, cap * sizeof(*nd));
-		unsigned *nl;
-
-		if (!nd)
-			return WEIR_E_NOMEM;
-		b->defs = nd;
-		nl = realloc(b->lines, cap * sizeof(*nl));
-		if (!nl)
-			return WEIR_E_NOMEM;
-		b->lines = nl;
-		b->cap = cap;
-	}
+	if (dbuf_grow(&b->defs, &b->cap, b->n + 1, sizeof(*b->defs), b->limit) ||
+	    dbuf_grow(&b->lines, &b->lcap, b->n + 1, sizeof(*b->lines), b->limit))
+		return WEIR_E_NOMEM;
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return WEIR_E_NOMEM;

@@ -3,7 +3,8 @@
  * Sources live in a chained hash table keyed by (address, port, domain);
  * exporters (address, port) in a second one that only counts what each
  * exporter holds, so one exporter's bounds never touch another's templates.
- * A source's templates sit in a small open-addressing table by template id.
+ * A source's templates sit in an open-addressing table (hash.h) by template
+ * id, bounded by the per-exporter template bound.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -70,6 +71,11 @@ void tmpl_limits_default(struct tmpl_limits *lim)
 	lim->max_pending_per_source = 256u << 10;
 	lim->pending_max_age_ns = 600ull * 1000000000ull;
 	lim->lifetime_ns = 0;
+}
+
+static inline struct tmpl *slot_tmpl(const struct oah_slot *slot)
+{
+	return (struct tmpl *)(uintptr_t)slot->val;
 }
 
 static uint64_t mix64(uint64_t h)
@@ -139,9 +145,12 @@ void tmpl_cache_free(struct tmpl_cache *c)
 
 		for (; n; n = nx) {
 			nx = n->next;
-			for (uint32_t j = 0; j < n->s.tab_cap; j++)
-				free(n->s.tab[j]);
-			free(n->s.tab);
+			const struct oah_slot *slot;
+			uint32_t j = 0;
+
+			while ((slot = oah_iter(&n->s.tab, &j)))
+				free(slot_tmpl(slot));
+			oah_free(&n->s.tab);
 			free(n->s.samplers);
 			pending_free_all(&n->s);
 			free(n);
@@ -277,6 +286,7 @@ struct tmpl_source *tmpl_source_get(struct tmpl_cache *c, const struct weir_expo
 	n->s.domain = domain;
 	n->s.cache = c;
 	n->s.exp = x;
+	oah_init(&n->s.tab, c->lim.max_templates_per_exporter);
 	x->nsources++;
 	n->next = c->sb[h & (c->sb_cap - 1)];
 	c->sb[h & (c->sb_cap - 1)] = n;
@@ -285,98 +295,36 @@ struct tmpl_source *tmpl_source_get(struct tmpl_cache *c, const struct weir_expo
 	return &n->s;
 }
 
-/* ---- per-source template table: linear probing, backward-shift delete ---- */
+/* ---- per-source template table (hash.h), keyed by template id + 1 ---- */
 
-static uint32_t tid_slot(uint16_t id, uint32_t cap)
+static inline struct oah_slot *tab_lookup(struct tmpl_source *s, uint16_t id)
 {
-	return ((uint32_t)id * 2654435761u) & (cap - 1);
+	return oah_find(&s->tab, (uint64_t)id + 1);
 }
 
-static struct tmpl **tab_lookup(struct tmpl_source *s, uint16_t id)
+static void tab_remove(struct tmpl_source *s, struct oah_slot *slot)
 {
-	uint32_t i;
-
-	if (!s->tab_cap)
-		return NULL;
-	for (i = tid_slot(id, s->tab_cap);; i = (i + 1) & (s->tab_cap - 1)) {
-		if (!s->tab[i])
-			return NULL;
-		if (s->tab[i]->id == id)
-			return &s->tab[i];
-	}
-}
-
-static int tab_insert(struct tmpl_source *s, struct tmpl *t)
-{
-	uint32_t i;
-
-	if ((s->tab_used + 1) * 2 > s->tab_cap) {
-		uint32_t ncap = s->tab_cap ? s->tab_cap * 2 : 8;
-		struct tmpl **nt = calloc(ncap, sizeof(*nt));
-
-		if (!nt)
-			return WEIR_E_NOMEM;
-		for (uint32_t j = 0; j < s->tab_cap; j++) {
-			struct tmpl *o = s->tab[j];
-
-			if (!o)
-				continue;
-			for (i = tid_slot(o->id, ncap); nt[i]; i = (i + 1) & (ncap - 1))
-				;
-			nt[i] = o;
-		}
-		free(s->tab);
-		s->tab = nt;
-		s->tab_cap = ncap;
-	}
-	for (i = tid_slot(t->id, s->tab_cap); s->tab[i]; i = (i + 1) & (s->tab_cap - 1))
-		;
-	s->tab[i] = t;
-	s->tab_used++;
-	return WEIR_OK;
-}
-
-static void tab_remove(struct tmpl_source *s, struct tmpl **slot)
-{
-	uint32_t mask = s->tab_cap - 1;
-	uint32_t i = (uint32_t)(slot - s->tab), j = i;
-
-	free(s->tab[i]);
-	s->tab[i] = NULL;
-	s->tab_used--;
+	free(slot_tmpl(slot));
+	oah_del(&s->tab, slot);
 	s->exp->ntemplates--;
 	s->cache->st.templates--;
-	/* Backward shift: pull later entries of the probe run into the hole. */
-	for (;;) {
-		uint32_t k;
-
-		j = (j + 1) & mask;
-		if (!s->tab[j])
-			return;
-		k = tid_slot(s->tab[j]->id, s->tab_cap);
-		/* The entry at j may move to the hole at i unless its home
-		 * slot k lies cyclically in (i, j]. */
-		if (i <= j ? !(i < k && k <= j) : !(i < k || k <= j)) {
-			s->tab[i] = s->tab[j];
-			s->tab[j] = NULL;
-			i = j;
-		}
-	}
 }
 
 const struct tmpl *tmpl_find(struct tmpl_source *s, uint16_t id, uint64_t now_ns)
 {
-	struct tmpl **slot = tab_lookup(s, id);
+	struct oah_slot *slot = tab_lookup(s, id);
 	uint64_t life = s->cache->lim.lifetime_ns;
+	struct tmpl *t;
 
 	if (!slot)
 		return NULL;
-	if (life && now_ns > (*slot)->refreshed_ns && now_ns - (*slot)->refreshed_ns > life) {
+	t = slot_tmpl(slot);
+	if (life && now_ns > t->refreshed_ns && now_ns - t->refreshed_ns > life) {
 		tab_remove(s, slot);
 		s->cache->st.expired++;
 		return NULL;
 	}
-	return *slot;
+	return t;
 }
 
 static tmpl_ext_fn ext_build;
@@ -444,15 +392,15 @@ static struct tmpl *tmpl_dup(const struct tmpl *t)
 int tmpl_add(struct tmpl_source *s, const struct tmpl *t, uint64_t now_ns)
 {
 	struct tmpl_cache *c = s->cache;
-	struct tmpl **slot;
+	struct oah_slot *slot;
 	struct tmpl *n;
 	int err;
 
 	if (t->nfields == 0 || t->nfields > TMPL_MAX_FIELDS)
 		return WEIR_E_TEMPLATE;
 	slot = tab_lookup(s, t->id);
-	if (slot && tmpl_same(*slot, t)) {
-		(*slot)->refreshed_ns = now_ns;
+	if (slot && tmpl_same(slot_tmpl(slot), t)) {
+		slot_tmpl(slot)->refreshed_ns = now_ns;
 		c->st.refreshed++;
 		return WEIR_OK;
 	}
@@ -463,8 +411,8 @@ int tmpl_add(struct tmpl_source *s, const struct tmpl *t, uint64_t now_ns)
 	}
 	n->refreshed_ns = now_ns;
 	if (slot) {
-		free(*slot);
-		*slot = n;
+		free(slot_tmpl(slot));
+		slot->val = (uintptr_t)n;
 		c->st.replaced++;
 		return WEIR_OK;
 	}
@@ -474,7 +422,7 @@ int tmpl_add(struct tmpl_source *s, const struct tmpl *t, uint64_t now_ns)
 		c->st.refused++;
 		return WEIR_E_LIMIT;
 	}
-	err = tab_insert(s, n);
+	err = oah_add(&s->tab, (uint64_t)t->id + 1, (uintptr_t)n);
 	if (err) {
 		free(n);
 		c->st.refused++;
@@ -488,7 +436,7 @@ int tmpl_add(struct tmpl_source *s, const struct tmpl *t, uint64_t now_ns)
 
 int tmpl_withdraw(struct tmpl_source *s, uint16_t id)
 {
-	struct tmpl **slot = tab_lookup(s, id);
+	struct oah_slot *slot = tab_lookup(s, id);
 
 	if (!slot)
 		return WEIR_E_NO_TEMPLATE;
@@ -499,19 +447,15 @@ int tmpl_withdraw(struct tmpl_source *s, uint16_t id)
 
 int tmpl_withdraw_all(struct tmpl_source *s, int options)
 {
+	struct oah_slot *slot;
 	uint32_t i = 0;
 
-	/* tab_remove() shifts later entries back into the hole, so the same
-	 * slot is looked at again after a removal. */
-	while (i < s->tab_cap) {
-		struct tmpl *t = s->tab[i];
-
-		if (t && (t->scope_count > 0) == (options != 0)) {
-			tab_remove(s, &s->tab[i]);
+	while ((slot = oah_iter(&s->tab, &i))) {
+		if ((slot_tmpl(slot)->scope_count > 0) == (options != 0)) {
+			i = (uint32_t)(slot - s->tab.slot);
+			tab_remove(s, slot);
 			s->cache->st.withdrawn++;
-			continue;
 		}
-		i++;
 	}
 	return WEIR_OK;
 }
@@ -714,9 +658,11 @@ static size_t save_size(const struct tmpl_cache *c)
 	for (uint32_t i = 0; i < c->sb_cap; i++) {
 		for (const struct src_node *n = c->sb[i]; n; n = n->next) {
 			sz += (size_t)n->s.nsamplers * (1 + 22 + 12);
-			for (uint32_t j = 0; j < n->s.tab_cap; j++)
-				if (n->s.tab[j])
-					sz += 1 + 22 + 7 + (size_t)n->s.tab[j]->nfields * 8;
+			const struct oah_slot *slot;
+			uint32_t j = 0;
+
+			while ((slot = oah_iter(&n->s.tab, &j)))
+				sz += 1 + 22 + 7 + (size_t)slot_tmpl(slot)->nfields * 8;
 		}
 	}
 	return sz;
@@ -741,11 +687,12 @@ int tmpl_cache_save(const struct tmpl_cache *c, const char *path)
 		for (const struct src_node *n = c->sb[i]; n; n = n->next) {
 			const struct tmpl_source *s = &n->s;
 
-			for (uint32_t j = 0; j < s->tab_cap; j++) {
-				const struct tmpl *t = s->tab[j];
+			const struct oah_slot *slot;
+			uint32_t it = 0;
 
-				if (!t)
-					continue;
+			while ((slot = oah_iter(&s->tab, &it))) {
+				const struct tmpl *t = slot_tmpl(slot);
+
 				wr_u8(&w, 1);
 				wr_source(&w, s);
 				wr_u16(&w, t->id);

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "hash.h"
 #include "ie.h"
 
 #define TMPL_MAX_FIELDS	1024	/* hard cap; a set of 65535 bytes holds fewer anyway */
@@ -95,8 +96,7 @@ struct tmpl_source {
 	/* private to tmpl.c from here on */
 	struct tmpl_cache *cache;
 	struct tmpl_exp *exp;
-	struct tmpl **tab;		/* open addressing by template id */
-	uint32_t tab_cap, tab_used;
+	struct oah tab;			/* key id + 1, value struct tmpl * */
 	struct tmpl_sampler *samplers;
 	uint32_t nsamplers;
 	struct tmpl_pending *pend_head, *pend_tail;

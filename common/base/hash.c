@@ -1,0 +1,103 @@
+/* hash.c - the open-addressing hash table (see hash.h). */
+#include <stdlib.h>
+
+#include "err.h"
+#include "hash.h"
+
+#define OAH_MIN_CAP	8u
+
+void oah_init(struct oah *t, uint32_t max)
+{
+	t->slot = NULL;
+	t->cap = 0;
+	t->n = 0;
+	t->max = max;
+	t->shift = 64;
+	t->refused = 0;
+}
+
+void oah_free(struct oah *t)
+{
+	free(t->slot);
+	t->slot = NULL;
+	t->cap = 0;
+	t->n = 0;
+	t->shift = 64;
+}
+
+/* Put (key, val) into its run; the caller made sure a slot is free. */
+static void place(struct oah *t, uint64_t key, uint64_t val)
+{
+	uint32_t i, mask = t->cap - 1;
+
+	for (i = oah_home(t, key); t->slot[i].key; i = (i + 1) & mask)
+		;
+	t->slot[i].key = key;
+	t->slot[i].val = val;
+}
+
+/* Double the slots (the first time: OAH_MIN_CAP) and place every entry
+ * again. The bound keeps cap <= 2 * max rounded up to a power of two. */
+static int grow(struct oah *t)
+{
+	struct oah_slot *old = t->slot;
+	uint32_t ocap = t->cap, ncap = ocap ? ocap * 2 : OAH_MIN_CAP;
+
+	if (ncap < ocap)
+		return WEIR_E_NOMEM;	/* 2^32 slots: never reached below the bound */
+	t->slot = calloc(ncap, sizeof(*t->slot));
+	if (!t->slot) {
+		t->slot = old;
+		return WEIR_E_NOMEM;
+	}
+	t->cap = ncap;
+	t->shift = 64 - (unsigned)__builtin_ctz(ncap);
+	for (uint32_t i = 0; i < ocap; i++)
+		if (old[i].key)
+			place(t, old[i].key, old[i].val);
+	free(old);
+	return WEIR_OK;
+}
+
+int oah_add(struct oah *t, uint64_t key, uint64_t val)
+{
+	int err;
+
+	if (!key)
+		return WEIR_E_INVALID;
+	if (t->n >= t->max) {
+		t->refused++;
+		return WEIR_E_LIMIT;
+	}
+	/* At most half full after the insert: a miss ends within a short run. */
+	if ((uint64_t)(t->n + 1) * 2 > t->cap && (err = grow(t)))
+		return err;
+	place(t, key, val);
+	t->n++;
+	return WEIR_OK;
+}
+
+void oah_del(struct oah *t, struct oah_slot *s)
+{
+	uint32_t mask = t->cap - 1;
+	uint32_t i = (uint32_t)(s - t->slot), j = i;
+
+	t->slot[i].key = 0;
+	t->n--;
+	/* Backward shift: pull later entries of the run into the hole. */
+	for (;;) {
+		uint32_t k;
+
+		j = (j + 1) & mask;
+		if (!t->slot[j].key)
+			return;
+		k = oah_home(t, t->slot[j].key);
+		/* The entry at j may move to the hole at i unless its home
+		 * slot k lies cyclically in (i, j]. */
+		if (i <= j ? !(i < k && k <= j) : !(i < k || k <= j)) {
+			t->slot[i] = t->slot[j];
+			t->slot[j].key = 0;
+			i = j;
+		}
+	}
+}
