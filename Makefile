@@ -19,7 +19,7 @@ endif
 
 WARN	 = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS	?= -O2 -g
-override CFLAGS += -std=gnu11 $(WARN) -MMD -MP -Icommon -I$(B)/gen -D_GNU_SOURCE
+override CFLAGS += -std=gnu11 $(WARN) -MMD -MP -Icommon -Icommon/prog -I$(B)/gen -D_GNU_SOURCE
 LDLIBS	 = -lcsv
 
 ifeq ($(SAN),1)
@@ -31,7 +31,7 @@ override CFLAGS += -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-rec
 override LDFLAGS += -fsanitize=address,undefined
 endif
 
-LIB_SRC	:= $(wildcard common/*.c)
+LIB_SRC	:= $(filter-out common/gen/%,$(wildcard common/*.c common/*/*.c))
 LIB_OBJ	:= $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/ie_table.o
 LIB	:= $(B)/libweir.a
 IE_CSV	:= $(sort $(wildcard ie-defs/*.csv))

@@ -12,9 +12,9 @@
 
 #include "err.h"
 #include "kafka.h"
-#include "log.h"
+#include "prog_log.h"
 #include "metrics.h"
-#include "version.h"
+#include "prog_version.h"
 
 void col_text_printf(struct col_text *t, const char *fmt, ...)
 {

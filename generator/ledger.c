@@ -7,7 +7,7 @@
 
 #include "err.h"
 #include "ledger.h"
-#include "version.h"
+#include "prog_version.h"
 
 int ledger_init(struct ledger *l, uint32_t nexp)
 {

@@ -37,6 +37,8 @@
 #define GEN_UPTIME_AT_START	(3600ull * 1000000000ull)
 #define GEN_PCAP_SPORT		40000	/* pcap: exporter i sends from 40000 + i */
 
+#define GEN_DURATION_MAX_NS	(366ull * 86400 * 1000000000ull)	/* --duration */
+
 struct gen_cfg {
 	const char *host;
 	uint16_t port;

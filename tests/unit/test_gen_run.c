@@ -9,7 +9,7 @@
 
 #include "decode.h"
 #include "err.h"
-#include "log.h"
+#include "prog_log.h"
 #include "pcapw.h"
 #include "run.h"
 #include "tmpl.h"
@@ -23,7 +23,7 @@ static void mk_tmpdir(void)
 
 	snprintf(tmpdir, sizeof(tmpdir), "%s/test_gen_run.XXXXXX", base && *base ? base : "/tmp");
 	cr_assert_not_null(mkdtemp(tmpdir), "mkdtemp");
-	glog_set(GLOG_ERROR);
+	prog_log_set(PROG_LOG_ERROR);
 }
 
 static void rm_tmpdir(void)
@@ -52,9 +52,9 @@ static struct gen_cfg cfg_for(enum gen_proto p, uint64_t seed, const char *pcap)
 	c.exporters = 2;
 	c.sampling_rate = p == GEN_V5 ? 1 : 10;
 	if (p != GEN_V5) {
-		cr_assert_eq(parse_cidr_list("10.0.0.0/8,2001:db8::/32", c.model.src, MODEL_MAX_RANGES,
+		cr_assert_eq(prog_parse_cidr_list("10.0.0.0/8,2001:db8::/32", c.model.src, MODEL_MAX_RANGES,
 					     &c.model.nsrc, err, sizeof(err)), 0);
-		cr_assert_eq(parse_cidr_list("192.168.0.0/16,2001:db8:1::/48", c.model.dst,
+		cr_assert_eq(prog_parse_cidr_list("192.168.0.0/16,2001:db8:1::/48", c.model.dst,
 					     MODEL_MAX_RANGES, &c.model.ndst, err, sizeof(err)), 0);
 	}
 	c.model.zipf_s = 1.0;
@@ -217,9 +217,9 @@ Test(gen_run, impossible_combinations_exit_2, .init = mk_tmpdir, .fini = rm_tmpd
 
 	snprintf(path, sizeof(path), "%s/never.pcap", tmpdir);
 	c = cfg_for(GEN_V5, 1, path);
-	cr_assert_eq(parse_cidr_list("2001:db8::/32", c.model.src, MODEL_MAX_RANGES, &c.model.nsrc,
+	cr_assert_eq(prog_parse_cidr_list("2001:db8::/32", c.model.src, MODEL_MAX_RANGES, &c.model.nsrc,
 				     (char[128]){ 0 }, 128), 0);
-	cr_assert_eq(parse_cidr_list("2001:db8:1::/48", c.model.dst, MODEL_MAX_RANGES,
+	cr_assert_eq(prog_parse_cidr_list("2001:db8:1::/48", c.model.dst, MODEL_MAX_RANGES,
 				     &c.model.ndst, (char[128]){ 0 }, 128), 0);
 	cr_assert_eq(run_expect(&c), GEN_EXIT_USAGE, "v5 with IPv6 ranges");
 
