@@ -63,7 +63,8 @@ void cli_usage(FILE *fp)
 	      "collector at a controlled rate, and write down what was sent.\n"
 	      "\n"
 	      "  -H, --host ADDR               collector: IPv4, IPv6 or name   [127.0.0.1]\n"
-	      "  -p, --port PORT               collector UDP port               [4739]\n"
+	      "  -p, --port PORT               collector UDP port [4739 ipfix, 2055 v9 and v5,\n"
+	      "                                6343 sflow: the --protocol's own]\n"
 	      "  -r, --rate N                  export packets per second, 0 = as fast as\n"
 	      "                                possible                         [1000]\n"
 	      "  -f, --flows-per-packet N      flow records per packet          [10]\n"
@@ -118,6 +119,7 @@ static int cli_opt(void *cfg, int opt, const char *v, char *err, size_t errlen)
 		if (prog_parse_u64(v, 1, 65535, &u, "--port", err, errlen))
 			return WEIR_E_INVALID;
 		c->port = (uint16_t)u;
+		c->port_set = 1;
 		return WEIR_OK;
 	case 'r':
 		return prog_parse_u64(v, 0, PACE_MAX_RATE, &c->rate, "--rate", err, errlen);
@@ -206,6 +208,10 @@ static int cli_finish(void *cfg, char *err, size_t errlen)
 
 	(void)err;
 	(void)errlen;
+	/* Each protocol's own port unless -p says otherwise, whatever the
+	 * order of -p and --protocol. */
+	if (!c->port_set)
+		c->port = gen_proto_port(c->proto);
 	if (!c->seeded)
 		c->seed = random_seed();
 	return WEIR_OK;

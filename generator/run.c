@@ -78,7 +78,7 @@ void gen_cfg_defaults(struct gen_cfg *c)
 
 	memset(c, 0, sizeof(*c));
 	c->host = "127.0.0.1";
-	c->port = 4739;
+	c->port = GEN_PORT_IPFIX;
 	c->rate = 1000;
 	c->flows_per_packet = 10;
 	c->domain = 1;
@@ -94,6 +94,19 @@ void gen_cfg_defaults(struct gen_cfg *c)
 	c->model.nprotos = n;
 	c->model.sport = (struct prog_range){ 1024, 65535 };
 	c->model.dport = (struct prog_range){ 1, 1024 };
+}
+
+uint16_t gen_proto_port(enum gen_proto p)
+{
+	switch (p) {
+	case GEN_SFLOW:
+		return GEN_PORT_SFLOW;
+	case GEN_V9:
+	case GEN_V5:
+		return GEN_PORT_NETFLOW;
+	default:
+		return GEN_PORT_IPFIX;
+	}
 }
 
 uint64_t gen_schedule_ns(uint64_t t0_ns, uint64_t rate, uint64_t k)

@@ -235,3 +235,24 @@ Test(gen_cli, help_and_version)
 	}
 }
 
+/* Issue 11, fault 9: without -p each protocol goes to its own port (sFlow
+ * 6343, NetFlow 2055, IPFIX 4739); -p wins, before or after --protocol. */
+Test(gen_cli, default_port_follows_protocol)
+{
+	static const struct {
+		const char *proto;
+		uint16_t port;
+	} want[] = { { "ipfix", 4739 }, { "v9", 2055 }, { "v5", 2055 }, { "sflow", 6343 } };
+
+	for (unsigned i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		struct gen_cfg c;
+
+		cr_assert_eq(parse_argv(&c, ARGS("--protocol", want[i].proto)), CLI_RUN, "%s", err);
+		cr_assert_eq(c.port, want[i].port, "--protocol %s: port %u", want[i].proto, c.port);
+		cr_assert_eq(parse_argv(&c, ARGS("-p", "9999", "--protocol", want[i].proto)), CLI_RUN);
+		cr_assert_eq(c.port, 9999, "-p before --protocol %s", want[i].proto);
+		cr_assert_eq(parse_argv(&c, ARGS("--protocol", want[i].proto, "--port", "4739")),
+			     CLI_RUN);
+		cr_assert_eq(c.port, 4739, "--port after --protocol %s", want[i].proto);
+	}
+}
