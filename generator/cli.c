@@ -89,7 +89,8 @@ void cli_usage(FILE *fp)
 	      "                                                                 [uniform]\n"
 	      "      --pcap-out FILE           write the packets into a pcap file instead\n"
 	      "      --ledger FILE             write the JSON ledger of what was sent\n"
-	      "      --mtu BYTES               IP packet size limit of the datagrams [1500]\n"
+	      "      --mtu BYTES               IP packet size the records should fit; more\n"
+	      "                                is sent IP-fragmented, with a warning [1500]\n"
 	      , fp);
 	prog_cli_usage_tail(fp);
 	fputs("Exit status: 0 all sent, 1 a failure or a datagram not sent, 2 bad flags.\n", fp);

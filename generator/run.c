@@ -241,12 +241,82 @@ static int open_output(struct run *r)
 	return GEN_EXIT_OK;
 }
 
+/* Whether -f records fit payload bytes: WEIR_OK, WEIR_E_INVALID (*max_fit
+ * set), or WEIR_E_NOMEM. The agent address family decides the sFlow header
+ * size; the exporters' addresses are of the collector's family. */
+static int fits_in(const struct run *r, size_t payload, uint32_t *max_fit)
+{
+	struct weir_addr agent = r->dst;
+	char err[512];
+
+	return sim_fit_check(&r->scfg, &r->model, &agent, payload, r->cfg->flows_per_packet,
+			     max_fit, err, sizeof(err));
+}
+
+/* r->payload, the UDP payload limit: what --mtu leaves; when -f records
+ * need more, the least that holds them (the datagrams exceed the MTU and
+ * the IP layer fragments them: said once, with how to avoid it). Refused
+ * only when not even the largest UDP datagram holds them. */
+static int fit_payload(struct run *r, int v6)
+{
+	const struct gen_cfg *c = r->cfg;
+	size_t mtu_pl = gen_payload_max(c->mtu, v6), lo = mtu_pl, hdr;
+	size_t hi = v6 ? GEN_UDP_MAX_V6 : GEN_UDP_MAX_V4;
+	uint32_t mtu_fit, max_fit;
+	char how[128];
+	int e = fits_in(r, lo, &mtu_fit);
+
+	if (e == WEIR_OK) {
+		r->payload = lo;
+		return GEN_EXIT_OK;
+	}
+	if (e == WEIR_E_INVALID)
+		e = fits_in(r, hi, &max_fit);
+	if (e == WEIR_E_INVALID) {
+		if (c->proto == GEN_V5 && c->flows_per_packet > 30)
+			snprintf(how, sizeof(how), "v5 carries at most 30");
+		else
+			snprintf(how, sizeof(how), "at most %u do in the largest UDP datagram, %zu bytes",
+				 max_fit, hi);
+		prog_log(PROG_LOG_ERROR, "%u %s records do not fit one datagram (%s): lower -f",
+			 c->flows_per_packet, gen_proto_name(c->proto), how);
+		return GEN_EXIT_USAGE;
+	}
+	if (e) {
+		prog_log(PROG_LOG_ERROR, "out of memory");
+		return GEN_EXIT_FAIL;
+	}
+	/* lo does not fit, hi does: the least that fits, by bisection. */
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		e = fits_in(r, mid, &max_fit);
+		if (e && e != WEIR_E_INVALID) {
+			prog_log(PROG_LOG_ERROR, "out of memory");
+			return GEN_EXIT_FAIL;
+		}
+		if (e)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	r->payload = hi;
+	hdr = (size_t)c->mtu - mtu_pl;
+	if (mtu_fit)
+		snprintf(how, sizeof(how), "lower -f to %u or raise --mtu to %zu", mtu_fit, hi + hdr);
+	else
+		snprintf(how, sizeof(how), "raise --mtu to %zu", hi + hdr);
+	prog_log(PROG_LOG_WARN, "-f %u: %s datagrams of up to %zu bytes exceed the %zu-byte UDP "
+		 "payload of --mtu %u and will be IP-fragmented; to avoid it, %s",
+		 c->flows_per_packet, gen_proto_name(c->proto), hi, mtu_pl, c->mtu, how);
+	return GEN_EXIT_OK;
+}
+
 static int setup(struct run *r)
 {
 	const struct gen_cfg *c = r->cfg;
 	struct model_cfg mc = c->model;
 	char err[512];
-	uint32_t max_fit;
 	int ret, v6;
 
 	mc.seed = c->seed;
@@ -263,9 +333,6 @@ static int setup(struct run *r)
 	if (ret)
 		return ret;
 	v6 = !weir_addr_is_v4(&r->dst);
-	r->payload = gen_payload_max(c->mtu, v6);
-	if (r->payload > 65535)
-		r->payload = 65535;
 
 	r->pcap_mode = c->pcap_out != NULL;
 	r->schedule = r->pcap_mode || c->seeded;
@@ -276,17 +343,9 @@ static int setup(struct run *r)
 		.template_interval_ns = c->template_interval_s * NS_PER_S,
 		.boot_ns = r->t0_ns - GEN_UPTIME_AT_START,
 	};
-	{
-		/* The agent address family decides the sFlow header size; the
-		 * exporters' addresses are of the collector's family. */
-		struct weir_addr agent = r->dst;
-
-		if (sim_fit_check(&r->scfg, &r->model, &agent, r->payload, c->flows_per_packet,
-				  &max_fit, err, sizeof(err))) {
-			prog_log(PROG_LOG_ERROR, "%s", err);
-			return GEN_EXIT_USAGE;
-		}
-	}
+	ret = fit_payload(r, v6);
+	if (ret)
+		return ret;
 	for (int i = 0; i < GEN_RING; i++) {
 		r->ring[i].bufs = malloc(GEN_BATCH * r->payload);
 		if (!r->ring[i].bufs) {

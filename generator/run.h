@@ -42,6 +42,10 @@
 #define GEN_PORT_IPFIX		4739
 #define GEN_PORT_NETFLOW	2055
 #define GEN_PORT_SFLOW		6343
+/* The largest UDP payloads: an IPv4 datagram of 65535 bytes less 20 + 8 of
+ * headers; IPv6's payload length of 65535 less the UDP header. */
+#define GEN_UDP_MAX_V4		65507
+#define GEN_UDP_MAX_V6		65527
 #define GEN_DURATION_MAX_NS	(366ull * 86400 * 1000000000ull)	/* --duration */
 
 struct gen_cfg {
