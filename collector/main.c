@@ -194,6 +194,10 @@ static int setup(struct app *a)
 	size_t hlen = 0;
 	char err[512];
 
+	if (cfg->template_file && col_tsave_check(cfg->template_file, err, sizeof(err))) {
+		prog_log(PROG_LOG_ERROR, "--template-file: %s", err);
+		return PROG_EXIT_FAIL;
+	}
 	if (cfg->ie_mapping) {
 		a->ies = ie_registry_new();
 		if (!a->ies) {
@@ -342,7 +346,9 @@ int main(int argc, char **argv)
 	if (ret == PROG_EXIT_OK) {
 		a.next_save_ns = prog_now_mono() + COL_TSAVE_INTERVAL_S * 1000000000ull;
 		ret = a.cfg.pcap ? run_pcap(&a) : run_udp(&a);
-		col_tsave_save(&a.sh, 0);
+		/* Templates not kept are a failure the exit status tells. */
+		if (col_tsave_save(&a.sh, 0) && ret == PROG_EXIT_OK)
+			ret = PROG_EXIT_FAIL;
 		summary(&a);
 	}
 	teardown(&a);
