@@ -1,14 +1,12 @@
 /* cli.c - see cli.h. */
-#include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "err.h"
-#include "version.h"
+#include "prog_cli.h"
+#include "prog_val.h"
 
 enum {
 	OPT_PCAP = 256,
@@ -27,39 +25,29 @@ enum {
 	OPT_KAFKA_OPT,
 };
 
-static const struct option col_opts[] = {
-	{ "type", required_argument, NULL, 't' },
-	{ "port", required_argument, NULL, 'p' },
-	{ "pcap", required_argument, NULL, OPT_PCAP },
-	{ "format", required_argument, NULL, 'f' },
-	{ "serializer", required_argument, NULL, 's' },
-	{ "output", required_argument, NULL, 'o' },
-	{ "ie-mapping", required_argument, NULL, OPT_IE_MAPPING },
-	{ "ie_mapping", required_argument, NULL, OPT_IE_MAPPING },
-	{ "metrics-host", required_argument, NULL, OPT_METRICS_HOST },
-	{ "metrics_host", required_argument, NULL, OPT_METRICS_HOST },
-	{ "metrics-port", required_argument, NULL, OPT_METRICS_PORT },
-	{ "metrics_port", required_argument, NULL, OPT_METRICS_PORT },
-	{ "listen", required_argument, NULL, OPT_LISTEN },
-	{ "workers", required_argument, NULL, 'w' },
-	{ "rcvbuf", required_argument, NULL, OPT_RCVBUF },
-	{ "template-file", required_argument, NULL, OPT_TEMPLATE_FILE },
-	{ "template_file", required_argument, NULL, OPT_TEMPLATE_FILE },
-	{ "template-lifetime", required_argument, NULL, OPT_TEMPLATE_LIFETIME },
-	{ "template_lifetime", required_argument, NULL, OPT_TEMPLATE_LIFETIME },
-	{ "sampling-rate", required_argument, NULL, OPT_SAMPLING },
-	{ "sampling_rate", required_argument, NULL, OPT_SAMPLING },
-	{ "renormalize", no_argument, NULL, OPT_RENORMALIZE },
-	{ "enrich", required_argument, NULL, OPT_ENRICH },
-	{ "kafka-brokers", required_argument, NULL, OPT_KAFKA_BROKERS },
-	{ "kafka_brokers", required_argument, NULL, OPT_KAFKA_BROKERS },
-	{ "kafka-topic", required_argument, NULL, OPT_KAFKA_TOPIC },
-	{ "kafka_topic", required_argument, NULL, OPT_KAFKA_TOPIC },
-	{ "kafka-opt", required_argument, NULL, OPT_KAFKA_OPT },
-	{ "kafka_opt", required_argument, NULL, OPT_KAFKA_OPT },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 },
+/* The underscore spellings, --help and --version come from prog_cli. */
+static const struct prog_opt col_opts[] = {
+	{ "type", 't', PROG_ARG_VALUE },
+	{ "port", 'p', PROG_ARG_VALUE },
+	{ "pcap", OPT_PCAP, PROG_ARG_NONEMPTY },
+	{ "format", 'f', PROG_ARG_VALUE },
+	{ "serializer", 's', PROG_ARG_VALUE },
+	{ "output", 'o', PROG_ARG_NONEMPTY },
+	{ "ie-mapping", OPT_IE_MAPPING, PROG_ARG_NONEMPTY },
+	{ "metrics-host", OPT_METRICS_HOST, PROG_ARG_NONEMPTY },
+	{ "metrics-port", OPT_METRICS_PORT, PROG_ARG_VALUE },
+	{ "listen", OPT_LISTEN, PROG_ARG_VALUE },
+	{ "workers", 'w', PROG_ARG_VALUE },
+	{ "rcvbuf", OPT_RCVBUF, PROG_ARG_VALUE },
+	{ "template-file", OPT_TEMPLATE_FILE, PROG_ARG_NONEMPTY },
+	{ "template-lifetime", OPT_TEMPLATE_LIFETIME, PROG_ARG_VALUE },
+	{ "sampling-rate", OPT_SAMPLING, PROG_ARG_VALUE },
+	{ "renormalize", OPT_RENORMALIZE, PROG_ARG_NONE },
+	{ "enrich", OPT_ENRICH, PROG_ARG_VALUE },
+	{ "kafka-brokers", OPT_KAFKA_BROKERS, PROG_ARG_NONEMPTY },
+	{ "kafka-topic", OPT_KAFKA_TOPIC, PROG_ARG_VALUE },
+	{ "kafka-opt", OPT_KAFKA_OPT, PROG_ARG_VALUE },
+	{ NULL, 0, 0 },
 };
 
 void col_cli_usage(FILE *fp)
@@ -104,12 +92,9 @@ void col_cli_usage(FILE *fp)
 	      "      --kafka-topic NAME        the topic                        [flows]\n"
 	      "      --kafka-opt KEY=VALUE     a librdkafka property (linger.ms=50, acks=1,\n"
 	      "                                ...) over weir's defaults; repeatable\n"
-	      "  -h, --help                    this text\n"
-	      "  -V, --version                 the version\n"
-	      "\n"
-	      "Every multi-word option is also accepted with underscores (--metrics_port).\n"
-	      "Log level from WEIR_LOG=error|warn|info|debug (default warn), on stderr.\n"
-	      "Signals: SIGHUP reopens -o and reloads --enrich files; SIGTERM/SIGINT flush (Kafka: up to 10 s), save\n"
+	      , fp);
+	prog_cli_usage_tail(fp);
+	fputs("Signals: SIGHUP reopens -o and reloads --enrich files; SIGTERM/SIGINT flush (Kafka: up to 10 s), save\n"
 	      "templates, exit 0.\n"
 	      "Exit status: 0 stopped cleanly, 1 a run-time failure, 2 bad flags.\n", fp);
 }
@@ -138,62 +123,12 @@ void col_cfg_free(struct col_cfg *c)
 	col_kafka_cfg_free(&c->kafka);
 }
 
-int col_parse_u64(const char *v, uint64_t min, uint64_t max, int suffix, uint64_t *out,
-		  const char *name, char *err, size_t errlen)
-{
-	unsigned long long u;
-	unsigned shift = 0;
-	char *end;
-
-	if (*v < '0' || *v > '9')
-		goto bad;
-	errno = 0;
-	u = strtoull(v, &end, 10);
-	if (errno)
-		goto bad;
-	if (suffix && *end && !end[1]) {
-		switch (*end | 0x20) {
-		case 'k': shift = 10; break;
-		case 'm': shift = 20; break;
-		case 'g': shift = 30; break;
-		default: goto bad;
-		}
-		end++;
-	}
-	if (*end || (u << shift) >> shift != u)
-		goto bad;
-	u <<= shift;
-	if (u < min || u > max)
-		goto bad;
-	*out = u;
-	return WEIR_OK;
-bad:
-	snprintf(err, errlen, "%s: '%s' is not a number in %llu..%llu%s", name, v,
-		 (unsigned long long)min, (unsigned long long)max,
-		 suffix ? " (k, m, g suffixes allowed)" : "");
-	return WEIR_E_INVALID;
-}
-
 int col_parse_listen(const char *v, struct weir_addr *a, uint8_t *v4, uint8_t *any)
 {
 	static const uint8_t zero[16];
-	char host[64];
-	size_t n = strlen(v);
 
-	if (n >= 2 && v[0] == '[' && v[n - 1] == ']') {
-		v++;
-		n -= 2;
-		if (!memchr(v, ':', n))
-			return WEIR_E_INVALID;	/* brackets are for IPv6 */
-	}
-	if (n == 0 || n >= sizeof(host))
+	if (prog_parse_addr(v, a, v4, "--listen", NULL, 0))
 		return WEIR_E_INVALID;
-	memcpy(host, v, n);
-	host[n] = 0;
-	if (weir_addr_parse(a, host))
-		return WEIR_E_INVALID;
-	/* "::ffff:a.b.c.d" written as such stays an IPv6 socket. */
-	*v4 = weir_addr_is_v4(a) && !strchr(host, ':');
 	*any = !memcmp(a->a, zero, 16);
 	return WEIR_OK;
 }
@@ -206,9 +141,10 @@ static int one_of(const char *v, const char *const *names, int n)
 	return -1;
 }
 
-/* One option's value into c; err names the option. */
-static int col_opt(int opt, const char *v, struct col_cfg *c, char *err, size_t errlen)
+/* One option's value into cfg (prog_cli's set handler). */
+static int col_opt(void *cfg, int opt, const char *v, char *err, size_t errlen)
 {
+	struct col_cfg *c = cfg;
 	static const char *const types[] = { "netflow", "sflow" };
 	static const char *const formats[] = { "raw", "common" };
 	static const char *const sers[] = { "json", "csv", "null" };
@@ -225,7 +161,7 @@ static int col_opt(int opt, const char *v, struct col_cfg *c, char *err, size_t 
 		c->type = (enum col_type)k;
 		return WEIR_OK;
 	case 'p':
-		if (col_parse_u64(v, 1, 65535, 0, &u, "--port", err, errlen))
+		if (prog_parse_u64(v, 1, 65535, &u, "--port", err, errlen))
 			return WEIR_E_INVALID;
 		c->port = (uint16_t)u;
 		c->port_set = 1;
@@ -247,23 +183,23 @@ static int col_opt(int opt, const char *v, struct col_cfg *c, char *err, size_t 
 		c->ser = (enum col_ser)k;
 		return WEIR_OK;
 	case 'w':
-		if (col_parse_u64(v, 1, COL_MAX_WORKERS, 0, &u, "--workers", err, errlen))
+		if (prog_parse_u64(v, 1, COL_MAX_WORKERS, &u, "--workers", err, errlen))
 			return WEIR_E_INVALID;
 		c->workers = (unsigned)u;
 		return WEIR_OK;
 	case OPT_METRICS_PORT:
-		if (col_parse_u64(v, 0, 65535, 0, &u, "--metrics-port", err, errlen))
+		if (prog_parse_u64(v, 0, 65535, &u, "--metrics-port", err, errlen))
 			return WEIR_E_INVALID;
 		c->metrics_port = (uint16_t)u;
 		c->metrics_port_set = 1;
 		return WEIR_OK;
 	case OPT_RCVBUF:
-		if (col_parse_u64(v, 1024, 1u << 30, 1, &u, "--rcvbuf", err, errlen))
+		if (prog_parse_size(v, 1024, 1u << 30, &u, "--rcvbuf", err, errlen))
 			return WEIR_E_INVALID;
 		c->rcvbuf = (uint32_t)u;
 		return WEIR_OK;
 	case OPT_TEMPLATE_LIFETIME:
-		return col_parse_u64(v, 0, 86400ull * 365 * 10, 0, &c->template_lifetime_s,
+		return prog_parse_u64(v, 0, 86400ull * 365 * 10, &c->template_lifetime_s,
 				     "--template-lifetime", err, errlen);
 	case OPT_LISTEN:
 		if (col_parse_listen(v, &c->listen_addr, &c->listen_v4, &c->listen_any)) {
@@ -296,11 +232,8 @@ static int col_opt(int opt, const char *v, struct col_cfg *c, char *err, size_t 
 	case OPT_KAFKA_OPT:
 		return col_kafka_cfg_add(&c->kafka, v, err, errlen);
 	}
-	/* The options that take a file or host name. */
-	if (!*v) {
-		snprintf(err, errlen, "an empty value is not allowed here");
-		return WEIR_E_INVALID;
-	}
+	/* The options that take a file or host name (never "": the table
+	 * says so). */
 	switch (opt) {
 	case OPT_PCAP: c->pcap = v; break;
 	case 'o': c->output = v; break;
@@ -312,51 +245,39 @@ static int col_opt(int opt, const char *v, struct col_cfg *c, char *err, size_t 
 	return WEIR_OK;
 }
 
-/* Name the option in a message that does not name it yet. */
-static void name_option(int opt, int longindex, char *err, size_t errlen)
+/* Combinations no single flag can check (prog_cli's finish handler). */
+static int col_check(void *cfg, char *err, size_t errlen)
 {
-	char msg[512];
+	struct col_cfg *c = cfg;
 
-	if (strncmp(err, "--", 2) == 0)
-		return;
-	snprintf(msg, sizeof(msg), "%s", err);
-	if (longindex >= 0)
-		snprintf(err, errlen, "--%s: %s", col_opts[longindex].name, msg);
-	else
-		snprintf(err, errlen, "-%c: %s", opt, msg);
-}
-
-/* Combinations no single flag can check. */
-static enum col_cli_result col_check(struct col_cfg *c, char *err, size_t errlen)
-{
 	if (c->ser == COL_S_CSV && c->format != COL_F_COMMON) {
 		snprintf(err, errlen, "-s csv needs -f common: raw records have no fixed columns");
-		return COL_CLI_USAGE;
+		return WEIR_E_INVALID;
 	}
 	if (c->nenrich && c->format != COL_F_COMMON) {
 		snprintf(err, errlen, "--enrich needs -f common: enrichment keys are common fields (src_addr, ...)");
-		return COL_CLI_USAGE;
+		return WEIR_E_INVALID;
 	}
 	if (c->nenrich && c->ser == COL_S_NULL) {
 		snprintf(err, errlen, "--enrich with -s null: nothing would be written");
-		return COL_CLI_USAGE;
+		return WEIR_E_INVALID;
 	}
 	if (c->ser == COL_S_NULL && (c->output || c->kafka.brokers)) {
 		snprintf(err, errlen, "-s null writes nothing: it takes no -o or --kafka-brokers");
-		return COL_CLI_USAGE;
+		return WEIR_E_INVALID;
 	}
 	if (c->renormalize && c->format != COL_F_COMMON) {
 		snprintf(err, errlen, "--renormalize needs -f common: raw records are written as received");
-		return COL_CLI_USAGE;
+		return WEIR_E_INVALID;
 	}
 	if (c->kafka.brokers && c->output) {
 		snprintf(err, errlen, "--kafka-brokers and -o exclude each other: one output, Kafka or a file");
-		return COL_CLI_USAGE;
+		return WEIR_E_INVALID;
 	}
 	if (!c->kafka.brokers && (c->kafka.topic || c->kafka.nopts)) {
 		snprintf(err, errlen, "%s needs --kafka-brokers",
 			 c->kafka.topic ? "--kafka-topic" : "--kafka-opt");
-		return COL_CLI_USAGE;
+		return WEIR_E_INVALID;
 	}
 	if (!c->kafka.topic)
 		c->kafka.topic = COL_KAFKA_TOPIC;
@@ -366,45 +287,25 @@ static enum col_cli_result col_check(struct col_cfg *c, char *err, size_t errlen
 	if (c->pcap && !c->metrics_port_set)
 		c->metrics_port = 0;
 	col_samp_finish(&c->samp);
-	return COL_CLI_RUN;
+	return WEIR_OK;
+}
+
+static void col_defaults(void *cfg)
+{
+	col_cfg_defaults(cfg);
 }
 
 enum col_cli_result col_cli_parse(int argc, char **argv, struct col_cfg *c, FILE *out,
 				  char *err, size_t errlen)
 {
-	int opt, longindex = -1;
+	static const struct prog_cli cli = {
+		.prog = "weir-collector",
+		.opts = col_opts,
+		.usage = col_cli_usage,
+		.defaults = col_defaults,
+		.set = col_opt,
+		.finish = col_check,
+	};
 
-	col_cfg_defaults(c);
-	opterr = 0;
-	optind = 0;		/* glibc: start over (tests parse several times) */
-	while ((opt = getopt_long(argc, argv, ":t:p:f:s:o:w:hV", col_opts, &longindex)) != -1) {
-		switch (opt) {
-		case 'h':
-			col_cli_usage(out);
-			return COL_CLI_DONE;
-		case 'V':
-			fprintf(out, "weir-collector %s\n", WEIR_VERSION);
-			return COL_CLI_DONE;
-		case ':':
-			snprintf(err, errlen, "%s needs a value", argv[optind - 1]);
-			return COL_CLI_USAGE;
-		case '?':
-			if (optopt)
-				snprintf(err, errlen, "unknown option -%c", optopt);
-			else
-				snprintf(err, errlen, "unknown or ambiguous option %s", argv[optind - 1]);
-			return COL_CLI_USAGE;
-		default:
-			if (col_opt(opt, optarg, c, err, errlen)) {
-				name_option(opt, longindex, err, errlen);
-				return COL_CLI_USAGE;
-			}
-		}
-		longindex = -1;
-	}
-	if (optind < argc) {
-		snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
-		return COL_CLI_USAGE;
-	}
-	return col_check(c, err, errlen);
+	return (enum col_cli_result)prog_cli_parse(&cli, argc, argv, c, out, err, errlen);
 }

@@ -1,7 +1,7 @@
 /* cli.h - the command line of weir-collector (docs/collector.md).
  *
- * Every multi-word long option is accepted with dashes and with
- * underscores (--metrics-port, --metrics_port).
+ * A table and a handler per option on top of prog_cli.h (which adds the
+ * underscore spellings, --help, --version and the error style).
  */
 #ifndef COL_CLI_H
 #define COL_CLI_H
@@ -80,12 +80,7 @@ enum col_cli_result col_cli_parse(int argc, char **argv, struct col_cfg *c, FILE
 void col_cli_usage(FILE *fp);
 void col_cfg_free(struct col_cfg *c);
 
-/* Shared by the flag parsers: an unsigned decimal in min..max (rcvbuf-style
- * values may end in k, m or g, powers of 1024, when suffix != 0). WEIR_OK or
- * WEIR_E_INVALID with "NAME: 'V' is not ..." in err. */
-int col_parse_u64(const char *v, uint64_t min, uint64_t max, int suffix, uint64_t *out,
-		  const char *name, char *err, size_t errlen);
-/* An address literal for --listen: IPv4, IPv6, or IPv6 in brackets. */
+/* An address literal for --listen (prog_parse_addr()); *any: all zeros. */
 int col_parse_listen(const char *v, struct weir_addr *a, uint8_t *v4, uint8_t *any);
 
 #endif

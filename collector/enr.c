@@ -9,18 +9,11 @@
 
 #include "enr.h"
 #include "err.h"
-#include "log.h"
+#include "prog_clock.h"
+#include "prog_log.h"
 
 #define ENR_TICK_MS		200	/* how often the reload thread looks */
 #define ENR_GRACE_MAX_MS	10000	/* longest wait for the workers */
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static void sleep_ms(unsigned ms)
 {
@@ -126,7 +119,7 @@ int col_enr_init(struct col_enr *e, const char *const *specs, unsigned n, char *
 		note_table(s, t);
 		key_place(s);
 		if (s->spec.reload_ns)
-			s->next_ns = mono_ns() + s->spec.reload_ns;
+			s->next_ns = prog_now_mono() + s->spec.reload_ns;
 		e->json_max += ENRICH_OUT_MAX(s->spec.nfields);
 		e->csv_max += ENRICH_OUT_MAX(s->spec.nfields);
 		nfields += s->spec.nfields;
@@ -193,7 +186,7 @@ static int reload_one(struct col_enr *e, struct col_enr_slot *s, int force)
 	char why[512];
 
 	if (file_id(s->spec.source, &st) < 0) {
-		col_log(COL_LOG_ERROR, "enrich %s: reload: %s; keeping the loaded table",
+		prog_log(PROG_LOG_ERROR, "enrich %s: reload: %s; keeping the loaded table",
 			s->spec.source, strerror(errno));
 		__atomic_add_fetch(&s->reload_failures, 1, __ATOMIC_RELAXED);
 		return 0;
@@ -202,7 +195,7 @@ static int reload_one(struct col_enr *e, struct col_enr_slot *s, int force)
 		return 0;
 	t = enrich_table_load(&s->spec, why, sizeof(why));
 	if (!t) {
-		col_log(COL_LOG_ERROR, "enrich %s: reload: %s; keeping the loaded table",
+		prog_log(PROG_LOG_ERROR, "enrich %s: reload: %s; keeping the loaded table",
 			s->spec.source, why);
 		__atomic_add_fetch(&s->reload_failures, 1, __ATOMIC_RELAXED);
 		/* Do not retry the same bad file every tick: wait for it to
@@ -214,18 +207,18 @@ static int reload_one(struct col_enr *e, struct col_enr_slot *s, int force)
 	old = __atomic_exchange_n(&s->table, t, __ATOMIC_SEQ_CST);
 	note_table(s, t);
 	__atomic_add_fetch(&s->reloads, 1, __ATOMIC_RELAXED);
-	col_log(COL_LOG_INFO, "enrich %s: reloaded", s->spec.source);
+	prog_log(PROG_LOG_INFO, "enrich %s: reloaded", s->spec.source);
 	if (grace(e))
 		enrich_table_free(old);
 	else
-		col_log(COL_LOG_WARN, "enrich %s: a worker did not pass a quiescent point in %d ms;"
+		prog_log(PROG_LOG_WARN, "enrich %s: a worker did not pass a quiescent point in %d ms;"
 			" the old table is kept", s->spec.source, ENR_GRACE_MAX_MS);
 	return 1;
 }
 
 unsigned col_enr_reload(struct col_enr *e, int force)
 {
-	uint64_t now = mono_ns();
+	uint64_t now = prog_now_mono();
 	unsigned swapped = 0;
 
 	for (unsigned i = 0; i < e->n; i++) {
@@ -235,7 +228,7 @@ unsigned col_enr_reload(struct col_enr *e, int force)
 			swapped += (unsigned)reload_one(e, s, 1);
 		} else if (s->spec.reload_ns && now >= s->next_ns) {
 			swapped += (unsigned)reload_one(e, s, 0);
-			s->next_ns = mono_ns() + s->spec.reload_ns;
+			s->next_ns = prog_now_mono() + s->spec.reload_ns;
 		}
 	}
 	return swapped;

@@ -9,7 +9,8 @@
 
 #include "err.h"
 #include "kafka.h"
-#include "log.h"
+#include "prog_clock.h"
+#include "prog_log.h"
 
 struct col_kafka {
 	const struct col_kafka_cfg *cfg;
@@ -65,14 +66,6 @@ static void add(uint64_t *c, uint64_t n)
 static uint64_t load(const uint64_t *c)
 {
 	return __atomic_load_n(c, __ATOMIC_RELAXED);
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 /* ---- configuration ---- */
@@ -160,13 +153,13 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 		add(&k->delivered, 1);
 		if (__atomic_load_n(&k->last_dr_err, __ATOMIC_RELAXED) &&
 		    __atomic_exchange_n(&k->last_dr_err, 0, __ATOMIC_RELAXED))
-			col_log(COL_LOG_WARN, "kafka: delivery works again");
+			prog_log(PROG_LOG_WARN, "kafka: delivery works again");
 		return;
 	}
 	add(&k->delivery_errors, 1);
 	/* Once per kind of failure, not once per message. */
 	if (__atomic_exchange_n(&k->last_dr_err, (int)m->err, __ATOMIC_RELAXED) != (int)m->err)
-		col_log(COL_LOG_ERROR, "kafka: delivery to %s failed: %s; counting the failures",
+		prog_log(PROG_LOG_ERROR, "kafka: delivery to %s failed: %s; counting the failures",
 			rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err));
 }
 
@@ -179,17 +172,17 @@ static void on_error(rd_kafka_t *rk, int e, const char *reason, void *opaque)
 	add(&k->client_errors, 1);
 	if (e == RD_KAFKA_RESP_ERR__FATAL) {
 		rd_kafka_fatal_error(rk, fatal, sizeof(fatal));
-		col_log(COL_LOG_ERROR, "kafka: fatal: %s; no more messages will be produced", fatal);
+		prog_log(PROG_LOG_ERROR, "kafka: fatal: %s; no more messages will be produced", fatal);
 		return;
 	}
 	/* librdkafka reconnects by itself, and a broker that stays down comes
 	 * back here at every attempt: one line per 30 s, the rest counted. */
-	now = mono_ns();
+	now = prog_now_mono();
 	next = __atomic_load_n(&k->next_client_log_ns, __ATOMIC_RELAXED);
 	if (now >= next && __atomic_compare_exchange_n(&k->next_client_log_ns, &next,
 						       now + 30000000000ull, 0, __ATOMIC_RELAXED,
 						       __ATOMIC_RELAXED))
-		col_log(COL_LOG_WARN, "kafka: %s (librdkafka retries; weir_kafka_client_errors_total counts)",
+		prog_log(PROG_LOG_WARN, "kafka: %s (librdkafka retries; weir_kafka_client_errors_total counts)",
 			reason);
 }
 
@@ -199,9 +192,9 @@ static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char 
 	/* Errors reach on_error too: librdkafka's own lines are detail, but
 	 * for what it says about --kafka-opt (a property it ignores). */
 	if (!strcmp(fac, "CONFWARN"))
-		col_log(COL_LOG_WARN, "kafka: %s", buf);
+		prog_log(PROG_LOG_WARN, "kafka: %s", buf);
 	else
-		col_log(level <= 4 ? COL_LOG_INFO : COL_LOG_DEBUG, "kafka: %s: %s", fac, buf);
+		prog_log(level <= 4 ? PROG_LOG_INFO : PROG_LOG_DEBUG, "kafka: %s: %s", fac, buf);
 }
 
 static void *poll_thread(void *arg)
@@ -243,7 +236,7 @@ static rd_kafka_conf_t *kafka_conf(struct col_kafka *k, char *err, size_t errlen
 			goto bad;
 	/* LZ4 is optional in a librdkafka build: without it, no compression. */
 	if (conf_set(conf, "compression.codec", "lz4", err, errlen))
-		col_log(COL_LOG_INFO, "kafka: no LZ4 in this librdkafka: messages go uncompressed");
+		prog_log(PROG_LOG_INFO, "kafka: no LZ4 in this librdkafka: messages go uncompressed");
 	for (unsigned i = 0; i < cfg->nopts; i++) {
 		const char *eq = strchr(cfg->opts[i], '=');
 		size_t kl = eq ? (size_t)(eq - cfg->opts[i]) : 0;
@@ -338,7 +331,7 @@ static void produce_error(struct col_kafka *k, rd_kafka_resp_err_t e)
 	add(&k->perr[perr_kind(e)], 1);
 	if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL &&
 	    __atomic_exchange_n(&k->last_perr, (int)e, __ATOMIC_RELAXED) != (int)e)
-		col_log(COL_LOG_ERROR, "kafka: cannot produce to %s: %s; dropping such messages",
+		prog_log(PROG_LOG_ERROR, "kafka: cannot produce to %s: %s; dropping such messages",
 			k->cfg->topic, rd_kafka_err2str(e));
 }
 
@@ -355,7 +348,7 @@ static int wait_room(struct col_kafka *k, struct room_wait *w)
 
 	if (__atomic_load_n(&k->stalled, __ATOMIC_RELAXED))
 		return 0;
-	now = mono_ns();
+	now = prog_now_mono();
 	if (!w->start) {
 		w->start = now;
 		w->until = now + k->wait_ns;
@@ -370,7 +363,7 @@ static int wait_room(struct col_kafka *k, struct room_wait *w)
 		return 1;
 	}
 	if (!__atomic_exchange_n(&k->stalled, 1, __ATOMIC_RELAXED))
-		col_log(COL_LOG_ERROR,
+		prog_log(PROG_LOG_ERROR,
 			"kafka: the producer queue stayed full for %llu ms%s; dropping messages (counted) until it has room",
 			(unsigned long long)((now - w->start) / 1000000),
 			w->until < w->start + k->wait_ns ? " (stopping)" : "");
@@ -392,7 +385,7 @@ static int produce_one(struct col_kafka *k, const char *p, size_t len)
 			add(&k->produced_bytes, len);
 			if (__atomic_load_n(&k->stalled, __ATOMIC_RELAXED) &&
 			    __atomic_exchange_n(&k->stalled, 0, __ATOMIC_RELAXED))
-				col_log(COL_LOG_WARN, "kafka: the producer queue has room again");
+				prog_log(PROG_LOG_WARN, "kafka: the producer queue has room again");
 			return 0;
 		}
 		if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL || !wait_room(k, &w))
@@ -444,7 +437,7 @@ uint64_t col_kafka_flush(struct col_kafka *k, int timeout_ms)
 	if (rd_kafka_flush(k->rk, timeout_ms) == RD_KAFKA_RESP_ERR_NO_ERROR)
 		return 0;
 	left = outstanding(k);
-	col_log(COL_LOG_ERROR, "kafka: %llu messages not delivered within %d ms; dropping them",
+	prog_log(PROG_LOG_ERROR, "kafka: %llu messages not delivered within %d ms; dropping them",
 		(unsigned long long)left, timeout_ms);
 	/* Their delivery reports (purged) count them as delivery errors. */
 	rd_kafka_purge(k->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
@@ -478,7 +471,7 @@ void col_kafka_close(struct col_kafka *k)
 	col_kafka_stats(k, &s);
 	for (int i = 0; i < COL_KAFKA_PE_MAX; i++)
 		dropped += s.produce_errors[i];
-	col_log(COL_LOG_INFO,
+	prog_log(PROG_LOG_INFO,
 		"kafka: %llu messages produced, %llu delivered, %llu delivery errors, %llu dropped before the queue",
 		(unsigned long long)s.produced, (unsigned long long)s.delivered,
 		(unsigned long long)s.delivery_errors, (unsigned long long)dropped);

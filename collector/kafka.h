@@ -78,7 +78,7 @@ struct col_kafka *col_kafka_new(const struct col_kafka_cfg *cfg, int *code, char
  * a last line without a newline is a message too. Thread-safe. Returns the
  * number of messages lost (produce errors), 0 when every one was queued. */
 size_t col_kafka_produce(struct col_kafka *k, const char *p, size_t n);
-/* Room waits started after mono_ns (CLOCK_MONOTONIC, col_now_mono()) end
+/* Room waits started after mono_ns (CLOCK_MONOTONIC, prog_now_mono()) end
  * by then: set at a stop, so that draining workers finish. */
 void col_kafka_deadline(struct col_kafka *k, uint64_t mono_ns);
 /* Stop the poll thread and wait up to timeout_ms for the queue to be

@@ -19,15 +19,14 @@
 #include "err.h"
 #include "flow_csv.h"
 #include "ie.h"
-#include "log.h"
+#include "prog_cli.h"
+#include "prog_log.h"
 #include "metrics.h"
 #include "out.h"
 #include "pcapin.h"
 #include "tsave.h"
 #include "udp.h"
 #include "worker.h"
-
-enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
 struct app {
 	struct col_cfg cfg;
@@ -47,9 +46,9 @@ static void on_hup(struct app *a)
 
 	col_enr_sighup(&a->enr);
 	if (col_out_reopen(&a->out, err, sizeof(err)))
-		col_log(COL_LOG_ERROR, "SIGHUP: %s; still writing to the old file", err);
+		prog_log(PROG_LOG_ERROR, "SIGHUP: %s; still writing to the old file", err);
 	else
-		col_log(COL_LOG_INFO, "SIGHUP: %s reopened", a->cfg.output ? a->cfg.output : "stdout");
+		prog_log(PROG_LOG_INFO, "SIGHUP: %s reopened", a->cfg.output ? a->cfg.output : "stdout");
 }
 
 /* Take the signals that arrived, waiting up to wait_ms. Returns 1 when
@@ -63,7 +62,7 @@ static int take_signals(struct app *a, long wait_ms)
 		if (sig == SIGHUP) {
 			on_hup(a);
 		} else {
-			col_log(COL_LOG_INFO, "%s: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+			prog_log(PROG_LOG_INFO, "%s: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
 			a->stopping = 1;
 		}
 		ts.tv_sec = 0;
@@ -74,7 +73,7 @@ static int take_signals(struct app *a, long wait_ms)
 
 static void periodic_save(struct app *a, int running)
 {
-	uint64_t now = col_now_mono();
+	uint64_t now = prog_now_mono();
 
 	if (!a->cfg.template_file || now < a->next_save_ns)
 		return;
@@ -96,32 +95,32 @@ static int run_pcap(struct app *a)
 
 	if (col_pcap_run(a->sh.w[0], a->cfg.pcap, a->cfg.port_set ? a->cfg.port : 0, pcap_tick, a,
 			 err, sizeof(err))) {
-		col_log(COL_LOG_ERROR, "%s", err);
-		return EXIT_FAIL;
+		prog_log(PROG_LOG_ERROR, "%s", err);
+		return PROG_EXIT_FAIL;
 	}
-	return EXIT_OK;
+	return PROG_EXIT_OK;
 }
 
 static int run_udp(struct app *a)
 {
 	struct col_shared *sh = &a->sh;
 	unsigned started = 0;
-	int ret = EXIT_OK;
+	int ret = PROG_EXIT_OK;
 
 	for (unsigned i = 0; i < sh->nw; i++) {
 		int r = pthread_create(&sh->w[i]->thr, NULL, col_udp_thread, sh->w[i]);
 
 		if (r) {
-			col_log(COL_LOG_ERROR, "cannot start worker %u: %s", i, strerror(r));
-			ret = EXIT_FAIL;
+			prog_log(PROG_LOG_ERROR, "cannot start worker %u: %s", i, strerror(r));
+			ret = PROG_EXIT_FAIL;
 			break;
 		}
 		sh->w[i]->started = 1;
 		started++;
 	}
-	while (ret == EXIT_OK && !take_signals(a, 1000))
+	while (ret == PROG_EXIT_OK && !take_signals(a, 1000))
 		periodic_save(a, 1);
-	col_out_stopping(&a->out, col_now_mono());
+	col_out_stopping(&a->out, prog_now_mono());
 	__atomic_store_n(&sh->stop, 1, __ATOMIC_RELEASE);
 	for (unsigned i = 0; i < started; i++)
 		pthread_join(sh->w[i]->thr, NULL);
@@ -144,7 +143,7 @@ static void summary(const struct app *a)
 		for (int k = 1; k < WEIR_E_MAX; k++)
 			errs += w->ctx.errors[k];
 	}
-	col_log(COL_LOG_INFO,
+	prog_log(PROG_LOG_INFO,
 		"%llu datagrams, %llu records decoded, %llu written, %llu decode errors, %llu kernel drops",
 		(unsigned long long)dg, (unsigned long long)rec, (unsigned long long)out,
 		(unsigned long long)errs, (unsigned long long)drops);
@@ -161,20 +160,29 @@ static int open_sockets(struct app *a)
 
 		w->fd = col_udp_socket(&a->cfg, &w->c.rcvbuf, err, sizeof(err));
 		if (w->fd < 0) {
-			col_log(COL_LOG_ERROR, "%s", err);
-			return EXIT_FAIL;
+			prog_log(PROG_LOG_ERROR, "%s", err);
+			return PROG_EXIT_FAIL;
 		}
 		if (col_rx_alloc(w)) {
-			col_log(COL_LOG_ERROR, "out of memory for worker %u", i);
-			return EXIT_FAIL;
+			prog_log(PROG_LOG_ERROR, "out of memory for worker %u", i);
+			return PROG_EXIT_FAIL;
 		}
 	}
 	/* The kernel reports twice what it reserves (socket(7)). */
 	if (sh->w[0]->c.rcvbuf / 2 < a->cfg.rcvbuf)
-		col_log(COL_LOG_WARN,
+		prog_log(PROG_LOG_WARN,
 			"--rcvbuf %u: the kernel gave %llu bytes (raise net.core.rmem_max, or run as root)",
 			a->cfg.rcvbuf, (unsigned long long)sh->w[0]->c.rcvbuf / 2);
-	return EXIT_OK;
+	return PROG_EXIT_OK;
+}
+
+/* A flag whose value proved wrong once used: exit 2. */
+static int usage_error(const char *flag, const char *err)
+{
+	char msg[600];
+
+	snprintf(msg, sizeof(msg), "%s%s", flag, err);
+	return prog_cli_error(msg);
 }
 
 /* Everything that can fail before receiving starts. */
@@ -186,21 +194,21 @@ static int setup(struct app *a)
 	size_t hlen = 0;
 	char err[512];
 
+	if (cfg->template_file && col_tsave_check(cfg->template_file, err, sizeof(err))) {
+		prog_log(PROG_LOG_ERROR, "--template-file: %s", err);
+		return PROG_EXIT_FAIL;
+	}
 	if (cfg->ie_mapping) {
 		a->ies = ie_registry_new();
 		if (!a->ies) {
-			col_log(COL_LOG_ERROR, "out of memory");
-			return EXIT_FAIL;
+			prog_log(PROG_LOG_ERROR, "out of memory");
+			return PROG_EXIT_FAIL;
 		}
-		if (ie_load_csv(a->ies, cfg->ie_mapping, err, sizeof(err))) {
-			fprintf(stderr, "weir-collector: --ie-mapping: %s\n", err);
-			return EXIT_USAGE;
-		}
+		if (ie_load_csv(a->ies, cfg->ie_mapping, err, sizeof(err)))
+			return usage_error("--ie-mapping: ", err);
 	}
-	if (cfg->nenrich && col_enr_init(&a->enr, cfg->enrich, cfg->nenrich, err, sizeof(err))) {
-		fprintf(stderr, "weir-collector: %s\n", err);
-		return EXIT_USAGE;
-	}
+	if (cfg->nenrich && col_enr_init(&a->enr, cfg->enrich, cfg->nenrich, err, sizeof(err)))
+		return usage_error("", err);
 	if (cfg->ser == COL_S_CSV) {
 		size_t k;
 
@@ -209,8 +217,8 @@ static int setup(struct app *a)
 		 * row's end. */
 		k = hlen ? col_enr_csv_header(&a->enr, header + hlen - 1, sizeof(header) - hlen) : SIZE_MAX;
 		if (k == SIZE_MAX) {
-			col_log(COL_LOG_ERROR, "the CSV header does not fit %zu bytes", sizeof(header));
-			return EXIT_FAIL;
+			prog_log(PROG_LOG_ERROR, "the CSV header does not fit %zu bytes", sizeof(header));
+			return PROG_EXIT_FAIL;
 		}
 		hlen += k;
 		header[hlen - 1] = '\n';
@@ -218,39 +226,37 @@ static int setup(struct app *a)
 	if (cfg->kafka.brokers) {
 		int r = col_out_open_kafka(&a->out, &cfg->kafka, err, sizeof(err));
 
-		if (r == WEIR_E_INVALID) {
-			fprintf(stderr, "weir-collector: --kafka-opt: %s (see --help)\n", err);
-			return EXIT_USAGE;
-		}
+		if (r == WEIR_E_INVALID)
+			return usage_error("--kafka-opt: ", err);
 		if (r) {
-			col_log(COL_LOG_ERROR, "--kafka-brokers: %s", err);
-			return EXIT_FAIL;
+			prog_log(PROG_LOG_ERROR, "--kafka-brokers: %s", err);
+			return PROG_EXIT_FAIL;
 		}
 	} else if (col_out_open(&a->out, cfg->output, hlen ? header : NULL, hlen, err, sizeof(err))) {
-		col_log(COL_LOG_ERROR, "-o: %s", err);
-		return EXIT_FAIL;
+		prog_log(PROG_LOG_ERROR, "-o: %s", err);
+		return PROG_EXIT_FAIL;
 	} else if (cfg->ser != COL_S_NULL && col_out_start_writer(&a->out)) {
-		col_log(COL_LOG_ERROR, "out of memory");
-		return EXIT_FAIL;
+		prog_log(PROG_LOG_ERROR, "out of memory");
+		return PROG_EXIT_FAIL;
 	}
 	sh->cfg = cfg;
 	sh->out = &a->out;
 	sh->ies = a->ies;
-	sh->start_time_ns = col_now_real();
+	sh->start_time_ns = prog_now_real();
 	pthread_mutex_init(&sh->labels.mu, NULL);
 	/* Workers size their held-flow arrays by it (worker.c). */
 	sh->enr = a->enr.n ? &a->enr : NULL;
 	sh->nw = cfg->pcap ? 1 : cfg->workers;
 	sh->w = calloc(sh->nw, sizeof(*sh->w));
 	if (!sh->w) {
-		col_log(COL_LOG_ERROR, "out of memory");
-		return EXIT_FAIL;
+		prog_log(PROG_LOG_ERROR, "out of memory");
+		return PROG_EXIT_FAIL;
 	}
 	for (unsigned i = 0; i < sh->nw; i++) {
 		sh->w[i] = col_worker_new(sh, i, err, sizeof(err));
 		if (!sh->w[i]) {
-			col_log(COL_LOG_ERROR, "%s", err);
-			return EXIT_FAIL;
+			prog_log(PROG_LOG_ERROR, "%s", err);
+			return PROG_EXIT_FAIL;
 		}
 	}
 	if (a->enr.n) {
@@ -259,32 +265,32 @@ static int setup(struct app *a)
 		for (unsigned i = 0; i < sh->nw; i++)
 			q[i] = &sh->w[i]->qs;
 		if (col_enr_attach(&a->enr, q, sh->nw) || col_enr_start(&a->enr)) {
-			col_log(COL_LOG_ERROR, "out of memory");
-			return EXIT_FAIL;
+			prog_log(PROG_LOG_ERROR, "out of memory");
+			return PROG_EXIT_FAIL;
 		}
 	}
-	col_tsave_load(sh, col_now_real());
+	col_tsave_load(sh, prog_now_real());
 	if (!cfg->pcap && open_sockets(a))
-		return EXIT_FAIL;
+		return PROG_EXIT_FAIL;
 	if (cfg->metrics_port) {
 		a->metrics = col_metrics_start(sh, cfg->metrics_host, cfg->metrics_port, err,
 					       sizeof(err));
 		if (!a->metrics) {
-			col_log(COL_LOG_ERROR, "%s", err);
-			return EXIT_FAIL;
+			prog_log(PROG_LOG_ERROR, "%s", err);
+			return PROG_EXIT_FAIL;
 		}
 	}
 	if (cfg->pcap)
-		col_log(COL_LOG_INFO, "decoding %s (%s)", cfg->pcap,
+		prog_log(PROG_LOG_INFO, "decoding %s (%s)", cfg->pcap,
 			cfg->type == COL_T_SFLOW ? "sflow" : "netflow");
 	else
-		col_log(COL_LOG_INFO, "listening on UDP %s port %u (%s), %u workers, rcvbuf %llu",
+		prog_log(PROG_LOG_INFO, "listening on UDP %s port %u (%s), %u workers, rcvbuf %llu",
 			cfg->listen, cfg->port, cfg->type == COL_T_SFLOW ? "sflow" : "netflow",
 			sh->nw, (unsigned long long)sh->w[0]->c.rcvbuf / 2);
 	if (a->metrics)
-		col_log(COL_LOG_INFO, "metrics on http://%s:%u/metrics", cfg->metrics_host,
+		prog_log(PROG_LOG_INFO, "metrics on http://%s:%u/metrics", cfg->metrics_host,
 			col_metrics_port(a->metrics));
-	return EXIT_OK;
+	return PROG_EXIT_OK;
 }
 
 static void teardown(struct app *a)
@@ -315,17 +321,17 @@ int main(int argc, char **argv)
 	char err[512];
 	int ret;
 
-	col_log_init();
+	prog_log_init("weir-collector");
 	switch (col_cli_parse(argc, argv, &a.cfg, stdout, err, sizeof(err))) {
 	case COL_CLI_RUN:
 		break;
 	case COL_CLI_DONE:
 		col_cfg_free(&a.cfg);
-		return fflush(stdout) ? EXIT_FAIL : EXIT_OK;
+		return fflush(stdout) ? PROG_EXIT_FAIL : PROG_EXIT_OK;
 	case COL_CLI_USAGE:
-		fprintf(stderr, "weir-collector: %s (see --help)\n", err);
+		prog_cli_error(err);
 		col_cfg_free(&a.cfg);
-		return EXIT_USAGE;
+		return PROG_EXIT_USAGE;
 	}
 	/* Blocked in every thread (they inherit the mask); the main thread
 	 * takes them with sigtimedwait. */
@@ -337,10 +343,12 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);	/* a closed pipe is a write error, not death */
 
 	ret = setup(&a);
-	if (ret == EXIT_OK) {
-		a.next_save_ns = col_now_mono() + COL_TSAVE_INTERVAL_S * 1000000000ull;
+	if (ret == PROG_EXIT_OK) {
+		a.next_save_ns = prog_now_mono() + COL_TSAVE_INTERVAL_S * 1000000000ull;
 		ret = a.cfg.pcap ? run_pcap(&a) : run_udp(&a);
-		col_tsave_save(&a.sh, 0);
+		/* Templates not kept are a failure the exit status tells. */
+		if (col_tsave_save(&a.sh, 0) && ret == PROG_EXIT_OK)
+			ret = PROG_EXIT_FAIL;
 		summary(&a);
 	}
 	teardown(&a);

@@ -13,9 +13,9 @@
 #include "buf.h"
 #include "err.h"
 #include "kafka.h"
-#include "log.h"
+#include "prog_log.h"
 #include "metrics.h"
-#include "version.h"
+#include "prog_version.h"
 
 /* The bounded buffer of buf.h, with the sticky error the renderers
  * check once at the end. */

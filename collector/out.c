@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "err.h"
-#include "log.h"
+#include "prog_log.h"
 #include "out.h"
 
 static void out_add(uint64_t *c, uint64_t n)
@@ -84,7 +84,7 @@ int col_out_open_kafka(struct col_out *o, const struct col_kafka_cfg *cfg, char 
 	if (!o->kafka)
 		return code;
 	pthread_mutex_init(&o->mu, NULL);
-	col_log(COL_LOG_INFO, "kafka: producing to topic %s, brokers %s", cfg->topic, cfg->brokers);
+	prog_log(PROG_LOG_INFO, "kafka: producing to topic %s, brokers %s", cfg->topic, cfg->brokers);
 	return WEIR_OK;
 }
 
@@ -153,7 +153,7 @@ int col_out_write(struct col_out *o, const void *p, size_t n)
 
 			/* Say it once per kind of failure, not once per batch. */
 			if (e != o->last_errno)
-				col_log(COL_LOG_ERROR, "write to %s: %s; dropping output until it works",
+				prog_log(PROG_LOG_ERROR, "write to %s: %s; dropping output until it works",
 					o->path ? o->path : "stdout", strerror(e));
 			o->last_errno = e;
 			out_add(&o->write_errors, 1);
@@ -163,7 +163,7 @@ int col_out_write(struct col_out *o, const void *p, size_t n)
 		off += (size_t)w;
 	}
 	if (ret == WEIR_OK && o->last_errno) {
-		col_log(COL_LOG_WARN, "write to %s works again", o->path ? o->path : "stdout");
+		prog_log(PROG_LOG_WARN, "write to %s works again", o->path ? o->path : "stdout");
 		o->last_errno = 0;
 	}
 	out_add(&o->bytes, off);

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "err.h"
-#include "log.h"
+#include "prog_log.h"
 #include "pcapin.h"
 #include "pkt.h"
 #include "rd.h"
@@ -155,13 +155,13 @@ int col_pcap_run(struct col_worker *w, const char *path, uint16_t port,
 		pcap_close(pc);
 		return WEIR_E_IO;
 	}
-	w->now_ns = col_now_mono();
+	w->now_ns = prog_now_mono();
 	while ((r = pcap_next_ex(pc, &h, &data)) == 1) {
 		struct col_udp_view v;
 		uint64_t recv_ns;
 
 		if ((++w->c.pcap_frames & 1023) == 0) {
-			w->now_ns = col_now_mono();
+			w->now_ns = prog_now_mono();
 			col_buf_tick(&w->buf, w->now_ns);
 			col_enr_quiescent(&w->qs);
 			if (tick && tick(arg))

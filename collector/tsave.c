@@ -1,14 +1,47 @@
 /* tsave.c - see tsave.h. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "err.h"
-#include "log.h"
+#include "prog_log.h"
 #include "tsave.h"
+
+int col_tsave_check(const char *path, char *err, size_t errlen)
+{
+	size_t n = strlen(path) + 8;
+	struct stat st;
+	char *tmp;
+	int fd;
+
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "%s is a directory", path);
+		return WEIR_E_IO;
+	}
+	/* What a save creates first: tmpl_cache_save() writes PATH.tmp and
+	 * renames it; the workers' parts are PATH.w<N>, in the same folder. */
+	tmp = malloc(n);
+	if (!tmp) {
+		snprintf(err, errlen, "out of memory");
+		return WEIR_E_NOMEM;
+	}
+	snprintf(tmp, n, "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
+		free(tmp);
+		return WEIR_E_IO;
+	}
+	close(fd);
+	unlink(tmp);
+	free(tmp);
+	return WEIR_OK;
+}
 
 int col_tsave_load(struct col_shared *sh, uint64_t now_ns)
 {
@@ -18,7 +51,7 @@ int col_tsave_load(struct col_shared *sh, uint64_t now_ns)
 	if (!path)
 		return WEIR_OK;
 	if (access(path, F_OK) < 0 && errno == ENOENT) {
-		col_log(COL_LOG_INFO, "template file %s does not exist yet", path);
+		prog_log(PROG_LOG_INFO, "template file %s does not exist yet", path);
 		return WEIR_OK;
 	}
 	for (unsigned i = 0; i < sh->nw; i++) {
@@ -27,13 +60,13 @@ int col_tsave_load(struct col_shared *sh, uint64_t now_ns)
 			break;		/* the same for every worker */
 	}
 	if (err && err != WEIR_E_LIMIT) {
-		col_log(COL_LOG_WARN, "template file %s: %s; starting without its templates",
+		prog_log(PROG_LOG_WARN, "template file %s: %s; starting without its templates",
 			path, weir_strerror(err));
 		return err;
 	}
 	if (err == WEIR_E_LIMIT)
-		col_log(COL_LOG_WARN, "template file %s: a cache bound refused part of it", path);
-	col_log(COL_LOG_INFO, "template file %s: %llu templates loaded", path,
+		prog_log(PROG_LOG_WARN, "template file %s: a cache bound refused part of it", path);
+	prog_log(PROG_LOG_INFO, "template file %s: %llu templates loaded", path,
 		(unsigned long long)tmpl_cache_stats(sh->w[0]->ctx.cache)->templates);
 	return err;
 }
@@ -148,7 +181,7 @@ int col_tsave_save(struct col_shared *sh, int running)
 			waited += 10;
 		}
 		if (done != sh->nw) {
-			col_log(COL_LOG_WARN, "template save: %u of %u workers did not answer",
+			prog_log(PROG_LOG_WARN, "template save: %u of %u workers did not answer",
 				sh->nw - done, sh->nw);
 			err = WEIR_E_IO;
 		}
@@ -166,10 +199,16 @@ int col_tsave_save(struct col_shared *sh, int running)
 	else if (err && sh->nw > 1)
 		unlink_parts(sh);
 	if (err) {
-		col_log(COL_LOG_ERROR, "template file %s: save failed: %s", path, weir_strerror(err));
+		char why[512];
+
+		/* The library says only "I/O error": name the cause when the
+		 * file system refuses the file now. */
+		if (err != WEIR_E_IO || col_tsave_check(path, why, sizeof(why)) == WEIR_OK)
+			snprintf(why, sizeof(why), "%s", weir_strerror(err));
+		prog_log(PROG_LOG_ERROR, "template file %s: save failed: %s", path, why);
 		__atomic_add_fetch(&sh->tsave_err, 1, __ATOMIC_RELAXED);
 	} else {
-		col_log(COL_LOG_DEBUG, "template file %s saved", path);
+		prog_log(PROG_LOG_DEBUG, "template file %s saved", path);
 		__atomic_add_fetch(&sh->tsave_ok, 1, __ATOMIC_RELAXED);
 	}
 	return err;

@@ -12,12 +12,19 @@
 #ifndef COL_TSAVE_H
 #define COL_TSAVE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "worker.h"
 
 #define COL_TSAVE_INTERVAL_S	60
 #define COL_TSAVE_WAIT_MS	5000	/* how long a save waits for the workers */
+
+/* Whether a save to path can work: it is no directory and its folder
+ * takes a new file (one is created and removed). WEIR_OK, or an error with
+ * a sentence naming the cause in err. Run at start, so that a path that
+ * cannot be written stops the program before it receives anything. */
+int col_tsave_check(const char *path, char *err, size_t errlen);
 
 /* Load the file into every worker (a missing file is no error). WEIR_OK, or
  * the error of the load (WEIR_E_PARSE: damaged, nothing loaded). */

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "err.h"
-#include "log.h"
+#include "prog_log.h"
 #include "tsave.h"
 #include "udp.h"
 
@@ -186,18 +186,18 @@ int col_udp_round(struct col_worker *w, int flags)
 
 	rx_arm(rx);
 	n = recvmmsg(w->fd, rx->msgs, COL_BATCH, flags | MSG_WAITFORONE, NULL);
-	w->now_ns = col_now_mono();
+	w->now_ns = prog_now_mono();
 	if (n <= 0) {
 		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
 			if (!w->c.recv_errors)
-				col_log(COL_LOG_ERROR, "worker %u: recvmmsg: %s", w->id, strerror(errno));
+				prog_log(PROG_LOG_ERROR, "worker %u: recvmmsg: %s", w->id, strerror(errno));
 			w->c.recv_errors++;
 		}
 		return -1;
 	}
 	/* One clock read per batch: the datagrams of a batch arrived within
 	 * the time the batch took to fill. */
-	recv_ns = col_now_real();
+	recv_ns = prog_now_real();
 	for (int i = 0; i < n; i++) {
 		const struct msghdr *h = &rx->msgs[i].msg_hdr;
 		struct weir_exporter e;

@@ -8,25 +8,9 @@
 #include "flow.h"
 #include "flow_csv.h"
 #include "flow_json.h"
-#include "log.h"
+#include "prog_log.h"
 #include "rec_json.h"
 #include "worker.h"
-
-uint64_t col_now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-uint64_t col_now_real(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 int col_proto_of(const uint8_t *p, size_t len)
 {
@@ -343,7 +327,7 @@ struct col_worker *col_worker_new(struct col_shared *sh, unsigned id, char *err,
 		if (!w->pend_f || !w->batch)
 			goto nomem;
 	}
-	w->now_ns = col_now_mono();
+	w->now_ns = prog_now_mono();
 	return w;
 nomem:
 	snprintf(err, errlen, "out of memory for worker %u", id);

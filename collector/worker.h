@@ -19,6 +19,7 @@
 #include "enr.h"
 #include "flow_json.h"
 #include "out.h"
+#include "prog_clock.h"
 #include "rec_json.h"
 #include "tmpl.h"
 
@@ -140,8 +141,5 @@ static inline uint64_t col_load(const uint64_t *p)
 {
 	return __atomic_load_n(p, __ATOMIC_RELAXED);
 }
-
-uint64_t col_now_mono(void);
-uint64_t col_now_real(void);
 
 #endif

@@ -7,8 +7,8 @@
 
 #include "err.h"
 #include "ledger.h"
+#include "prog_version.h"
 #include "txt.h"
-#include "version.h"
 
 int ledger_init(struct ledger *l, uint32_t nexp)
 {

@@ -7,7 +7,8 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "log.h"
+#include "prog_cli.h"
+#include "prog_log.h"
 #include "run.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -24,15 +25,14 @@ int main(int argc, char **argv)
 	struct gen_cfg cfg;
 	char err[512];
 
-	glog_init();
+	prog_log_init("weir-generator");
 	switch (cli_parse(argc, argv, &cfg, stdout, err, sizeof(err))) {
 	case CLI_RUN:
 		break;
 	case CLI_DONE:
 		return fflush(stdout) ? GEN_EXIT_FAIL : GEN_EXIT_OK;
 	case CLI_USAGE:
-		fprintf(stderr, "weir-generator: %s (see --help)\n", err);
-		return GEN_EXIT_USAGE;
+		return prog_cli_error(err);
 	}
 	cfg.live = isatty(STDERR_FILENO);
 

@@ -33,7 +33,7 @@ static void addr_put(struct weir_addr *a, u128 v)
 	memcpy(a->a + 8, &lo, 8);
 }
 
-static void space_init(struct model_space *sp, const struct gen_cidr *c, double zipf_s)
+static void space_init(struct model_space *sp, const struct prog_cidr *c, double zipf_s)
 {
 	unsigned host = (c->v6 ? 128u : 32u) - c->plen;
 
@@ -164,7 +164,7 @@ static void pick_addr(struct model *m, const struct model_space *sp, struct weir
 	addr_put(out, sp->base | off);
 }
 
-static uint16_t pick_port(struct model *m, const struct gen_range *r)
+static uint16_t pick_port(struct model *m, const struct prog_range *r)
 {
 	return (uint16_t)(r->lo + rng_below(&m->rng, (uint64_t)r->hi - r->lo + 1));
 }

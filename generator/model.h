@@ -43,9 +43,9 @@
 #define MODEL_MAX_DURATION_NS	(120ull * 1000000000ull)
 
 struct model_cfg {
-	struct gen_cidr src[MODEL_MAX_RANGES], dst[MODEL_MAX_RANGES];
+	struct prog_cidr src[MODEL_MAX_RANGES], dst[MODEL_MAX_RANGES];
 	unsigned nsrc, ndst;
-	struct gen_range sport, dport;
+	struct prog_range sport, dport;
 	uint8_t protos[MODEL_MAX_PROTOS];
 	unsigned nprotos;
 	double zipf_s;			/* 0: uniform address popularity */
@@ -55,7 +55,7 @@ struct model_cfg {
 };
 
 struct model_space {
-	struct gen_cidr c;
+	struct prog_cidr c;
 	unsigned __int128 base;		/* c.base as a number */
 	unsigned __int128 mask;		/* range size - 1 */
 	struct zipf z;

@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include "pace.h"
+#include "prog_clock.h"
 
 uint64_t pace_batch(uint64_t rate, uint64_t max_batch)
 {
@@ -73,10 +74,7 @@ uint64_t tb_ready_at(const struct tb *b, uint64_t n)
 
 uint64_t pace_now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return prog_now_mono();
 }
 
 void pace_wait(uint64_t until_ns, volatile sig_atomic_t *stop)

@@ -12,7 +12,8 @@
 
 #include "err.h"
 #include "ledger.h"
-#include "log.h"
+#include "prog_clock.h"
+#include "prog_log.h"
 #include "pace.h"
 #include "pcapw.h"
 #include "run.h"
@@ -77,7 +78,7 @@ void gen_cfg_defaults(struct gen_cfg *c)
 
 	memset(c, 0, sizeof(*c));
 	c->host = "127.0.0.1";
-	c->port = 4739;
+	c->port = GEN_PORT_IPFIX;
 	c->rate = 1000;
 	c->flows_per_packet = 10;
 	c->domain = 1;
@@ -87,12 +88,25 @@ void gen_cfg_defaults(struct gen_cfg *c)
 	c->sampling_rate = 1;
 	c->mtu = 1500;
 	c->distribution = "uniform";
-	parse_cidr_list(src, c->model.src, MODEL_MAX_RANGES, &c->model.nsrc, err, sizeof(err));
-	parse_cidr_list(dst, c->model.dst, MODEL_MAX_RANGES, &c->model.ndst, err, sizeof(err));
+	prog_parse_cidr_list(src, c->model.src, MODEL_MAX_RANGES, &c->model.nsrc, err, sizeof(err));
+	prog_parse_cidr_list(dst, c->model.dst, MODEL_MAX_RANGES, &c->model.ndst, err, sizeof(err));
 	parse_protocols("6,17", c->model.protos, MODEL_MAX_PROTOS, &n, err, sizeof(err));
 	c->model.nprotos = n;
-	c->model.sport = (struct gen_range){ 1024, 65535 };
-	c->model.dport = (struct gen_range){ 1, 1024 };
+	c->model.sport = (struct prog_range){ 1024, 65535 };
+	c->model.dport = (struct prog_range){ 1, 1024 };
+}
+
+uint16_t gen_proto_port(enum gen_proto p)
+{
+	switch (p) {
+	case GEN_SFLOW:
+		return GEN_PORT_SFLOW;
+	case GEN_V9:
+	case GEN_V5:
+		return GEN_PORT_NETFLOW;
+	default:
+		return GEN_PORT_IPFIX;
+	}
 }
 
 uint64_t gen_schedule_ns(uint64_t t0_ns, uint64_t rate, uint64_t k)
@@ -114,14 +128,6 @@ size_t gen_payload_max(uint32_t mtu, int v6)
 	return mtu > hdr ? mtu - hdr : 0;
 }
 
-static uint64_t wall_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
-}
-
 /* ---- setup ---- */
 
 static int resolve(struct run *r)
@@ -136,7 +142,7 @@ static int resolve(struct run *r)
 	snprintf(port, sizeof(port), "%u", c->port);
 	e = getaddrinfo(c->host, port, &hints, &ai);
 	if (e) {
-		glog(GLOG_ERROR, "-H %s: %s", c->host, gai_strerror(e));
+		prog_log(PROG_LOG_ERROR, "-H %s: %s", c->host, gai_strerror(e));
 		return GEN_EXIT_USAGE;
 	}
 	memcpy(&r->ss, ai->ai_addr, ai->ai_addrlen);
@@ -154,24 +160,24 @@ static int check_cfg(struct run *r)
 
 	if (c->proto == GEN_V5) {
 		if (model_has_family(&r->model, 1)) {
-			glog(GLOG_ERROR, "NetFlow v5 carries IPv4 flows only: --src-cidr and --dst-cidr "
+			prog_log(PROG_LOG_ERROR, "NetFlow v5 carries IPv4 flows only: --src-cidr and --dst-cidr "
 			     "must be IPv4 ranges");
 			return GEN_EXIT_USAGE;
 		}
 		if (c->sampling_rate > 0x3fff) {
-			glog(GLOG_ERROR, "--sampling-rate %u: NetFlow v5 carries at most 16383",
+			prog_log(PROG_LOG_ERROR, "--sampling-rate %u: NetFlow v5 carries at most 16383",
 			     c->sampling_rate);
 			return GEN_EXIT_USAGE;
 		}
 		if (last_domain > 0xffff) {
-			glog(GLOG_ERROR, "NetFlow v5 domains (engine type and id) are 16 bits: "
+			prog_log(PROG_LOG_ERROR, "NetFlow v5 domains (engine type and id) are 16 bits: "
 			     "--observation-domain-id + --exporters - 1 = %llu",
 			     (unsigned long long)last_domain);
 			return GEN_EXIT_USAGE;
 		}
 	}
 	if (last_domain > UINT32_MAX) {
-		glog(GLOG_ERROR, "--observation-domain-id + --exporters - 1 is above 2^32 - 1");
+		prog_log(PROG_LOG_ERROR, "--observation-domain-id + --exporters - 1 is above 2^32 - 1");
 		return GEN_EXIT_USAGE;
 	}
 	return GEN_EXIT_OK;
@@ -201,7 +207,7 @@ static int open_output(struct run *r)
 	r->src = calloc(c->exporters, sizeof(*r->src));
 	r->sport = calloc(c->exporters, sizeof(*r->sport));
 	if (!r->src || !r->sport) {
-		glog(GLOG_ERROR, "out of memory");
+		prog_log(PROG_LOG_ERROR, "out of memory");
 		return GEN_EXIT_FAIL;
 	}
 	if (r->pcap_mode) {
@@ -209,7 +215,7 @@ static int open_output(struct run *r)
 		static const uint8_t lo6[16] = { [15] = 1 };
 
 		if (pcapw_open(&r->pcap, c->pcap_out, &r->dst, c->port, err, sizeof(err))) {
-			glog(GLOG_ERROR, "--pcap-out %s", err);
+			prog_log(PROG_LOG_ERROR, "--pcap-out %s", err);
 			return GEN_EXIT_FAIL;
 		}
 		for (uint32_t i = 0; i < c->exporters; i++) {
@@ -222,16 +228,87 @@ static int open_output(struct run *r)
 		return GEN_EXIT_OK;
 	}
 	if (raise_nofile(c->exporters)) {
-		glog(GLOG_ERROR, "--exporters %u: the open-file limit is too low (ulimit -n)",
+		prog_log(PROG_LOG_ERROR, "--exporters %u: the open-file limit is too low (ulimit -n)",
 		     c->exporters);
 		return GEN_EXIT_FAIL;
 	}
 	if (udp_open(&r->udp, (struct sockaddr *)&r->ss, r->sl, c->exporters, err, sizeof(err))) {
-		glog(GLOG_ERROR, "%s", err);
+		prog_log(PROG_LOG_ERROR, "%s", err);
 		return GEN_EXIT_FAIL;
 	}
 	memcpy(r->src, r->udp.local, c->exporters * sizeof(*r->src));
 	memcpy(r->sport, r->udp.port, c->exporters * sizeof(*r->sport));
+	return GEN_EXIT_OK;
+}
+
+/* Whether -f records fit payload bytes: WEIR_OK, WEIR_E_INVALID (*max_fit
+ * set), or WEIR_E_NOMEM. The agent address family decides the sFlow header
+ * size; the exporters' addresses are of the collector's family. */
+static int fits_in(const struct run *r, size_t payload, uint32_t *max_fit)
+{
+	struct weir_addr agent = r->dst;
+	char err[512];
+
+	return sim_fit_check(&r->scfg, &r->model, &agent, payload, r->cfg->flows_per_packet,
+			     max_fit, err, sizeof(err));
+}
+
+/* r->payload, the UDP payload limit: what --mtu leaves; when -f records
+ * need more, the least that holds them (the datagrams exceed the MTU and
+ * the IP layer fragments them: said once, with how to avoid it). Refused
+ * only when not even the largest UDP datagram holds them. */
+static int fit_payload(struct run *r, int v6)
+{
+	const struct gen_cfg *c = r->cfg;
+	size_t mtu_pl = gen_payload_max(c->mtu, v6), lo = mtu_pl, hdr;
+	size_t hi = v6 ? GEN_UDP_MAX_V6 : GEN_UDP_MAX_V4;
+	uint32_t mtu_fit, max_fit;
+	char how[128];
+	int e = fits_in(r, lo, &mtu_fit);
+
+	if (e == WEIR_OK) {
+		r->payload = lo;
+		return GEN_EXIT_OK;
+	}
+	if (e == WEIR_E_INVALID)
+		e = fits_in(r, hi, &max_fit);
+	if (e == WEIR_E_INVALID) {
+		if (c->proto == GEN_V5 && c->flows_per_packet > 30)
+			snprintf(how, sizeof(how), "v5 carries at most 30");
+		else
+			snprintf(how, sizeof(how), "at most %u do in the largest UDP datagram, %zu bytes",
+				 max_fit, hi);
+		prog_log(PROG_LOG_ERROR, "%u %s records do not fit one datagram (%s): lower -f",
+			 c->flows_per_packet, gen_proto_name(c->proto), how);
+		return GEN_EXIT_USAGE;
+	}
+	if (e) {
+		prog_log(PROG_LOG_ERROR, "out of memory");
+		return GEN_EXIT_FAIL;
+	}
+	/* lo does not fit, hi does: the least that fits, by bisection. */
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		e = fits_in(r, mid, &max_fit);
+		if (e && e != WEIR_E_INVALID) {
+			prog_log(PROG_LOG_ERROR, "out of memory");
+			return GEN_EXIT_FAIL;
+		}
+		if (e)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	r->payload = hi;
+	hdr = (size_t)c->mtu - mtu_pl;
+	if (mtu_fit)
+		snprintf(how, sizeof(how), "lower -f to %u or raise --mtu to %zu", mtu_fit, hi + hdr);
+	else
+		snprintf(how, sizeof(how), "raise --mtu to %zu", hi + hdr);
+	prog_log(PROG_LOG_WARN, "-f %u: %s datagrams of up to %zu bytes exceed the %zu-byte UDP "
+		 "payload of --mtu %u and will be IP-fragmented; to avoid it, %s",
+		 c->flows_per_packet, gen_proto_name(c->proto), hi, mtu_pl, c->mtu, how);
 	return GEN_EXIT_OK;
 }
 
@@ -240,14 +317,13 @@ static int setup(struct run *r)
 	const struct gen_cfg *c = r->cfg;
 	struct model_cfg mc = c->model;
 	char err[512];
-	uint32_t max_fit;
 	int ret, v6;
 
 	mc.seed = c->seed;
 	mc.sampling_rate = c->sampling_rate ? c->sampling_rate : 1;
 	mc.sflow = c->proto == GEN_SFLOW;
 	if (model_init(&r->model, &mc, err, sizeof(err))) {
-		glog(GLOG_ERROR, "%s", err);
+		prog_log(PROG_LOG_ERROR, "%s", err);
 		return GEN_EXIT_USAGE;
 	}
 	ret = check_cfg(r);
@@ -257,41 +333,30 @@ static int setup(struct run *r)
 	if (ret)
 		return ret;
 	v6 = !weir_addr_is_v4(&r->dst);
-	r->payload = gen_payload_max(c->mtu, v6);
-	if (r->payload > 65535)
-		r->payload = 65535;
 
 	r->pcap_mode = c->pcap_out != NULL;
 	r->schedule = r->pcap_mode || c->seeded;
-	r->t0_ns = c->seeded ? gen_seed_epoch_ns(c->seed) : wall_ns();
+	r->t0_ns = c->seeded ? gen_seed_epoch_ns(c->seed) : prog_now_real();
 	r->scfg = (struct sim_cfg){
 		.proto = c->proto,
 		.sampling_rate = mc.sampling_rate,
 		.template_interval_ns = c->template_interval_s * NS_PER_S,
 		.boot_ns = r->t0_ns - GEN_UPTIME_AT_START,
 	};
-	{
-		/* The agent address family decides the sFlow header size; the
-		 * exporters' addresses are of the collector's family. */
-		struct weir_addr agent = r->dst;
-
-		if (sim_fit_check(&r->scfg, &r->model, &agent, r->payload, c->flows_per_packet,
-				  &max_fit, err, sizeof(err))) {
-			glog(GLOG_ERROR, "%s", err);
-			return GEN_EXIT_USAGE;
-		}
-	}
+	ret = fit_payload(r, v6);
+	if (ret)
+		return ret;
 	for (int i = 0; i < GEN_RING; i++) {
 		r->ring[i].bufs = malloc(GEN_BATCH * r->payload);
 		if (!r->ring[i].bufs) {
-			glog(GLOG_ERROR, "out of memory");
+			prog_log(PROG_LOG_ERROR, "out of memory");
 			return GEN_EXIT_FAIL;
 		}
 	}
 	r->flows = calloc(c->flows_per_packet, sizeof(*r->flows));
 	r->xs = calloc(c->exporters, sizeof(*r->xs));
 	if (!r->flows || !r->xs || ledger_init(&r->led, c->exporters)) {
-		glog(GLOG_ERROR, "out of memory");
+		prog_log(PROG_LOG_ERROR, "out of memory");
 		return GEN_EXIT_FAIL;
 	}
 	ret = open_output(r);
@@ -301,7 +366,7 @@ static int setup(struct run *r)
 		struct ledger_exp *e = &r->led.exp[i];
 
 		if (sim_init(&r->xs[i], &r->scfg, i, c->domain + i, &r->src[i])) {
-			glog(GLOG_ERROR, "out of memory");
+			prog_log(PROG_LOG_ERROR, "out of memory");
 			return GEN_EXIT_FAIL;
 		}
 		r->nx = i + 1;
@@ -380,7 +445,7 @@ static void make(struct run *r, struct slot *s, unsigned n, uint64_t mono_now)
 		}
 		if (err) {
 			/* sim_fit_check ruled this out: a bug, not a flag. */
-			glog(GLOG_ERROR, "encoding a %s datagram failed: %s",
+			prog_log(PROG_LOG_ERROR, "encoding a %s datagram failed: %s",
 			     gen_proto_name(c->proto), weir_strerror(err));
 			s->end = 1;
 			s->why = "error";
@@ -461,7 +526,7 @@ static void account(struct run *r, const struct dg_info *d, int status)
 		ledger_failed(&r->led, d, status);
 		r->errors++;
 		if (r->errors == 1)
-			glog(GLOG_WARN, "sendmmsg: %s (datagrams that fail are counted in the "
+			prog_log(PROG_LOG_WARN, "sendmmsg: %s (datagrams that fail are counted in the "
 			     "ledger's send_errors; further ones are not logged)", strerror(status));
 		return;
 	}
@@ -480,7 +545,7 @@ static void emit(struct run *r, struct slot *s)
 					      s->iov[i].iov_base, d->len, d->time_ns);
 
 			if (err) {
-				glog(GLOG_ERROR, "--pcap-out %s: %s", r->cfg->pcap_out,
+				prog_log(PROG_LOG_ERROR, "--pcap-out %s: %s", r->cfg->pcap_out,
 				     err == WEIR_E_IO ? strerror(errno) : weir_strerror(err));
 				r->fatal = 1;
 				return;
@@ -655,7 +720,7 @@ static const char *loop(struct run *r)
 	e = pthread_create(&tid, NULL, maker, r);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (e) {
-		glog(GLOG_ERROR, "pthread_create: %s", strerror(e));
+		prog_log(PROG_LOG_ERROR, "pthread_create: %s", strerror(e));
 		why = "error";
 		r->fatal = 1;
 	} else {
@@ -707,7 +772,7 @@ int gen_run(const struct gen_cfg *cfg, volatile sig_atomic_t *stop)
 	int ret;
 
 	if (!r) {
-		glog(GLOG_ERROR, "out of memory");
+		prog_log(PROG_LOG_ERROR, "out of memory");
 		return GEN_EXIT_FAIL;
 	}
 	r->cfg = cfg;
@@ -717,7 +782,7 @@ int gen_run(const struct gen_cfg *cfg, volatile sig_atomic_t *stop)
 		pcapw_close(&r->pcap);
 		goto out;
 	}
-	glog(GLOG_INFO, "%s to %s port %u, %u exporter(s), -r %llu, -f %u, payload limit %zu "
+	prog_log(PROG_LOG_INFO, "%s to %s port %u, %u exporter(s), -r %llu, -f %u, payload limit %zu "
 	     "bytes, seed %llu%s", gen_proto_name(cfg->proto), cfg->host, cfg->port,
 	     cfg->exporters, (unsigned long long)cfg->rate, cfg->flows_per_packet, r->payload,
 	     (unsigned long long)cfg->seed, cfg->seeded ? "" : " (random)");
@@ -738,7 +803,7 @@ int gen_run(const struct gen_cfg *cfg, volatile sig_atomic_t *stop)
 		.distribution = cfg->distribution,
 		.argc = cfg->argc,
 		.argv = cfg->argv,
-		.start_unix_ns = wall_ns(),
+		.start_unix_ns = prog_now_real(),
 		.model_start_ns = r->t0_ns,
 	};
 
@@ -747,7 +812,7 @@ int gen_run(const struct gen_cfg *cfg, volatile sig_atomic_t *stop)
 		r->fatal = 1;
 	secs = (double)(pace_now() - r->mono0) / 1e9;
 	if (r->pcap_mode && pcapw_close(&r->pcap)) {
-		glog(GLOG_ERROR, "--pcap-out %s: write error", cfg->pcap_out);
+		prog_log(PROG_LOG_ERROR, "--pcap-out %s: write error", cfg->pcap_out);
 		r->fatal = 1;
 		why = "error";
 	}
@@ -755,11 +820,11 @@ int gen_run(const struct gen_cfg *cfg, volatile sig_atomic_t *stop)
 	r->led.run.stop_reason = why;
 	summary(r, secs, why);
 	if (r->udp.refused)
-		glog(GLOG_INFO, "%llu sends met ECONNREFUSED (nothing listening?) and were retried",
+		prog_log(PROG_LOG_INFO, "%llu sends met ECONNREFUSED (nothing listening?) and were retried",
 		     (unsigned long long)r->udp.refused);
 	ret = r->fatal || r->errors ? GEN_EXIT_FAIL : GEN_EXIT_OK;
 	if (cfg->ledger && ledger_write(&r->led, cfg->ledger, err, sizeof(err))) {
-		glog(GLOG_ERROR, "--ledger %s", err);
+		prog_log(PROG_LOG_ERROR, "--ledger %s", err);
 		ret = GEN_EXIT_FAIL;
 	}
 out:

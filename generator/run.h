@@ -37,9 +37,21 @@
 #define GEN_UPTIME_AT_START	(3600ull * 1000000000ull)
 #define GEN_PCAP_SPORT		40000	/* pcap: exporter i sends from 40000 + i */
 
+/* Where each protocol goes without -p: IANA's ipfix (4739), the
+ * customary NetFlow port (2055) and IANA's sflow (6343). */
+#define GEN_PORT_IPFIX		4739
+#define GEN_PORT_NETFLOW	2055
+#define GEN_PORT_SFLOW		6343
+/* The largest UDP payloads: an IPv4 datagram of 65535 bytes less 20 + 8 of
+ * headers; IPv6's payload length of 65535 less the UDP header. */
+#define GEN_UDP_MAX_V4		65507
+#define GEN_UDP_MAX_V6		65527
+#define GEN_DURATION_MAX_NS	(366ull * 86400 * 1000000000ull)	/* --duration */
+
 struct gen_cfg {
 	const char *host;
 	uint16_t port;
+	uint8_t port_set;		/* -p given: else the protocol's port */
 	uint64_t rate;			/* datagrams per second, 0 = unpaced */
 	uint32_t flows_per_packet;
 	uint64_t count;			/* data datagrams, 0 = until stopped */
@@ -65,6 +77,8 @@ struct gen_cfg {
 /* The defaults of docs/generator.md (seed 0, not seeded). */
 void gen_cfg_defaults(struct gen_cfg *c);
 
+/* The default collector port of a protocol (GEN_PORT_*). */
+uint16_t gen_proto_port(enum gen_proto p);
 /* The model time of datagram k on the schedule starting at t0_ns. */
 uint64_t gen_schedule_ns(uint64_t t0_ns, uint64_t rate, uint64_t k);
 /* T0 of a seeded run. */

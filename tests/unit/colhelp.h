@@ -25,7 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "prog_log.h"
 
 /* The build folder with weir-collector and weir-generator (the Makefile
  * passes $(B)). */
@@ -51,7 +51,7 @@ static inline void suite_init(void)
 	snprintf(tmpdir, sizeof(tmpdir), "%s/test_%s.XXXXXX", base && *base ? base : "/tmp",
 		 criterion_current_suite->name);
 	cr_assert_not_null(mkdtemp(tmpdir), "mkdtemp %s: %s", tmpdir, strerror(errno));
-	col_log_set(COL_LOG_ERROR);
+	prog_log_set(PROG_LOG_ERROR);
 	signal(SIGPIPE, SIG_IGN);
 }
 

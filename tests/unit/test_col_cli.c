@@ -1,11 +1,15 @@
 /* Unit tests of weir-collector's command line (collector/cli.c) and of the
  * --sampling-rate parser (collector/samp.c): every flag in both spellings,
- * the defaults, and errors that name the flag (exit status 2 in main). */
+ * the defaults, and errors that name the flag (exit status 2 in main); and
+ * --template-file checked at start, a failed save an error (the real
+ * weir-collector). */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "colhelp.h"
 #include "cli.h"
 #include "err.h"
 #include "samp.h"
@@ -390,4 +394,74 @@ Test(col_samp, bad)
 	cr_assert_eq(col_samp_parse(&s, "4294967295", err, sizeof(err)), WEIR_OK);
 	cr_assert_eq(s.def, 4294967295u);
 	col_samp_free(&s);
+}
+
+/* ---- --template-file: checked at start, a failed save is an error ---- */
+
+TestSuite(col_tfile, .init = suite_init, .fini = suite_fini);
+
+/* weir-collector on a free loopback port with --template-file tf, stderr
+ * into errf, logging at info. */
+static pid_t start_tfile(const char *tf, const char *errf, char *port, size_t plen)
+{
+	char *argv[] = { "weir-collector", "--listen", "127.0.0.1", "-p", port, "--metrics-port",
+			 "0", "-w", "2", "-s", "null", "--template-file", (char *)tf, NULL };
+
+	snprintf(port, plen, "%u", free_port(SOCK_DGRAM));
+	return spawn(argv, errf, "WEIR_LOG=info");
+}
+
+/* Issue 11, fault 6: a path that cannot be written stopped nothing at
+ * start; now the collector refuses it at once, naming the cause, exit 1. */
+Test(col_tfile, unwritable_path_refused_at_start)
+{
+	const char *errf = path_of("err1"), *errd = path_of("err2");
+	char port[8], *text;
+	int st;
+
+	st = wait_for(start_tfile(path_of("no-such-dir/t.bin"), errf, port, sizeof(port)), 5000);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 1, "status %d", st);
+	text = slurp(errf, NULL);
+	cr_assert_not_null(strstr(text, "weir-collector: error: --template-file: cannot create "),
+			   "%s", text);
+	cr_assert_not_null(strstr(text, "no-such-dir/t.bin.tmp: No such file or directory"), "%s", text);
+	cr_assert_null(strstr(text, "listening"), "refused before receiving: %s", text);
+	free(text);
+	st = wait_for(start_tfile(tmpdir, errd, port, sizeof(port)), 5000);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 1, "status %d", st);
+	text = slurp(errd, NULL);
+	cr_assert_not_null(strstr(text, " is a directory"), "%s", text);
+	free(text);
+}
+
+/* A save that fails at exit (here: its folder is gone) is an error that
+ * names the cause, and the exit status is 1, not 0. */
+Test(col_tfile, failed_save_at_exit_is_an_error)
+{
+	const char *dir = path_of("d"), *errf = path_of("err");
+	char tf[256], port[8], *text = NULL;
+	pid_t pid;
+	int st;
+
+	snprintf(tf, sizeof(tf), "%s/t.bin", dir);
+	cr_assert_eq(mkdir(dir, 0755), 0);
+	pid = start_tfile(tf, errf, port, sizeof(port));
+	/* Up: it logs "listening" after the start check and the sockets. */
+	for (unsigned t = 0; t < 10000; t += 10) {
+		free(text);
+		text = access(errf, F_OK) == 0 ? slurp(errf, NULL) : strdup("");
+		if (strstr(text, "listening on UDP"))
+			break;
+		sleep_ms(10);
+	}
+	cr_assert_not_null(strstr(text, "listening on UDP"), "%s", text);
+	free(text);
+	cr_assert_eq(rmdir(dir), 0, "the start check left nothing behind");
+	st = term_wait(pid);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 1, "status %d", st);
+	text = slurp(errf, NULL);
+	cr_assert_not_null(strstr(text, "save failed: cannot create "), "%s", text);
+	cr_assert_not_null(strstr(text, "d/t.bin"), "%s", text);
+	cr_assert_not_null(strstr(text, ": No such file or directory"), "%s", text);
+	free(text);
 }

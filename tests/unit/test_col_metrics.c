@@ -15,7 +15,7 @@
 #include "cli.h"
 #include "colhelp.h"
 #include "err.h"
-#include "log.h"
+#include "prog_log.h"
 #include "metrics.h"
 #include "worker.h"
 
@@ -27,7 +27,7 @@ static void setup(void)
 {
 	char err[256];
 
-	col_log_set(COL_LOG_ERROR);
+	prog_log_set(PROG_LOG_ERROR);
 	col_cfg_defaults(&cfg);
 	memset(&sh, 0, sizeof(sh));
 	pthread_mutex_init(&sh.labels.mu, NULL);

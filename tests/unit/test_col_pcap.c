@@ -475,7 +475,7 @@ static void restart(const char *proto, unsigned nw)
 	r.cfg.template_file = tf;
 	unlink(tf);
 	rig_start(&r, nw, NULL);
-	cr_assert_eq(col_tsave_load(&r.sh, col_now_real()), WEIR_OK, "no file yet is fine");
+	cr_assert_eq(col_tsave_load(&r.sh, prog_now_real()), WEIR_OK, "no file yet is fine");
 	run_pcap(r.w[0], path_of("full.pcap"), 0);
 	cr_assert_eq(col_tsave_save(&r.sh, 0), WEIR_OK);
 	cr_assert_eq(r.sh.tsave_ok, 1);
@@ -494,7 +494,7 @@ static void restart(const char *proto, unsigned nw)
 	r.cfg.format = COL_F_COMMON;
 	rig_start(&r, nw, path_of("after.json"));
 	{
-		int e = col_tsave_load(&r.sh, col_now_real());
+		int e = col_tsave_load(&r.sh, prog_now_real());
 
 		cr_assert_eq(e, WEIR_OK, "%s", weir_strerror(e));
 	}
@@ -539,7 +539,7 @@ Test(col_pcap, template_file_damaged)
 	col_cfg_defaults(&r.cfg);
 	r.cfg.template_file = tf;
 	rig_start(&r, 2, NULL);
-	cr_assert_eq(col_tsave_load(&r.sh, col_now_real()), WEIR_E_PARSE);
+	cr_assert_eq(col_tsave_load(&r.sh, prog_now_real()), WEIR_E_PARSE);
 	cr_assert_eq(tmpl_cache_stats(r.w[0]->ctx.cache)->templates, 0);
 	cr_assert_eq(tmpl_cache_stats(r.w[1]->ctx.cache)->templates, 0);
 	rig_stop(&r);

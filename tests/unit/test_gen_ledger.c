@@ -16,7 +16,7 @@
 
 #include "err.h"
 #include "ledger.h"
-#include "log.h"
+#include "prog_log.h"
 #include "run.h"
 #include "sim.h"
 
@@ -451,7 +451,7 @@ static void mk_tmpdir(void)
 
 	snprintf(tmpdir, sizeof(tmpdir), "%s/test_gen_ledger.XXXXXX", base && *base ? base : "/tmp");
 	cr_assert_not_null(mkdtemp(tmpdir), "mkdtemp");
-	glog_set(GLOG_ERROR);
+	prog_log_set(PROG_LOG_ERROR);
 }
 
 static void rm_tmpdir(void)

@@ -146,20 +146,20 @@ static void cfg_basic(struct model_cfg *c, const char *src, const char *dst)
 	unsigned n;
 
 	memset(c, 0, sizeof(*c));
-	cr_assert_eq(parse_cidr_list(src, c->src, MODEL_MAX_RANGES, &c->nsrc, err, sizeof(err)),
+	cr_assert_eq(prog_parse_cidr_list(src, c->src, MODEL_MAX_RANGES, &c->nsrc, err, sizeof(err)),
 		     WEIR_OK, "%s", err);
-	cr_assert_eq(parse_cidr_list(dst, c->dst, MODEL_MAX_RANGES, &c->ndst, err, sizeof(err)),
+	cr_assert_eq(prog_parse_cidr_list(dst, c->dst, MODEL_MAX_RANGES, &c->ndst, err, sizeof(err)),
 		     WEIR_OK, "%s", err);
 	cr_assert_eq(parse_protocols("6,17", c->protos, MODEL_MAX_PROTOS, &n, err, sizeof(err)),
 		     WEIR_OK);
 	c->nprotos = n;
-	c->sport = (struct gen_range){ 1024, 65535 };
-	c->dport = (struct gen_range){ 1, 1024 };
+	c->sport = (struct prog_range){ 1024, 65535 };
+	c->dport = (struct prog_range){ 1, 1024 };
 	c->sampling_rate = 1;
 	c->seed = 1;
 }
 
-static int in_cidr(const struct weir_addr *a, const struct gen_cidr *c)
+static int in_cidr(const struct weir_addr *a, const struct prog_cidr *c)
 {
 	unsigned bits = (c->v6 ? 0 : 96) + c->plen;
 
@@ -174,7 +174,7 @@ static int in_cidr(const struct weir_addr *a, const struct gen_cidr *c)
 	return 1;
 }
 
-static int in_any(const struct weir_addr *a, const struct gen_cidr *c, unsigned n)
+static int in_any(const struct weir_addr *a, const struct prog_cidr *c, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++)
 		if (in_cidr(a, &c[i]))
@@ -192,8 +192,8 @@ Test(gen_model, flows_respect_ranges)
 	cfg_basic(&c, "10.20.0.0/16,2001:db8:1::/48,192.0.2.9/32", "198.51.100.0/24,2001:db8:ff::7/128");
 	cr_assert_eq(parse_protocols("6,17,1,58,47", c.protos, MODEL_MAX_PROTOS, &c.nprotos, err,
 				     sizeof(err)), WEIR_OK);
-	c.sport = (struct gen_range){ 5000, 5010 };
-	c.dport = (struct gen_range){ 53, 53 };
+	c.sport = (struct prog_range){ 5000, 5010 };
+	c.dport = (struct prog_range){ 53, 53 };
 	c.sampling_rate = 64;
 	cr_assert_eq(model_init(&m, &c, err, sizeof(err)), WEIR_OK, "%s", err);
 	for (int round = 0; round < 2000; round++) {

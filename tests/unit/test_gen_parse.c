@@ -1,5 +1,6 @@
-/* Unit tests of the generator's flag parsers (generator/parse.c) and its
- * command line (generator/cli.c). */
+/* Unit tests of the generator's own flag parsers (generator/parse.c) and
+ * its command line (generator/cli.c); the shared value parsers are
+ * test_prog_val.c's. */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <stdio.h>
@@ -10,14 +11,6 @@
 
 static char err[256];
 
-static struct gen_cidr cidr(const char *s)
-{
-	struct gen_cidr c;
-
-	cr_assert_eq(parse_cidr(s, &c, err, sizeof(err)), WEIR_OK, "%s: %s", s, err);
-	return c;
-}
-
 static void expect_addr(const struct weir_addr *a, const char *text)
 {
 	char buf[64];
@@ -25,125 +18,9 @@ static void expect_addr(const struct weir_addr *a, const char *text)
 	cr_assert_str_eq(weir_addr_str(a, buf, sizeof(buf)), text);
 }
 
-Test(gen_parse, cidr_ipv4)
-{
-	struct gen_cidr c = cidr("10.0.0.0/8");
-
-	cr_assert_eq(c.v6, 0);
-	cr_assert_eq(c.plen, 8);
-	expect_addr(&c.base, "10.0.0.0");
-}
-
-Test(gen_parse, cidr_clears_host_bits)
-{
-	struct gen_cidr c = cidr("192.168.77.130/25");
-
-	cr_assert_eq(c.plen, 25);
-	expect_addr(&c.base, "192.168.77.128");
-	c = cidr("2001:db8:abcd:12ff::1/52");
-	cr_assert_eq(c.v6, 1);
-	cr_assert_eq(c.plen, 52);
-	expect_addr(&c.base, "2001:db8:abcd:1000::");
-}
-
-Test(gen_parse, cidr_bare_address_is_a_host)
-{
-	struct gen_cidr c = cidr("192.0.2.7");
-
-	cr_assert_eq(c.plen, 32);
-	expect_addr(&c.base, "192.0.2.7");
-	c = cidr("2001:db8::7");
-	cr_assert_eq(c.plen, 128);
-	c = cidr("0.0.0.0/0");
-	cr_assert_eq(c.plen, 0);
-	expect_addr(&c.base, "0.0.0.0");
-	c = cidr("::/0");
-	cr_assert_eq(c.v6, 1);
-	cr_assert_eq(c.plen, 0);
-}
-
 struct bad {
 	char s[48];
 };
-
-ParameterizedTestParameters(gen_parse, cidr_bad)
-{
-	static struct bad b[] = {
-		{ "" }, { "/8" }, { "10.0.0.0/" }, { "10.0.0.0/33" }, { "10.0.0.0/-1" },
-		{ "10.0.0.0/8x" }, { "10.0.0/8" }, { "10.0.0.256/24" }, { "host/8" },
-		{ "2001:db8::/129" }, { "2001:db8:::/64" }, { "10.0.0.0/ 8" }, { " 10.0.0.0/8" },
-		{ "10.0.0.0/8/8" }, { "10.0.0.0/+8" },
-	};
-	return cr_make_param_array(struct bad, b, sizeof(b) / sizeof(b[0]));
-}
-
-ParameterizedTest(struct bad *b, gen_parse, cidr_bad)
-{
-	struct gen_cidr c;
-
-	err[0] = 0;
-	cr_assert_eq(parse_cidr(b->s, &c, err, sizeof(err)), WEIR_E_INVALID, "'%s' accepted", b->s);
-	cr_assert_neq(err[0], 0, "no message for '%s'", b->s);
-}
-
-Test(gen_parse, cidr_list)
-{
-	struct gen_cidr c[4];
-	unsigned n;
-
-	cr_assert_eq(parse_cidr_list("10.0.0.0/8,2001:db8::/32,192.0.2.1", c, 4, &n, err,
-				     sizeof(err)), WEIR_OK);
-	cr_assert_eq(n, 3);
-	cr_assert_eq(c[1].v6, 1);
-	cr_assert_eq(c[2].plen, 32);
-	cr_assert_eq(parse_cidr_list("10.0.0.0/8,", c, 4, &n, err, sizeof(err)), WEIR_E_INVALID);
-	cr_assert_eq(parse_cidr_list(",10.0.0.0/8", c, 4, &n, err, sizeof(err)), WEIR_E_INVALID);
-	cr_assert_eq(parse_cidr_list("", c, 4, &n, err, sizeof(err)), WEIR_E_INVALID);
-	cr_assert_eq(parse_cidr_list("1.0.0.0/8,2.0.0.0/8,3.0.0.0/8,4.0.0.0/8,5.0.0.0/8", c, 4,
-				     &n, err, sizeof(err)), WEIR_E_INVALID, "more than max");
-}
-
-Test(gen_parse, port_range)
-{
-	struct gen_range r;
-
-	cr_assert_eq(parse_port_range("1024-65535", &r, err, sizeof(err)), WEIR_OK);
-	cr_assert_eq(r.lo, 1024);
-	cr_assert_eq(r.hi, 65535);
-	cr_assert_eq(parse_port_range("80", &r, err, sizeof(err)), WEIR_OK);
-	cr_assert_eq(r.lo, 80);
-	cr_assert_eq(r.hi, 80);
-	cr_assert_eq(parse_port_range("0-0", &r, err, sizeof(err)), WEIR_OK);
-	cr_assert_eq(r.hi, 0);
-	cr_assert_eq(parse_port_range("7-7", &r, err, sizeof(err)), WEIR_OK);
-}
-
-ParameterizedTestParameters(gen_parse, port_range_bad)
-{
-	static struct bad b[] = {
-		{ "" }, { "-" }, { "100-50" }, { "51-50" }, { "1-65536" }, { "65536" }, { "a-b" }, { "1-" },
-		{ "-5" }, { "1-2-3" }, { " 1-2" }, { "1 -2" }, { "99999999999-1" },
-	};
-	return cr_make_param_array(struct bad, b, sizeof(b) / sizeof(b[0]));
-}
-
-ParameterizedTest(struct bad *b, gen_parse, port_range_bad)
-{
-	struct gen_range r;
-
-	err[0] = 0;
-	cr_assert_eq(parse_port_range(b->s, &r, err, sizeof(err)), WEIR_E_INVALID, "'%s' accepted",
-		     b->s);
-	cr_assert_neq(err[0], 0);
-}
-
-Test(gen_parse, empty_range_message_names_it)
-{
-	struct gen_range r;
-
-	parse_port_range("100-50", &r, err, sizeof(err));
-	cr_assert_not_null(strstr(err, "empty"), "%s", err);
-}
 
 Test(gen_parse, protocols)
 {
@@ -163,45 +40,6 @@ Test(gen_parse, protocols)
 	cr_assert_eq(parse_protocols("tcpx", p, 8, &n, err, sizeof(err)), WEIR_E_INVALID);
 	cr_assert_eq(parse_protocols("", p, 8, &n, err, sizeof(err)), WEIR_E_INVALID);
 	cr_assert_eq(parse_protocols("1,2,3", p, 2, &n, err, sizeof(err)), WEIR_E_INVALID);
-}
-
-Test(gen_parse, numbers)
-{
-	uint64_t v;
-
-	cr_assert_eq(parse_u64("0", 0, 10, &v, "-x", err, sizeof(err)), WEIR_OK);
-	cr_assert_eq(v, 0);
-	cr_assert_eq(parse_u64("18446744073709551615", 0, UINT64_MAX, &v, "-x", err, sizeof(err)),
-		     WEIR_OK);
-	cr_assert_eq(v, UINT64_MAX);
-	cr_assert_eq(parse_u64("18446744073709551616", 0, UINT64_MAX, &v, "-x", err, sizeof(err)),
-		     WEIR_E_INVALID);
-	cr_assert_eq(parse_u64("11", 0, 10, &v, "-x", err, sizeof(err)), WEIR_E_INVALID);
-	cr_assert_eq(parse_u64("-1", 0, 10, &v, "-x", err, sizeof(err)), WEIR_E_INVALID);
-	cr_assert_eq(parse_u64(" 1", 0, 10, &v, "-x", err, sizeof(err)), WEIR_E_INVALID);
-	cr_assert_eq(parse_u64("1e3", 0, 10000, &v, "-x", err, sizeof(err)), WEIR_E_INVALID);
-	cr_assert_eq(parse_u64("", 0, 10, &v, "-x", err, sizeof(err)), WEIR_E_INVALID);
-	cr_assert_not_null(strstr(err, "-x"), "the message names the flag: %s", err);
-}
-
-Test(gen_parse, durations)
-{
-	uint64_t ns;
-
-	cr_assert_eq(parse_duration("10", &ns, "--d", err, sizeof(err)), WEIR_OK);
-	cr_assert_eq(ns, 10000000000ull);
-	cr_assert_eq(parse_duration("2.5s", &ns, "--d", err, sizeof(err)), WEIR_OK);
-	cr_assert_eq(ns, 2500000000ull);
-	cr_assert_eq(parse_duration("5m", &ns, "--d", err, sizeof(err)), WEIR_OK);
-	cr_assert_eq(ns, 300000000000ull);
-	cr_assert_eq(parse_duration("1h", &ns, "--d", err, sizeof(err)), WEIR_OK);
-	cr_assert_eq(ns, 3600000000000ull);
-	cr_assert_eq(parse_duration("0", &ns, "--d", err, sizeof(err)), WEIR_E_INVALID);
-	cr_assert_eq(parse_duration("-1", &ns, "--d", err, sizeof(err)), WEIR_E_INVALID);
-	cr_assert_eq(parse_duration("s", &ns, "--d", err, sizeof(err)), WEIR_E_INVALID);
-	cr_assert_eq(parse_duration("1x", &ns, "--d", err, sizeof(err)), WEIR_E_INVALID);
-	cr_assert_eq(parse_duration("nan", &ns, "--d", err, sizeof(err)), WEIR_E_INVALID);
-	cr_assert_eq(parse_duration("1e30", &ns, "--d", err, sizeof(err)), WEIR_E_INVALID);
 }
 
 Test(gen_parse, distribution)
@@ -394,5 +232,27 @@ Test(gen_cli, help_and_version)
 		fclose(fp);
 		cr_assert_not_null(strstr(text, want[i]), "%s printed: %s", argv[1], text);
 		free(text);
+	}
+}
+
+/* Issue 11, fault 9: without -p each protocol goes to its own port (sFlow
+ * 6343, NetFlow 2055, IPFIX 4739); -p wins, before or after --protocol. */
+Test(gen_cli, default_port_follows_protocol)
+{
+	static const struct {
+		const char *proto;
+		uint16_t port;
+	} want[] = { { "ipfix", 4739 }, { "v9", 2055 }, { "v5", 2055 }, { "sflow", 6343 } };
+
+	for (unsigned i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		struct gen_cfg c;
+
+		cr_assert_eq(parse_argv(&c, ARGS("--protocol", want[i].proto)), CLI_RUN, "%s", err);
+		cr_assert_eq(c.port, want[i].port, "--protocol %s: port %u", want[i].proto, c.port);
+		cr_assert_eq(parse_argv(&c, ARGS("-p", "9999", "--protocol", want[i].proto)), CLI_RUN);
+		cr_assert_eq(c.port, 9999, "-p before --protocol %s", want[i].proto);
+		cr_assert_eq(parse_argv(&c, ARGS("--protocol", want[i].proto, "--port", "4739")),
+			     CLI_RUN);
+		cr_assert_eq(c.port, 4739, "--port after --protocol %s", want[i].proto);
 	}
 }

@@ -24,12 +24,12 @@ static void model_for(struct model *m, const char *src, const char *dst, const c
 	struct model_cfg c;
 
 	memset(&c, 0, sizeof(c));
-	cr_assert_eq(parse_cidr_list(src, c.src, MODEL_MAX_RANGES, &c.nsrc, err, sizeof(err)), 0);
-	cr_assert_eq(parse_cidr_list(dst, c.dst, MODEL_MAX_RANGES, &c.ndst, err, sizeof(err)), 0);
+	cr_assert_eq(prog_parse_cidr_list(src, c.src, MODEL_MAX_RANGES, &c.nsrc, err, sizeof(err)), 0);
+	cr_assert_eq(prog_parse_cidr_list(dst, c.dst, MODEL_MAX_RANGES, &c.ndst, err, sizeof(err)), 0);
 	cr_assert_eq(parse_protocols(protos, c.protos, MODEL_MAX_PROTOS, &c.nprotos, err,
 				     sizeof(err)), 0);
-	c.sport = (struct gen_range){ 1024, 65535 };
-	c.dport = (struct gen_range){ 1, 1024 };
+	c.sport = (struct prog_range){ 1024, 65535 };
+	c.dport = (struct prog_range){ 1, 1024 };
 	c.sampling_rate = rate;
 	c.sflow = p == GEN_SFLOW;
 	c.seed = 99;

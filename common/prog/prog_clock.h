@@ -1,0 +1,14 @@
+/* prog_clock.h - the programs' clocks, in nanoseconds. */
+#ifndef PROG_CLOCK_H
+#define PROG_CLOCK_H
+
+#include <stdint.h>
+
+#define PROG_NS_PER_S	1000000000ull
+
+/* CLOCK_MONOTONIC: for intervals and deadlines. */
+uint64_t prog_now_mono(void);
+/* CLOCK_REALTIME: nanoseconds since 1970 (UTC), for what is written down. */
+uint64_t prog_now_real(void);
+
+#endif
