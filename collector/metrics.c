@@ -292,6 +292,14 @@ static void render_output(struct col_shared *sh, const struct col_sum *s, struct
 		    col_load(&o->writes));
 		one(t, "weir_output_write_errors_total", "counter",
 		    "Output writes that failed (their batch is lost).", col_load(&o->write_errors));
+		head(t, "weir_records_lost_total", "counter",
+		     "Lines formatted that did not reach the output, by reason: write_error (disk full, I/O error, closed pipe; Kafka: dropped before the queue).");
+		for (int r = 0; r < COL_LOST_MAX; r++)
+			col_text_printf(t, "weir_records_lost_total{reason=\"%s\"} %llu\n",
+					col_lost_name(r), (unsigned long long)col_load(&o->lost[r]));
+		one(t, "weir_output_cut_lines_total", "counter",
+		    "Lines a failed write cut that could not be taken back (not a regular file).",
+		    col_load(&o->cut_lines));
 		one(t, "weir_output_reopens_total", "counter", "Output reopens (SIGHUP).",
 		    col_load(&o->reopens));
 		one(t, "weir_output_queue_bytes", "gauge",

@@ -16,6 +16,13 @@ static void out_add(uint64_t *c, uint64_t n)
 	__atomic_store_n(c, *c + n, __ATOMIC_RELAXED);
 }
 
+const char *col_lost_name(int reason)
+{
+	static const char *const names[COL_LOST_MAX] = { "write_error" };
+
+	return reason >= 0 && reason < COL_LOST_MAX ? names[reason] : "unknown";
+}
+
 /* The header row goes first into a file that holds nothing yet. */
 static int out_header(struct col_out *o, int fd)
 {
@@ -31,8 +38,13 @@ static int out_header(struct col_out *o, int fd)
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (n <= 0) {
+			/* The file was empty: leave it so, not with half a
+			 * header row. */
+			if (off && ftruncate(fd, 0) < 0)
+				out_add(&o->cut_lines, 1);
 			return WEIR_E_IO;
+		}
 		off += (size_t)n;
 	}
 	out_add(&o->bytes, o->header_len);
@@ -118,28 +130,71 @@ int col_out_reopen(struct col_out *o, char *err, size_t errlen)
 	return WEIR_OK;
 }
 
+/* Lines (newlines) in p[0..n). */
+static uint64_t out_lines(const char *p, size_t n)
+{
+	const char *e = p + n;
+	uint64_t k = 0;
+
+	while (p < e && (p = memchr(p, '\n', (size_t)(e - p))) != NULL) {
+		k++;
+		p++;
+	}
+	return k;
+}
+
 /* Workers produce in parallel: the mutex only guards the counters. */
 static int out_kafka_write(struct col_out *o, const void *p, size_t n)
 {
 	size_t lost = col_kafka_produce(o->kafka, p, n);
+	uint64_t lines = out_lines(p, n);
 
 	pthread_mutex_lock(&o->mu);
 	out_add(&o->flushes, 1);
 	out_add(&o->bytes, n);
+	/* One message a line: those produced reached the output. */
+	out_add(&o->lines, lines > lost ? lines - lost : 0);
+	out_add(&o->lost[COL_LOST_WRITE_ERROR], lost);
 	if (lost)
 		out_add(&o->write_errors, 1);
 	pthread_mutex_unlock(&o->mu);
 	return lost ? WEIR_E_IO : WEIR_OK;
 }
 
+/* A write failed after off bytes of c: take back the cut line at the end of
+ * them, so that the file holds whole lines only (a full disk takes part of a
+ * write, then refuses the rest). The file ends with our bytes unless
+ * someone else appended since: then its end is not ours to cut. Returns the
+ * bytes that stay written. */
+static size_t out_unwrite(struct col_out *o, const char *c, size_t off)
+{
+	size_t keep = off;
+	struct stat st;
+	off_t pos;
+
+	while (keep && c[keep - 1] != '\n')
+		keep--;
+	if (keep == off)
+		return off;
+	pos = lseek(o->fd, 0, SEEK_CUR);
+	if (pos < 0 || fstat(o->fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size != pos ||
+	    ftruncate(o->fd, pos - (off_t)(off - keep)) < 0) {
+		out_add(&o->cut_lines, 1);
+		return off;
+	}
+	return keep;
+}
+
 int col_out_write(struct col_out *o, const void *p, size_t n)
 {
 	const char *c = p;
 	size_t off = 0;
+	uint64_t lines;
 	int ret = WEIR_OK;
 
 	if (o->kafka)
 		return out_kafka_write(o, p, n);
+	lines = out_lines(c, n);
 	pthread_mutex_lock(&o->mu);
 	out_add(&o->flushes, 1);
 	while (off < n) {
@@ -166,6 +221,18 @@ int col_out_write(struct col_out *o, const void *p, size_t n)
 		col_log(COL_LOG_WARN, "write to %s works again", o->path ? o->path : "stdout");
 		o->last_errno = 0;
 	}
+	if (ret != WEIR_OK && off) {
+		uint64_t whole;
+
+		off = out_unwrite(o, c, off);
+		whole = out_lines(c, off);
+		out_add(&o->lost[COL_LOST_WRITE_ERROR], lines - whole);
+		lines = whole;
+	} else if (ret != WEIR_OK) {
+		out_add(&o->lost[COL_LOST_WRITE_ERROR], lines);
+		lines = 0;
+	}
+	out_add(&o->lines, lines);
 	out_add(&o->bytes, off);
 	pthread_mutex_unlock(&o->mu);
 	return ret;

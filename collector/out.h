@@ -26,6 +26,14 @@
 #define COL_BUF_LOW	(64u << 10)	/* flush when less than this is free */
 #define COL_FLUSH_NS	100000000ull	/* and at least every 100 ms */
 
+/* Why a formatted line did not reach the output (weir_records_lost_total). */
+enum col_lost {
+	COL_LOST_WRITE_ERROR = 0,	/* write() failed: disk full, I/O error, closed pipe; Kafka: dropped before the queue */
+	COL_LOST_MAX
+};
+
+const char *col_lost_name(int reason);	/* metric label value */
+
 struct col_out {
 	pthread_mutex_t mu;
 	int fd;
@@ -39,6 +47,9 @@ struct col_out {
 	uint64_t flushes;		/* batches handed over */
 	uint64_t write_errors;		/* batches (or parts) that failed */
 	uint64_t reopens;
+	uint64_t lines;			/* lines that reached the output whole */
+	uint64_t lost[COL_LOST_MAX];	/* lines that did not, by reason */
+	uint64_t cut_lines;		/* a cut line that could not be taken back */
 	int last_errno;
 	/* Non-NULL: the Kafka output (fd unused). bytes then counts the
 	 * batches handed to the producer, write_errors the batches that lost
@@ -85,8 +96,10 @@ void col_out_stopping(struct col_out *o, uint64_t now_ns);
 /* Reopen the same path (SIGHUP); the old descriptor stays when that fails.
  * A no-op for stdout. WEIR_OK or WEIR_E_IO with a sentence in err. */
 int col_out_reopen(struct col_out *o, char *err, size_t errlen);
-/* Write n bytes in one write() (more only when the kernel takes part of
- * them). WEIR_OK or WEIR_E_IO (counted; the bytes are lost). Kafka: one
+/* Write n bytes of whole lines in one write() (more only when the kernel
+ * takes part of them). WEIR_OK or WEIR_E_IO (counted; the lines not written
+ * are lost, and a line cut by the failure is taken back from a regular file
+ * with ftruncate, so that the file holds whole lines only). Kafka: one
  * message per line (col_kafka_produce); WEIR_E_IO when one was lost. */
 int col_out_write(struct col_out *o, const void *p, size_t n);
 /* Write batches handed over by col_buf_flush() in a thread of their own
