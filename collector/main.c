@@ -128,9 +128,10 @@ static int run_udp(struct app *a)
 	return ret;
 }
 
+/* After the output is closed: what was written is final. */
 static void summary(const struct app *a)
 {
-	uint64_t dg = 0, rec = 0, out = 0, errs = 0, drops = 0;
+	uint64_t dg = 0, rec = 0, out = a->out.lines, lost = 0, errs = 0, drops = 0;
 
 	for (unsigned i = 0; i < a->sh.nw; i++) {
 		const struct col_worker *w = a->sh.w[i];
@@ -139,15 +140,17 @@ static void summary(const struct app *a)
 			dg += w->c.datagrams[p];
 			rec += w->c.records[p];
 		}
-		out += w->c.records_out;
 		drops += w->c.kernel_drops;
 		for (int k = 1; k < WEIR_E_MAX; k++)
 			errs += w->ctx.errors[k];
 	}
+	for (int r = 0; r < COL_LOST_MAX; r++)
+		lost += a->out.lost[r];
 	col_log(COL_LOG_INFO,
-		"%llu datagrams, %llu records decoded, %llu written, %llu decode errors, %llu kernel drops",
+		"%llu datagrams, %llu records decoded, %llu written, %llu lost at the output, "
+		"%llu decode errors, %llu kernel drops",
 		(unsigned long long)dg, (unsigned long long)rec, (unsigned long long)out,
-		(unsigned long long)errs, (unsigned long long)drops);
+		(unsigned long long)lost, (unsigned long long)errs, (unsigned long long)drops);
 }
 
 /* One bound socket and its receive buffers per worker. */
@@ -287,10 +290,14 @@ static int setup(struct app *a)
 	return EXIT_OK;
 }
 
-static void teardown(struct app *a)
+static void teardown(struct app *a, int ran)
 {
 	col_metrics_stop(a->metrics);
 	col_enr_stop(&a->enr);
+	if (a->sh.out)
+		col_out_close(&a->out);
+	if (ran)
+		summary(a);
 	for (unsigned i = 0; a->sh.w && i < a->sh.nw; i++) {
 		struct col_worker *w = a->sh.w[i];
 
@@ -302,8 +309,6 @@ static void teardown(struct app *a)
 		col_worker_free(w);
 	}
 	free(a->sh.w);
-	if (a->sh.out)
-		col_out_close(&a->out);
 	ie_registry_free(a->ies);
 	col_enr_free(&a->enr);
 	col_cfg_free(&a->cfg);
@@ -313,7 +318,7 @@ int main(int argc, char **argv)
 {
 	static struct app a;
 	char err[512];
-	int ret;
+	int ret, ran;
 
 	col_log_init();
 	switch (col_cli_parse(argc, argv, &a.cfg, stdout, err, sizeof(err))) {
@@ -337,12 +342,12 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);	/* a closed pipe is a write error, not death */
 
 	ret = setup(&a);
-	if (ret == EXIT_OK) {
+	ran = ret == EXIT_OK;
+	if (ran) {
 		a.next_save_ns = col_now_mono() + COL_TSAVE_INTERVAL_S * 1000000000ull;
 		ret = a.cfg.pcap ? run_pcap(&a) : run_udp(&a);
 		col_tsave_save(&a.sh, 0);
-		summary(&a);
 	}
-	teardown(&a);
+	teardown(&a, ran);
 	return ret;
 }

@@ -275,8 +275,12 @@ static void render_output(struct col_shared *sh, const struct col_sum *s, struct
 {
 	const struct col_out *o = sh->out;
 
-	one(t, "weir_records_written_total", "counter", "Records written to the output (lines).",
+	one(t, "weir_records_formatted_total", "counter",
+	    "Records formatted for the output (lines): written, lost or on their way.",
 	    s->c.records_out);
+	one(t, "weir_records_written_total", "counter",
+	    "Records that reached the output (whole lines written; Kafka: taken by the producer queue).",
+	    o ? col_load(&o->lines) : 0);
 	head(t, "weir_records_skipped_total", "counter",
 	     "Records decoded but not written: no_flow (common format: options records, sFlow counter samples), too_large.");
 	col_text_printf(t, "weir_records_skipped_total{reason=\"no_flow\"} %llu\n",

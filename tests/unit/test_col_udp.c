@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -311,6 +312,51 @@ Test(col_udp, binary_end_to_end)
 	status = term_wait(pid);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
 	cr_assert_eq(file_lines(out), 2000, "every flow flushed before exit");
+}
+
+/* A full disk (RLIMIT_FSIZE, inherited by the collector, with SIGXFSZ
+ * ignored: write() takes part of a batch, then fails with EFBIG):
+ * weir_records_written_total counts the lines that reached the file, not
+ * those formatted, and the rest are counted as lost. */
+Test(col_udp, binary_full_disk_counts_what_was_written)
+{
+	static char page[1 << 16];
+	uint16_t port = free_port(SOCK_DGRAM), mport = free_port(SOCK_STREAM);
+	char ps[8], ms[8];
+	const char *out = path_of("full.json"), *errf = path_of("full.err");
+	char *argv[] = { "weir-collector", "-t", "netflow", "-p", ps, "--metrics-port", ms,
+			 "-f", "common", "-o", (char *)out, NULL };
+	const char *lost = "weir_records_lost_total{reason=\"write_error\"}";
+	struct rlimit rl;
+	long long written = -1, gone = -1;
+	pid_t pid;
+
+	snprintf(ps, sizeof(ps), "%u", port);
+	snprintf(ms, sizeof(ms), "%u", mport);
+	signal(SIGXFSZ, SIG_IGN);
+	cr_assert_eq(getrlimit(RLIMIT_FSIZE, &rl), 0);
+	rl.rlim_cur = 40000;
+	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &rl), 0, "%s", strerror(errno));
+	pid = spawn(argv, errf, NULL);
+	cr_assert(wait_up(pid, mport, page, sizeof(page), errf, 5000), "the collector did not come up");
+	generate(port, NULL, "--protocol v9 -n 100 -r 20000", path_of("full-ledger.json"));
+	scrape_until(mport, page, sizeof(page), "weir_records_total{protocol=\"netflow_v9\"}", 1000, 5000);
+	cr_assert_eq(metric(page, "weir_records_total{protocol=\"netflow_v9\"}"), 1000);
+	/* The batch goes out within 100 ms; wait until every line is
+	 * accounted for, written or lost. */
+	for (unsigned t = 0; t < 5000; t += 10) {
+		cr_assert_eq(http_get(mport, "/metrics", page, sizeof(page)), 0);
+		written = metric(page, "weir_records_written_total");
+		gone = metric(page, lost);
+		if (written >= 0 && gone >= 0 && written + gone >= 1000)
+			break;
+		sleep_ms(10);
+	}
+	cr_assert_eq((size_t)written, file_lines(out), "written %lld, the file has %zu lines",
+		     written, file_lines(out));
+	cr_assert_gt(gone, 0, "40,000 bytes cannot hold 1,000 flows");
+	cr_assert_eq(written + gone, 1000, "written %lld + lost %lld", written, gone);
+	term_wait(pid);
 }
 
 Test(col_udp, binary_pcap_and_usage)
