@@ -27,7 +27,7 @@
 #include "udp.h"
 #include "worker.h"
 
-enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_STOPPED = 3 /* before start: exit 0 */ };
 
 struct app {
 	struct col_cfg cfg;
@@ -70,6 +70,12 @@ static int take_signals(struct app *a, long wait_ms)
 		ts.tv_nsec = 0;
 	}
 	return a->stopping;
+}
+
+/* -o FIFO waits for a reader: SIGTERM must still stop us. */
+static int open_tick(void *arg)
+{
+	return take_signals(arg, COL_OUT_POLL_MS);
 }
 
 static void periodic_save(struct app *a, int running)
@@ -188,6 +194,7 @@ static int setup(struct app *a)
 	struct col_shared *sh = &a->sh;
 	size_t hlen = 0;
 	char err[512];
+	int r;
 
 	if (cfg->ie_mapping) {
 		a->ies = ie_registry_new();
@@ -219,7 +226,7 @@ static int setup(struct app *a)
 		header[hlen - 1] = '\n';
 	}
 	if (cfg->kafka.brokers) {
-		int r = col_out_open_kafka(&a->out, &cfg->kafka, err, sizeof(err));
+		r = col_out_open_kafka(&a->out, &cfg->kafka, err, sizeof(err));
 
 		if (r == WEIR_E_INVALID) {
 			fprintf(stderr, "weir-collector: --kafka-opt: %s (see --help)\n", err);
@@ -229,9 +236,10 @@ static int setup(struct app *a)
 			col_log(COL_LOG_ERROR, "--kafka-brokers: %s", err);
 			return EXIT_FAIL;
 		}
-	} else if (col_out_open(&a->out, cfg->output, hlen ? header : NULL, hlen, err, sizeof(err))) {
-		col_log(COL_LOG_ERROR, "-o: %s", err);
-		return EXIT_FAIL;
+	} else if ((r = col_out_open_wait(&a->out, cfg->output, hlen ? header : NULL, hlen, open_tick,
+					  a, err, sizeof(err))) != WEIR_OK) {
+		col_log(r == WEIR_E_STOPPED ? COL_LOG_INFO : COL_LOG_ERROR, "-o: %s", err);
+		return r == WEIR_E_STOPPED ? EXIT_STOPPED : EXIT_FAIL;
 	} else if (cfg->ser != COL_S_NULL && col_out_start_writer(&a->out)) {
 		col_log(COL_LOG_ERROR, "out of memory");
 		return EXIT_FAIL;
@@ -349,5 +357,5 @@ int main(int argc, char **argv)
 		col_tsave_save(&a.sh, 0);
 	}
 	teardown(&a, ran);
-	return ret;
+	return ret == EXIT_STOPPED ? EXIT_OK : ret;
 }

@@ -297,7 +297,7 @@ static void render_output(struct col_shared *sh, const struct col_sum *s, struct
 		one(t, "weir_output_write_errors_total", "counter",
 		    "Output writes that failed (their batch is lost).", col_load(&o->write_errors));
 		head(t, "weir_records_lost_total", "counter",
-		     "Lines formatted that did not reach the output, by reason: write_error (disk full, I/O error, closed pipe; Kafka: dropped before the queue).");
+		     "Lines formatted that did not reach the output, by reason: write_error (disk full, I/O error, closed pipe; Kafka: dropped before the queue), stalled (at stop, the output took nothing for 2 s).");
 		for (int r = 0; r < COL_LOST_MAX; r++)
 			col_text_printf(t, "weir_records_lost_total{reason=\"%s\"} %llu\n",
 					col_lost_name(r), (unsigned long long)col_load(&o->lost[r]));

@@ -430,3 +430,62 @@ Test(col_out, worker_batches_common_csv)
 {
 	worker_batching(COL_F_COMMON, COL_S_CSV, "w-common.csv");
 }
+
+/* A worker whose batches the writer cannot take (the queue is full, the
+ * FIFO's reader reads nothing) must not wait forever once the collector
+ * stops: after COL_OUT_STOP_WAIT_MS without progress it drops its batch,
+ * counted lost, and close ends too. */
+struct stuck_worker {
+	struct col_out *o;
+	uint64_t sent;
+	int done;
+};
+
+static void *stuck_thread(void *arg)
+{
+	struct stuck_worker *sw = arg;
+	struct col_buf b;
+	unsigned next = 0;
+
+	cr_assert_eq(col_buf_init(&b, sw->o, 1 << 16), WEIR_OK);
+	for (;;) {
+		sw->sent += fill_batch(&b, &next, 600);
+		if (col_buf_flush(&b) != WEIR_OK)
+			break;
+	}
+	col_buf_free(&b);
+	__atomic_store_n(&sw->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+Test(col_out, stop_ends_waits_for_a_stalled_fifo)
+{
+	struct stuck_worker sw = { 0 };
+	struct col_out o;
+	pthread_t t;
+	char err[256];
+	uint64_t t0;
+	int rd;
+
+	alarm(30);		/* a hang is a failure, not a stuck suite */
+	cr_assert_eq(mkfifo(path_of("q.fifo"), 0600), 0);
+	rd = open(path_of("q.fifo"), O_RDONLY | O_NONBLOCK);
+	cr_assert_geq(rd, 0);
+	cr_assert_eq(col_out_open(&o, path_of("q.fifo"), NULL, 0, err, sizeof(err)), WEIR_OK, "%s", err);
+	cr_assert_eq(col_out_start_writer(&o), WEIR_OK);
+	sw.o = &o;
+	cr_assert_eq(pthread_create(&t, NULL, stuck_thread, &sw), 0);
+	while (!__atomic_load_n(&o.queue_waits, __ATOMIC_RELAXED))
+		sleep_ms(10);		/* the queue is full: the worker waits */
+	t0 = now_ms();
+	col_out_stopping(&o, col_now_mono());
+	pthread_join(t, NULL);
+	col_out_close(&o);
+	cr_assert_lt(now_ms() - t0, COL_OUT_STOP_WAIT_MS + 2000, "the stop took %llu ms",
+		     (unsigned long long)(now_ms() - t0));
+	cr_assert_gt(o.lost[COL_LOST_STALLED], 0);
+	cr_assert_eq(o.lines + o.lost[COL_LOST_STALLED], sw.sent, "written %llu + lost %llu of %llu",
+		     (unsigned long long)o.lines, (unsigned long long)o.lost[COL_LOST_STALLED],
+		     (unsigned long long)sw.sent);
+	close(rd);
+}
