@@ -28,6 +28,8 @@
 #include "udp.h"
 #include "worker.h"
 
+enum { EXIT_STOPPED = 3 /* stopped before start: exit 0 */ };
+
 struct app {
 	struct col_cfg cfg;
 	struct col_shared sh;
@@ -69,6 +71,12 @@ static int take_signals(struct app *a, long wait_ms)
 		ts.tv_nsec = 0;
 	}
 	return a->stopping;
+}
+
+/* -o FIFO waits for a reader: SIGTERM must still stop us. */
+static int open_tick(void *arg)
+{
+	return take_signals(arg, COL_OUT_POLL_MS);
 }
 
 static void periodic_save(struct app *a, int running)
@@ -127,9 +135,10 @@ static int run_udp(struct app *a)
 	return ret;
 }
 
+/* After the output is closed: what was written is final. */
 static void summary(const struct app *a)
 {
-	uint64_t dg = 0, rec = 0, out = 0, errs = 0, drops = 0;
+	uint64_t dg = 0, rec = 0, out = a->out.lines, lost = 0, errs = 0, drops = 0;
 
 	for (unsigned i = 0; i < a->sh.nw; i++) {
 		const struct col_worker *w = a->sh.w[i];
@@ -138,15 +147,17 @@ static void summary(const struct app *a)
 			dg += w->c.datagrams[p];
 			rec += w->c.records[p];
 		}
-		out += w->c.records_out;
 		drops += w->c.kernel_drops;
 		for (int k = 1; k < WEIR_E_MAX; k++)
 			errs += w->ctx.errors[k];
 	}
+	for (int r = 0; r < COL_LOST_MAX; r++)
+		lost += a->out.lost[r];
 	prog_log(PROG_LOG_INFO,
-		"%llu datagrams, %llu records decoded, %llu written, %llu decode errors, %llu kernel drops",
+		"%llu datagrams, %llu records decoded, %llu written, %llu lost at the output, "
+		"%llu decode errors, %llu kernel drops",
 		(unsigned long long)dg, (unsigned long long)rec, (unsigned long long)out,
-		(unsigned long long)errs, (unsigned long long)drops);
+		(unsigned long long)lost, (unsigned long long)errs, (unsigned long long)drops);
 }
 
 /* One bound socket and its receive buffers per worker. */
@@ -193,6 +204,7 @@ static int setup(struct app *a)
 	struct col_shared *sh = &a->sh;
 	size_t hlen = 0;
 	char err[512];
+	int r;
 
 	if (cfg->template_file && col_tsave_check(cfg->template_file, err, sizeof(err))) {
 		prog_log(PROG_LOG_ERROR, "--template-file: %s", err);
@@ -224,7 +236,7 @@ static int setup(struct app *a)
 		header[hlen - 1] = '\n';
 	}
 	if (cfg->kafka.brokers) {
-		int r = col_out_open_kafka(&a->out, &cfg->kafka, err, sizeof(err));
+		r = col_out_open_kafka(&a->out, &cfg->kafka, err, sizeof(err));
 
 		if (r == WEIR_E_INVALID)
 			return usage_error("--kafka-opt: ", err);
@@ -232,9 +244,10 @@ static int setup(struct app *a)
 			prog_log(PROG_LOG_ERROR, "--kafka-brokers: %s", err);
 			return PROG_EXIT_FAIL;
 		}
-	} else if (col_out_open(&a->out, cfg->output, hlen ? header : NULL, hlen, err, sizeof(err))) {
-		prog_log(PROG_LOG_ERROR, "-o: %s", err);
-		return PROG_EXIT_FAIL;
+	} else if ((r = col_out_open_wait(&a->out, cfg->output, hlen ? header : NULL, hlen, open_tick,
+					  a, err, sizeof(err))) != WEIR_OK) {
+		prog_log(r == WEIR_E_STOPPED ? PROG_LOG_INFO : PROG_LOG_ERROR, "-o: %s", err);
+		return r == WEIR_E_STOPPED ? EXIT_STOPPED : PROG_EXIT_FAIL;
 	} else if (cfg->ser != COL_S_NULL && col_out_start_writer(&a->out)) {
 		prog_log(PROG_LOG_ERROR, "out of memory");
 		return PROG_EXIT_FAIL;
@@ -293,10 +306,14 @@ static int setup(struct app *a)
 	return PROG_EXIT_OK;
 }
 
-static void teardown(struct app *a)
+static void teardown(struct app *a, int ran)
 {
 	col_metrics_stop(a->metrics);
 	col_enr_stop(&a->enr);
+	if (a->sh.out)
+		col_out_close(&a->out);
+	if (ran)
+		summary(a);
 	for (unsigned i = 0; a->sh.w && i < a->sh.nw; i++) {
 		struct col_worker *w = a->sh.w[i];
 
@@ -308,8 +325,6 @@ static void teardown(struct app *a)
 		col_worker_free(w);
 	}
 	free(a->sh.w);
-	if (a->sh.out)
-		col_out_close(&a->out);
 	ie_registry_free(a->ies);
 	col_enr_free(&a->enr);
 	col_cfg_free(&a->cfg);
@@ -319,7 +334,7 @@ int main(int argc, char **argv)
 {
 	static struct app a;
 	char err[512];
-	int ret;
+	int ret, ran;
 
 	prog_log_init("weir-collector");
 	switch (col_cli_parse(argc, argv, &a.cfg, stdout, err, sizeof(err))) {
@@ -343,14 +358,14 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);	/* a closed pipe is a write error, not death */
 
 	ret = setup(&a);
-	if (ret == PROG_EXIT_OK) {
+	ran = ret == PROG_EXIT_OK;
+	if (ran) {
 		a.next_save_ns = prog_now_mono() + COL_TSAVE_INTERVAL_S * 1000000000ull;
 		ret = a.cfg.pcap ? run_pcap(&a) : run_udp(&a);
 		/* Templates not kept are a failure the exit status tells. */
 		if (col_tsave_save(&a.sh, 0) && ret == PROG_EXIT_OK)
 			ret = PROG_EXIT_FAIL;
-		summary(&a);
 	}
-	teardown(&a);
-	return ret;
+	teardown(&a, ran);
+	return ret == EXIT_STOPPED ? PROG_EXIT_OK : ret;
 }

@@ -253,8 +253,12 @@ static void render_output(struct col_shared *sh, const struct col_sum *s, struct
 {
 	const struct col_out *o = sh->out;
 
-	one(t, "weir_records_written_total", "counter", "Records written to the output (lines).",
+	one(t, "weir_records_formatted_total", "counter",
+	    "Records formatted for the output (lines): written, lost or on their way.",
 	    s->c.records_out);
+	one(t, "weir_records_written_total", "counter",
+	    "Records that reached the output (whole lines written; Kafka: taken by the producer queue).",
+	    o ? col_load(&o->lines) : 0);
 	head(t, "weir_records_skipped_total", "counter",
 	     "Records decoded but not written: no_flow (common format: options records, sFlow counter samples), too_large.");
 	col_text_printf(t, "weir_records_skipped_total{reason=\"no_flow\"} %llu\n",
@@ -270,6 +274,14 @@ static void render_output(struct col_shared *sh, const struct col_sum *s, struct
 		    col_load(&o->writes));
 		one(t, "weir_output_write_errors_total", "counter",
 		    "Output writes that failed (their batch is lost).", col_load(&o->write_errors));
+		head(t, "weir_records_lost_total", "counter",
+		     "Lines formatted that did not reach the output, by reason: write_error (disk full, I/O error, closed pipe; Kafka: dropped before the queue), stalled (at stop, the output took nothing for 2 s).");
+		for (int r = 0; r < COL_LOST_MAX; r++)
+			col_text_printf(t, "weir_records_lost_total{reason=\"%s\"} %llu\n",
+					col_lost_name(r), (unsigned long long)col_load(&o->lost[r]));
+		one(t, "weir_output_cut_lines_total", "counter",
+		    "Lines a failed write cut that could not be taken back (not a regular file).",
+		    col_load(&o->cut_lines));
 		one(t, "weir_output_reopens_total", "counter", "Output reopens (SIGHUP).",
 		    col_load(&o->reopens));
 		one(t, "weir_output_queue_bytes", "gauge",

@@ -1,10 +1,12 @@
 /* out.c - see out.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "err.h"
@@ -14,6 +16,42 @@
 static void out_add(uint64_t *c, uint64_t n)
 {
 	__atomic_store_n(c, *c + n, __ATOMIC_RELAXED);
+}
+
+/* For counters more than one thread adds to (workers dropping a batch at
+ * stop while the writer counts its own). */
+static void out_add_mt(uint64_t *c, uint64_t n)
+{
+	__atomic_add_fetch(c, n, __ATOMIC_RELAXED);
+}
+
+static uint64_t out_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Stopping, and the output has taken nothing for COL_OUT_STOP_WAIT_MS (a
+ * slow reader that still reads gets all it was sent). */
+static int out_given_up(const struct col_out *o)
+{
+	uint64_t t = __atomic_load_n(&o->stop_ns, __ATOMIC_ACQUIRE), p;
+
+	if (!t)
+		return 0;
+	p = __atomic_load_n(&o->progress_ns, __ATOMIC_RELAXED);
+	if (p > t)
+		t = p;
+	return out_now() - t >= COL_OUT_STOP_WAIT_MS * 1000000ull;
+}
+
+const char *col_lost_name(int reason)
+{
+	static const char *const names[COL_LOST_MAX] = { "write_error", "stalled" };
+
+	return reason >= 0 && reason < COL_LOST_MAX ? names[reason] : "unknown";
 }
 
 /* The header row goes first into a file that holds nothing yet. */
@@ -31,25 +69,104 @@ static int out_header(struct col_out *o, int fd)
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (n <= 0) {
+			/* The file was empty: leave it so, not with half a
+			 * header row. */
+			if (off && ftruncate(fd, 0) < 0)
+				out_add(&o->cut_lines, 1);
 			return WEIR_E_IO;
+		}
 		off += (size_t)n;
 	}
 	out_add(&o->bytes, o->header_len);
 	return WEIR_OK;
 }
 
-static int out_open_fd(const char *path, char *err, size_t errlen)
+/* A FIFO with no reader: open() would block until one comes, deaf to
+ * SIGTERM (the main thread takes signals between calls). Open it without
+ * blocking (ENXIO while nobody reads) and ask stop(), which waits up to
+ * COL_OUT_POLL_MS, in between; without stop, try once. -1 with errno,
+ * EINTR when stop() said so. */
+static int out_open_fifo(const char *path, int flags, int (*stop)(void *), void *arg)
 {
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	int said = 0;
 
-	if (fd < 0)
+	for (;;) {
+		int fd = open(path, flags | O_NONBLOCK);
+
+		if (fd >= 0 || errno != ENXIO)
+			return fd;
+		if (!stop)
+			return -1;
+		if (!said++)
+			prog_log(PROG_LOG_INFO, "-o %s: a FIFO with no reader; waiting for one", path);
+		if (stop(arg)) {
+			errno = EINTR;
+			return -1;
+		}
+	}
+}
+
+static int out_open_fd(const char *path, int (*stop)(void *), void *arg, char *err,
+		       size_t errlen)
+{
+	int flags = O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, fd;
+	struct stat st;
+
+	if (stat(path, &st) == 0 && S_ISFIFO(st.st_mode))
+		fd = out_open_fifo(path, flags, stop, arg);
+	else
+		fd = open(path, flags, 0644);
+	if (fd < 0 && errno == EINTR)
+		snprintf(err, errlen, "stopped while %s waited for a reader", path);
+	else if (fd < 0 && errno == ENXIO)
+		snprintf(err, errlen, "cannot open %s: a FIFO with no reader", path);
+	else if (fd < 0)
 		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
 	return fd;
 }
 
+/* A pipe, FIFO or socket goes non-blocking: the writer polls for room and
+ * can give up at stop (col_out_write). A regular file or a terminal stays
+ * as it is. */
+static void out_set_nonblock(struct col_out *o)
+{
+	struct stat st;
+	int fl;
+
+	if (fstat(o->fd, &st) < 0 || !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+		return;
+	fl = fcntl(o->fd, F_GETFL);
+	if (fl < 0 || fcntl(o->fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return;
+	o->fd_flags = fl;
+	o->nonblock = 1;
+}
+
+/* Wait until the output takes bytes again: 1, or 0 when the stop's bound
+ * passed first. */
+static int out_wait_room(struct col_out *o)
+{
+	struct pollfd p = { .fd = o->fd, .events = POLLOUT };
+
+	while (!out_given_up(o)) {
+		int r = poll(&p, 1, COL_OUT_POLL_MS);
+
+		if (r > 0 || (r < 0 && errno != EINTR))
+			return 1;	/* room, or an error write() will report */
+	}
+	return 0;
+}
+
 int col_out_open(struct col_out *o, const char *path, const char *header, size_t header_len,
 		 char *err, size_t errlen)
+{
+	return col_out_open_wait(o, path, header, header_len, NULL, NULL, err, errlen);
+}
+
+int col_out_open_wait(struct col_out *o, const char *path, const char *header,
+		      size_t header_len, int (*stop)(void *arg), void *arg, char *err,
+		      size_t errlen)
 {
 	memset(o, 0, sizeof(*o));
 	pthread_mutex_init(&o->mu, NULL);
@@ -57,13 +174,18 @@ int col_out_open(struct col_out *o, const char *path, const char *header, size_t
 	o->header = header;
 	o->header_len = header_len;
 	if (path) {
-		o->fd = out_open_fd(path, err, errlen);
-		if (o->fd < 0)
-			return WEIR_E_IO;
+		o->fd = out_open_fd(path, stop, arg, err, errlen);
+		if (o->fd < 0) {
+			int stopped = errno == EINTR;
+
+			pthread_mutex_destroy(&o->mu);
+			return stopped ? WEIR_E_STOPPED : WEIR_E_IO;
+		}
 		o->own_fd = 1;
 	} else {
 		o->fd = STDOUT_FILENO;
 	}
+	out_set_nonblock(o);
 	if (out_header(o, o->fd)) {
 		snprintf(err, errlen, "cannot write to %s: %s", path ? path : "stdout",
 			 strerror(errno));
@@ -90,6 +212,7 @@ int col_out_open_kafka(struct col_out *o, const struct col_kafka_cfg *cfg, char 
 
 void col_out_stopping(struct col_out *o, uint64_t now_ns)
 {
+	__atomic_store_n(&o->stop_ns, now_ns, __ATOMIC_RELEASE);
 	if (o->kafka)
 		col_kafka_deadline(o->kafka, now_ns + COL_KAFKA_STOP_WAIT_MS * 1000000ull);
 }
@@ -100,7 +223,7 @@ int col_out_reopen(struct col_out *o, char *err, size_t errlen)
 
 	if (!o->path)
 		return WEIR_OK;
-	fd = out_open_fd(o->path, err, errlen);
+	fd = out_open_fd(o->path, NULL, NULL, err, errlen);
 	if (fd < 0)
 		return WEIR_E_IO;
 	pthread_mutex_lock(&o->mu);
@@ -112,34 +235,79 @@ int col_out_reopen(struct col_out *o, char *err, size_t errlen)
 	}
 	old = o->fd;
 	o->fd = fd;
+	o->nonblock = 0;
+	out_set_nonblock(o);
 	out_add(&o->reopens, 1);
 	pthread_mutex_unlock(&o->mu);
 	close(old);
 	return WEIR_OK;
 }
 
+/* Lines (newlines) in p[0..n). */
+static uint64_t out_lines(const char *p, size_t n)
+{
+	const char *e = p + n;
+	uint64_t k = 0;
+
+	while (p < e && (p = memchr(p, '\n', (size_t)(e - p))) != NULL) {
+		k++;
+		p++;
+	}
+	return k;
+}
+
 /* Workers produce in parallel: the mutex only guards the counters. */
 static int out_kafka_write(struct col_out *o, const void *p, size_t n)
 {
 	size_t lost = col_kafka_produce(o->kafka, p, n);
+	uint64_t lines = out_lines(p, n);
 
 	pthread_mutex_lock(&o->mu);
 	out_add(&o->flushes, 1);
 	out_add(&o->bytes, n);
+	/* One message a line: those produced reached the output. */
+	out_add(&o->lines, lines > lost ? lines - lost : 0);
+	out_add_mt(&o->lost[COL_LOST_WRITE_ERROR], lost);
 	if (lost)
 		out_add(&o->write_errors, 1);
 	pthread_mutex_unlock(&o->mu);
 	return lost ? WEIR_E_IO : WEIR_OK;
 }
 
+/* A write failed after off bytes of c: take back the cut line at the end of
+ * them, so that the file holds whole lines only (a full disk takes part of a
+ * write, then refuses the rest). The file ends with our bytes unless
+ * someone else appended since: then its end is not ours to cut. Returns the
+ * bytes that stay written. */
+static size_t out_unwrite(struct col_out *o, const char *c, size_t off)
+{
+	size_t keep = off;
+	struct stat st;
+	off_t pos;
+
+	while (keep && c[keep - 1] != '\n')
+		keep--;
+	if (keep == off)
+		return off;
+	pos = lseek(o->fd, 0, SEEK_CUR);
+	if (pos < 0 || fstat(o->fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size != pos ||
+	    ftruncate(o->fd, pos - (off_t)(off - keep)) < 0) {
+		out_add(&o->cut_lines, 1);
+		return off;
+	}
+	return keep;
+}
+
 int col_out_write(struct col_out *o, const void *p, size_t n)
 {
 	const char *c = p;
 	size_t off = 0;
-	int ret = WEIR_OK;
+	uint64_t lines;
+	int ret = WEIR_OK, stalled = 0;
 
 	if (o->kafka)
 		return out_kafka_write(o, p, n);
+	lines = out_lines(c, n);
 	pthread_mutex_lock(&o->mu);
 	out_add(&o->flushes, 1);
 	while (off < n) {
@@ -148,6 +316,14 @@ int col_out_write(struct col_out *o, const void *p, size_t n)
 		out_add(&o->writes, 1);
 		if (w < 0 && errno == EINTR)
 			continue;
+		if (w < 0 && errno == EAGAIN && o->nonblock) {
+			if (out_wait_room(o))
+				continue;
+			/* Stopping, and the reader takes nothing. */
+			stalled = 1;
+			ret = WEIR_E_IO;
+			break;
+		}
 		if (w <= 0) {
 			int e = w < 0 ? errno : EIO;
 
@@ -161,14 +337,34 @@ int col_out_write(struct col_out *o, const void *p, size_t n)
 			break;
 		}
 		off += (size_t)w;
+		if (__atomic_load_n(&o->stop_ns, __ATOMIC_RELAXED))
+			__atomic_store_n(&o->progress_ns, out_now(), __ATOMIC_RELAXED);
 	}
 	if (ret == WEIR_OK && o->last_errno) {
 		prog_log(PROG_LOG_WARN, "write to %s works again", o->path ? o->path : "stdout");
 		o->last_errno = 0;
 	}
+	if (ret != WEIR_OK) {
+		uint64_t whole = 0;
+
+		if (off) {
+			off = out_unwrite(o, c, off);
+			whole = out_lines(c, off);
+		}
+		out_add_mt(&o->lost[stalled ? COL_LOST_STALLED : COL_LOST_WRITE_ERROR], lines - whole);
+		lines = whole;
+	}
+	out_add(&o->lines, lines);
 	out_add(&o->bytes, off);
 	pthread_mutex_unlock(&o->mu);
 	return ret;
+}
+
+/* At stop, the output took nothing within its bound: p's lines are lost. */
+static int out_drop(struct col_out *o, const char *p, size_t n)
+{
+	out_add_mt(&o->lost[COL_LOST_STALLED], out_lines(p, n));
+	return WEIR_E_IO;
 }
 
 static void *writer_thread(void *arg)
@@ -189,7 +385,10 @@ static void *writer_thread(void *arg)
 		if (!o->q_head)
 			o->q_tail = NULL;
 		pthread_mutex_unlock(&o->qmu);
-		col_out_write(o, c->p, c->len);
+		if (o->nonblock && out_given_up(o))
+			out_drop(o, c->p, c->len);	/* the pipe took nothing in time */
+		else
+			col_out_write(o, c->p, c->len);
 		pthread_mutex_lock(&o->qmu);
 		__atomic_store_n(&o->queued_bytes, o->queued_bytes - c->len, __ATOMIC_RELAXED);
 		c->len = 0;
@@ -218,6 +417,21 @@ int col_out_start_writer(struct col_out *o)
 	return WEIR_OK;
 }
 
+/* Wait (qmu held) for the writer to free a batch, at most COL_OUT_POLL_MS:
+ * a stop must find the waiter. */
+static void out_wait_free(struct col_out *o)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += COL_OUT_POLL_MS * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(&o->q_free, &o->qmu, &ts);
+}
+
 /* Queue b's bytes for the writer and give b an empty buffer of at least
  * its size: a free one, a new one while under COL_OUT_QUEUE_MAX, or the
  * next one the writer frees. The chunk that brings the empty buffer leaves
@@ -229,6 +443,8 @@ static int out_queue(struct col_out *o, struct col_buf *b)
 	struct col_chunk *c;
 	char *full = b->p;
 
+	if (out_given_up(o))
+		return out_drop(o, b->p, b->len);
 	pthread_mutex_lock(&o->qmu);
 	for (;;) {
 		struct col_chunk **pp = &o->free_chunks;
@@ -250,13 +466,19 @@ static int out_queue(struct col_out *o, struct col_buf *b)
 			free(c);
 			/* Out of memory: let the writer drain, then write
 			 * this batch in order. */
-			while (o->queued_bytes)
-				pthread_cond_wait(&o->q_free, &o->qmu);
+			while (o->queued_bytes && !out_given_up(o))
+				out_wait_free(o);
 			pthread_mutex_unlock(&o->qmu);
+			if (out_given_up(o))
+				return out_drop(o, b->p, b->len);
 			return col_out_write(o, b->p, b->len);
 		}
+		if (out_given_up(o)) {
+			pthread_mutex_unlock(&o->qmu);
+			return out_drop(o, b->p, b->len);
+		}
 		__atomic_store_n(&o->queue_waits, o->queue_waits + 1, __ATOMIC_RELAXED);
-		pthread_cond_wait(&o->q_free, &o->qmu);
+		out_wait_free(o);
 	}
 	/* Swap: c leaves with the full batch, b keeps c's empty buffer. */
 	b->p = c->p;
@@ -280,6 +502,50 @@ static int out_queue(struct col_out *o, struct col_buf *b)
 	return WEIR_OK;
 }
 
+static uint64_t out_lost_total(const struct col_out *o, int reason)
+{
+	return __atomic_load_n(&o->lost[reason], __ATOMIC_RELAXED);
+}
+
+/* Join the writer; after a stop, give up on it once the output has taken
+ * nothing for COL_OUT_STOP_WAIT_MS and a second more (a write() stuck in a
+ * hung file system cannot be interrupted): 0, or -1 when it was left
+ * behind, with what it still had counted lost. */
+static int out_join_writer(struct col_out *o)
+{
+	uint64_t lost = 0;
+
+	if (!__atomic_load_n(&o->stop_ns, __ATOMIC_ACQUIRE)) {
+		pthread_join(o->writer_thr, NULL);
+		return 0;
+	}
+	for (unsigned grace = 0; grace <= 1000; ) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += COL_OUT_POLL_MS * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		if (pthread_timedjoin_np(o->writer_thr, NULL, &ts) == 0)
+			return 0;
+		if (out_given_up(o))
+			grace += COL_OUT_POLL_MS;
+	}
+	pthread_mutex_lock(&o->qmu);
+	for (struct col_chunk *c = o->q_head; c; c = c->next)
+		lost += out_lines(c->p, c->len);
+	o->q_head = o->q_tail = NULL;
+	pthread_mutex_unlock(&o->qmu);
+	out_add_mt(&o->lost[COL_LOST_STALLED], lost);
+	prog_log(PROG_LOG_ERROR, "%s: a write() has taken nothing for %u ms after the stop; leaving it "
+		"(%llu more lines not written)", o->path ? o->path : "stdout",
+		COL_OUT_STOP_WAIT_MS + 1000, (unsigned long long)lost);
+	o->abandoned = 1;
+	return -1;
+}
+
 void col_out_close(struct col_out *o)
 {
 	if (o->writer) {
@@ -287,7 +553,10 @@ void col_out_close(struct col_out *o)
 		o->writer_stop = 1;
 		pthread_cond_signal(&o->q_work);
 		pthread_mutex_unlock(&o->qmu);
-		pthread_join(o->writer_thr, NULL);
+		/* Left behind in write(): it still uses o, and the process
+		 * exits next. */
+		if (out_join_writer(o))
+			return;
 		while (o->free_chunks) {
 			struct col_chunk *c = o->free_chunks;
 
@@ -300,8 +569,14 @@ void col_out_close(struct col_out *o)
 		pthread_mutex_destroy(&o->qmu);
 		o->writer = 0;
 	}
+	if (out_lost_total(o, COL_LOST_STALLED))
+		prog_log(PROG_LOG_WARN, "%s took nothing within %u ms of the stop: %llu lines not written",
+			o->path ? o->path : "stdout", COL_OUT_STOP_WAIT_MS,
+			(unsigned long long)out_lost_total(o, COL_LOST_STALLED));
 	col_kafka_close(o->kafka);
 	o->kafka = NULL;
+	if (o->nonblock && !o->own_fd)
+		fcntl(o->fd, F_SETFL, o->fd_flags);	/* stdout is shared */
 	if (o->own_fd && o->fd >= 0)
 		close(o->fd);
 	o->fd = -1;

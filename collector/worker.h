@@ -78,7 +78,7 @@ struct col_counters {
 	uint64_t datagrams[COL_P_MAX];
 	uint64_t bytes[COL_P_MAX];		/* UDP payload bytes */
 	uint64_t records[COL_P_MAX];		/* data and options records decoded */
-	uint64_t records_out;			/* lines formatted into the output */
+	uint64_t records_out;			/* lines formatted (out.h counts those written) */
 	uint64_t skipped_no_flow;		/* common format: options records, counter samples */
 	uint64_t skipped_too_large;		/* a record the formatter could not fit */
 	uint64_t kernel_drops;			/* SO_RXQ_OVFL */

@@ -239,7 +239,8 @@ Test(col_metrics, counters_follow_the_traffic)
 	cr_assert_eq(metric(t, "weir_datagrams_total{protocol=\"unknown\"}"), 1);
 	cr_assert_eq(metric(t, "weir_received_bytes_total{protocol=\"netflow_v5\"}"), 4 * (24 + 48 * 30));
 	cr_assert_eq(metric(t, "weir_records_total{protocol=\"netflow_v5\"}"), 120);
-	cr_assert_eq(metric(t, "weir_records_written_total"), 120);
+	cr_assert_eq(metric(t, "weir_records_formatted_total"), 120);
+	cr_assert_eq(metric(t, "weir_records_written_total"), 0, "no output: formatted, not written");
 	cr_assert_eq(metric(t, "weir_worker_datagrams_total{worker=\"0\"}"), 3);
 	cr_assert_eq(metric(t, "weir_worker_datagrams_total{worker=\"1\"}"), 3);
 	cr_assert_eq(metric(t, "weir_decode_errors_total{kind=\"version\"}"), 1);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -174,6 +175,74 @@ Test(col_out, write_errors_counted)
 	cr_assert_eq(o.write_errors, 2);
 	cr_assert_eq(o.bytes, 0);
 	col_out_close(&o);
+}
+
+/* A full disk (here RLIMIT_FSIZE, which makes write() take part of a batch
+ * and then fail with EFBIG, as ENOSPC does) must leave whole lines only:
+ * the cut line is taken back, and when room comes back the next batch does
+ * not start glued to it. What reached the file is counted as written, the
+ * rest as lost. */
+static size_t fill_batch(struct col_buf *b, unsigned *next, unsigned lines)
+{
+	for (unsigned i = 0; i < lines; i++, (*next)++) {
+		int d = snprintf(NULL, 0, "%u", *next);
+
+		/* 100 bytes a line */
+		b->len += (size_t)sprintf(b->p + b->len, "{\"n\":%u,\"pad\":\"%0*u\"}\n", *next,
+					  84 - d, *next);
+	}
+	return lines;
+}
+
+Test(col_out, full_disk_leaves_whole_lines)
+{
+	struct rlimit rl, small;
+	struct col_out o;
+	struct col_buf b;
+	char err[256], *s;
+	size_t len, sent = 0, got = 0;
+	unsigned next = 0, want = 0;
+
+	signal(SIGXFSZ, SIG_IGN);
+	cr_assert_eq(getrlimit(RLIMIT_FSIZE, &rl), 0);
+	cr_assert_eq(col_out_open(&o, path_of("full.json"), NULL, 0, err, sizeof(err)), WEIR_OK);
+	cr_assert_eq(col_buf_init(&b, &o, 1 << 16), WEIR_OK);
+	small = rl;
+	small.rlim_cur = 10050;		/* 100.5 lines of 100 bytes */
+	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &small), 0, "%s", strerror(errno));
+	for (int i = 0; i < 8; i++) {
+		sent += fill_batch(&b, &next, 33);	/* the 4th batch is cut in its 2nd line */
+		col_buf_flush(&b);
+	}
+	cr_assert_gt(o.write_errors, 0, "the limit refused writes");
+	/* Room again: the next batch must start on a line of its own. */
+	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+	sent += fill_batch(&b, &next, 5);
+	cr_assert_eq(col_buf_flush(&b), WEIR_OK);
+	col_buf_free(&b);
+	col_out_close(&o);
+
+	s = slurp(path_of("full.json"), &len);
+	for (char *l = s, *e; *l; l = e + 1, got++) {
+		unsigned n, m;
+		int end = 0;
+
+		e = strchr(l, '\n');
+		cr_assert_not_null(e, "the last line is cut: %s", l);
+		*e = '\0';
+		cr_assert_eq(sscanf(l, "{\"n\":%u,\"pad\":\"%u\"}%n", &n, &m, &end), 2,
+			     "line %zu is not a whole record: %s", got, l);
+		cr_assert_eq((size_t)end, strlen(l), "line %zu has more after it: %s", got, l);
+		cr_assert_eq(n, m, "line %zu mixes two records: %s", got, l);
+		/* The first three batches, then the last one. */
+		want = got < 100 ? (unsigned)got : (unsigned)(8 * 33 + got - 100);
+		cr_assert_eq(n, want, "line %zu: record %u, want %u", got, n, want);
+	}
+	cr_assert_eq(got, 100 + 5, "3 batches, a line of the 4th, the last; %zu lines", got);
+	cr_assert_eq(o.lines, got, "written = lines in the file");
+	cr_assert_eq(o.lines + o.lost[COL_LOST_WRITE_ERROR], sent, "written + lost = formatted");
+	cr_assert_eq(o.bytes, len);
+	free(s);
 }
 
 /* Two threads, each with its own batch of whole lines of one letter: in the
@@ -360,4 +429,63 @@ Test(col_out, worker_batches_common_json)
 Test(col_out, worker_batches_common_csv)
 {
 	worker_batching(COL_F_COMMON, COL_S_CSV, "w-common.csv");
+}
+
+/* A worker whose batches the writer cannot take (the queue is full, the
+ * FIFO's reader reads nothing) must not wait forever once the collector
+ * stops: after COL_OUT_STOP_WAIT_MS without progress it drops its batch,
+ * counted lost, and close ends too. */
+struct stuck_worker {
+	struct col_out *o;
+	uint64_t sent;
+	int done;
+};
+
+static void *stuck_thread(void *arg)
+{
+	struct stuck_worker *sw = arg;
+	struct col_buf b;
+	unsigned next = 0;
+
+	cr_assert_eq(col_buf_init(&b, sw->o, 1 << 16), WEIR_OK);
+	for (;;) {
+		sw->sent += fill_batch(&b, &next, 600);
+		if (col_buf_flush(&b) != WEIR_OK)
+			break;
+	}
+	col_buf_free(&b);
+	__atomic_store_n(&sw->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+Test(col_out, stop_ends_waits_for_a_stalled_fifo)
+{
+	struct stuck_worker sw = { 0 };
+	struct col_out o;
+	pthread_t t;
+	char err[256];
+	uint64_t t0;
+	int rd;
+
+	alarm(30);		/* a hang is a failure, not a stuck suite */
+	cr_assert_eq(mkfifo(path_of("q.fifo"), 0600), 0);
+	rd = open(path_of("q.fifo"), O_RDONLY | O_NONBLOCK);
+	cr_assert_geq(rd, 0);
+	cr_assert_eq(col_out_open(&o, path_of("q.fifo"), NULL, 0, err, sizeof(err)), WEIR_OK, "%s", err);
+	cr_assert_eq(col_out_start_writer(&o), WEIR_OK);
+	sw.o = &o;
+	cr_assert_eq(pthread_create(&t, NULL, stuck_thread, &sw), 0);
+	while (!__atomic_load_n(&o.queue_waits, __ATOMIC_RELAXED))
+		sleep_ms(10);		/* the queue is full: the worker waits */
+	t0 = now_ms();
+	col_out_stopping(&o, prog_now_mono());
+	pthread_join(t, NULL);
+	col_out_close(&o);
+	cr_assert_lt(now_ms() - t0, COL_OUT_STOP_WAIT_MS + 2000, "the stop took %llu ms",
+		     (unsigned long long)(now_ms() - t0));
+	cr_assert_gt(o.lost[COL_LOST_STALLED], 0);
+	cr_assert_eq(o.lines + o.lost[COL_LOST_STALLED], sw.sent, "written %llu + lost %llu of %llu",
+		     (unsigned long long)o.lines, (unsigned long long)o.lost[COL_LOST_STALLED],
+		     (unsigned long long)sw.sent);
+	close(rd);
 }

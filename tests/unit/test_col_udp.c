@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -311,6 +313,139 @@ Test(col_udp, binary_end_to_end)
 	status = term_wait(pid);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
 	cr_assert_eq(file_lines(out), 2000, "every flow flushed before exit");
+}
+
+/* A full disk (RLIMIT_FSIZE, inherited by the collector, with SIGXFSZ
+ * ignored: write() takes part of a batch, then fails with EFBIG):
+ * weir_records_written_total counts the lines that reached the file, not
+ * those formatted, and the rest are counted as lost. */
+Test(col_udp, binary_full_disk_counts_what_was_written)
+{
+	static char page[1 << 16];
+	uint16_t port = free_port(SOCK_DGRAM), mport = free_port(SOCK_STREAM);
+	char ps[8], ms[8];
+	const char *out = path_of("full.json"), *errf = path_of("full.err");
+	char *argv[] = { "weir-collector", "-t", "netflow", "-p", ps, "--metrics-port", ms,
+			 "-f", "common", "-o", (char *)out, NULL };
+	const char *lost = "weir_records_lost_total{reason=\"write_error\"}";
+	struct rlimit rl;
+	long long written = -1, gone = -1;
+	pid_t pid;
+
+	snprintf(ps, sizeof(ps), "%u", port);
+	snprintf(ms, sizeof(ms), "%u", mport);
+	signal(SIGXFSZ, SIG_IGN);
+	cr_assert_eq(getrlimit(RLIMIT_FSIZE, &rl), 0);
+	rl.rlim_cur = 40000;
+	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &rl), 0, "%s", strerror(errno));
+	pid = spawn(argv, errf, NULL);
+	cr_assert(wait_up(pid, mport, page, sizeof(page), errf, 5000), "the collector did not come up");
+	generate(port, NULL, "--protocol v9 -n 100 -r 20000", path_of("full-ledger.json"));
+	scrape_until(mport, page, sizeof(page), "weir_records_total{protocol=\"netflow_v9\"}", 1000, 5000);
+	cr_assert_eq(metric(page, "weir_records_total{protocol=\"netflow_v9\"}"), 1000);
+	/* The batch goes out within 100 ms; wait until every line is
+	 * accounted for, written or lost. */
+	for (unsigned t = 0; t < 5000; t += 10) {
+		cr_assert_eq(http_get(mport, "/metrics", page, sizeof(page)), 0);
+		written = metric(page, "weir_records_written_total");
+		gone = metric(page, lost);
+		if (written >= 0 && gone >= 0 && written + gone >= 1000)
+			break;
+		sleep_ms(10);
+	}
+	cr_assert_eq((size_t)written, file_lines(out), "written %lld, the file has %zu lines",
+		     written, file_lines(out));
+	cr_assert_gt(gone, 0, "40,000 bytes cannot hold 1,000 flows");
+	cr_assert_eq(written + gone, 1000, "written %lld + lost %lld", written, gone);
+	term_wait(pid);
+}
+
+/* Wait up to ms for path to hold needle: 1, or 0. */
+static int file_says(const char *path, const char *needle, unsigned ms)
+{
+	for (unsigned t = 0;; t += 10) {
+		char *s = access(path, R_OK) == 0 ? slurp(path, NULL) : NULL;
+		int found = s && strstr(s, needle);
+
+		free(s);
+		if (found)
+			return 1;
+		if (t >= ms)
+			return 0;
+		sleep_ms(10);
+	}
+}
+
+/* -o a FIFO whose reader stops reading: SIGTERM must end the collector
+ * within a bounded time, with the templates saved and what the FIFO did
+ * not take counted; it used to wait for the writer's write() forever. */
+Test(col_udp, binary_sigterm_with_a_stalled_fifo)
+{
+	static char page[1 << 16];
+	uint16_t port = free_port(SOCK_DGRAM), mport = free_port(SOCK_STREAM);
+	char ps[8], ms[8];
+	const char *fifo = path_of("out.fifo"), *errf = path_of("stall.err"),
+		   *tfile = path_of("stall.tpl");
+	char *argv[] = { "weir-collector", "-t", "netflow", "-p", ps, "--metrics-port", ms, "-w", "2",
+			 "-o", (char *)fifo, "--template-file", (char *)tfile, NULL };
+	uint64_t t0;
+	int rd, st;
+	pid_t pid;
+
+	snprintf(ps, sizeof(ps), "%u", port);
+	snprintf(ms, sizeof(ms), "%u", mport);
+	cr_assert_eq(mkfifo(fifo, 0600), 0, "%s", strerror(errno));
+	/* A reader that never reads: the FIFO's 64 KiB fill, then nothing. */
+	rd = open(fifo, O_RDONLY | O_NONBLOCK);
+	cr_assert_geq(rd, 0, "%s", strerror(errno));
+	pid = spawn(argv, errf, "WEIR_LOG=info");
+	cr_assert(wait_up(pid, mport, page, sizeof(page), errf, 5000), "the collector did not come up");
+	generate(port, NULL, "--protocol v9 -n 200 -f 15 -r 50000", path_of("stall-ledger.json"));
+	scrape_until(mport, page, sizeof(page), "weir_records_total{protocol=\"netflow_v9\"}", 3000, 5000);
+	cr_assert_eq(metric(page, "weir_records_total{protocol=\"netflow_v9\"}"), 3000);
+	/* The writer is stuck once the FIFO holds what it can. */
+	for (unsigned t = 0; t < 5000; t += 10) {
+		cr_assert_eq(http_get(mport, "/metrics", page, sizeof(page)), 0);
+		if (metric(page, "weir_output_writes_total") > 0 &&
+		    metric(page, "weir_output_queue_bytes") > 0)
+			break;
+		sleep_ms(10);
+	}
+	cr_assert_gt(metric(page, "weir_output_queue_bytes"), 0, "the output is not stalled");
+	t0 = now_ms();
+	cr_assert_eq(kill(pid, SIGTERM), 0);
+	st = wait_for(pid, 15000);
+	cr_assert_neq(st, -1, "SIGTERM did not stop the collector within 15 s (killed)");
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %d", st);
+	cr_assert_lt(now_ms() - t0, 10000, "stopping took %llu ms",
+		     (unsigned long long)(now_ms() - t0));
+	cr_assert_eq(access(tfile, R_OK), 0, "the templates were not saved");
+	cr_assert(file_says(errf, "lines not written", 0), "the loss is not reported: %s",
+		  slurp(errf, NULL));
+	cr_assert(file_says(errf, "lost at the output", 0), "%s", slurp(errf, NULL));
+	close(rd);
+}
+
+/* -o a FIFO nobody opened for reading: open() used to block, deaf to
+ * SIGTERM. The collector says it waits, and SIGTERM stops it. */
+Test(col_udp, binary_sigterm_while_a_fifo_waits_for_its_reader)
+{
+	uint16_t port = free_port(SOCK_DGRAM);
+	char ps[8];
+	const char *fifo = path_of("lonely.fifo"), *errf = path_of("lonely.err");
+	char *argv[] = { "weir-collector", "-t", "netflow", "-p", ps, "-o", (char *)fifo, NULL };
+	int st;
+	pid_t pid;
+
+	snprintf(ps, sizeof(ps), "%u", port);
+	cr_assert_eq(mkfifo(fifo, 0600), 0, "%s", strerror(errno));
+	pid = spawn(argv, errf, "WEIR_LOG=info");
+	cr_assert(file_says(errf, "waiting for one", 5000), "no word of the wait: %s",
+		  slurp(errf, NULL));
+	cr_assert_eq(kill(pid, SIGTERM), 0);
+	st = wait_for(pid, 5000);
+	cr_assert_neq(st, -1, "SIGTERM did not stop the collector within 5 s (killed)");
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %d", st);
 }
 
 Test(col_udp, binary_pcap_and_usage)
