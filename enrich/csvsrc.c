@@ -340,7 +340,9 @@ static void on_cell(void *cell, size_t n, void *data)
 	}
 	if (c >= st->ncols || !st->want[c])
 		return;
-	if (st->row_cap - st->row_len < n) {
+	/* Allocated at the first cell, empty or not: a row of empty cells
+	 * still points its cells at a buffer. */
+	if (!st->row || st->row_cap - st->row_len < n) {
 		size_t cap = st->row_cap ? st->row_cap : 1024;
 		char *nr;
 
