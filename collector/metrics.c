@@ -235,6 +235,9 @@ static void render_templates(const struct col_sum *s, struct col_text *t)
 	    s->ts.refreshed);
 	one(t, "weir_templates_refused_total", "counter", "Templates a cache bound refused.",
 	    s->ts.refused);
+	one(t, "weir_templates_evicted_total", "counter",
+	    "Templates of the exporter holding the most, evicted for one under its minimum.",
+	    s->ts.evicted);
 	one(t, "weir_templates_expired_total", "counter",
 	    "Templates dropped after --template-lifetime without a refresh.", s->ts.expired);
 	one(t, "weir_templates_withdrawn_total", "counter", "Templates withdrawn by the exporter.",

@@ -341,8 +341,10 @@ static void on_cell(void *cell, size_t n, void *data)
 	}
 	if (c >= st->ncols || !st->want[c])
 		return;
-	/* No bound of its own: a row is bounded by its file. */
-	if (dbuf_grow(&st->row, &st->row_cap, st->row_len + n, 1, SIZE_MAX)) {
+	/* No bound of its own: a row is bounded by its file. At least one
+	 * byte, at the first cell, empty or not: a row of empty cells still
+	 * points its cells at a buffer. */
+	if (dbuf_grow(&st->row, &st->row_cap, st->row_len + (n ? n : 1), 1, SIZE_MAX)) {
 		oom(st);
 		return;
 	}

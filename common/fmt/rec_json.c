@@ -447,6 +447,11 @@ static void put_object(struct rj *j, const struct tmpl *t, const struct weir_val
 	for (unsigned i = lo; i < hi && !w->err; i++) {
 		if (skipped(&t->f[i]))
 			continue;
+		/* A field the template gives length 0 is legal (RFC 7011
+		 * section 7) and carries no value: a record omits it. (Inside
+		 * a list's records it stays, an empty string.) */
+		if (!parent && !v[i].len && t->f[i].len != TMPL_VARLEN)
+			continue;
 		if (!first)
 			wr_u8(w, ',');
 		first = 0;

@@ -204,7 +204,9 @@ static int plan_set(struct ipfix_dec *d, struct set_plan *sp, const struct tmpl 
 			minlen += fl;
 			v[i].len = fl;
 		}
-		k = ipfix_list_kind(&t->f[i]);
+		/* A list of length 0 in the template is no list: a field of
+		 * length 0 carries no value (RFC 7011 section 7). */
+		k = fl ? ipfix_list_kind(&t->f[i]) : 0;
 		if (k) {
 			sp->list_i[sp->nlist] = (uint16_t)i;
 			sp->list_k[sp->nlist++] = (uint8_t)k;

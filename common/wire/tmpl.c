@@ -1,10 +1,11 @@
 /* tmpl.c - template cache and per-source state (see tmpl.h for the contract).
  *
  * Sources live in a chained hash table keyed by (address, port, domain);
- * exporters (address, port) in a second one that only counts what each
- * exporter holds, so one exporter's bounds never touch another's templates.
- * A source's templates sit in an open-addressing table (hash.h) by template
- * id, bounded by the per-exporter template bound.
+ * exporters (address, port) in a second one that counts what each exporter
+ * holds, so that one exporter's bounds never touch another's templates, and
+ * a full cache takes room for a newcomer from the exporter holding the most
+ * (tmpl.h, struct tmpl_limits). A source's templates sit in an open-addressing
+ * table (hash.h) by template id, bounded by the per-exporter template bound.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,11 +25,21 @@
 #define TMPL_FILE_MAGIC		"WEIRTPL1"
 #define TMPL_FILE_MAX		(256u << 20)
 
+/* What one exporter holds. Each exporter with templates (held bytes) sits
+ * in the list of its power-of-two class of that amount, so that the one
+ * holding the most is found without a walk over all exporters. */
+enum { RES_TPL, RES_PEND, RES_N };
+#define EXP_CLASSES 33
+
 struct tmpl_exp {
 	struct weir_exporter e;
 	uint32_t ntemplates;
 	uint32_t nsources;
+	uint32_t pend_bytes;
 	struct tmpl_exp *next;
+	struct src_node *srcs;		/* its sources, by src_node.xnext */
+	struct tmpl_exp *cprev[RES_N], *cnext[RES_N];
+	uint8_t cls[RES_N];		/* class of the list it is in, 0 none */
 };
 
 struct tmpl_sampler {
@@ -48,6 +59,7 @@ struct tmpl_pending {
 struct src_node {
 	struct tmpl_source s;
 	struct src_node *next;
+	struct src_node *xnext;		/* next source of the same exporter */
 };
 
 struct tmpl_cache {
@@ -59,15 +71,19 @@ struct tmpl_cache {
 	struct tmpl_exp **eb;
 	uint32_t eb_cap;
 	uint32_t nexp;
+	struct tmpl_exp *cls[RES_N][EXP_CLASSES];
 };
 
 void tmpl_limits_default(struct tmpl_limits *lim)
 {
 	lim->max_templates = 65536;
 	lim->max_templates_per_exporter = 1024;
+	lim->min_templates_per_exporter = 64;
 	lim->max_sources = 65536;
 	lim->max_sources_per_exporter = 64;
 	lim->max_pending_bytes = 16u << 20;
+	lim->max_pending_per_exporter = 2u << 20;
+	lim->min_pending_per_exporter = 256u << 10;
 	lim->max_pending_per_source = 256u << 10;
 	lim->pending_max_age_ns = 600ull * 1000000000ull;
 	lim->lifetime_ns = 0;
@@ -256,6 +272,59 @@ static struct tmpl_exp *exp_get(struct tmpl_cache *c, const struct weir_exporter
 	return x;
 }
 
+/* ---- what each exporter holds, and who holds the most ---- */
+
+static uint32_t exp_amount(const struct tmpl_exp *x, int r)
+{
+	return r == RES_TPL ? x->ntemplates : x->pend_bytes;
+}
+
+/* Move x to the class list of its amount of resource r, after a change. */
+static void exp_reclass(struct tmpl_cache *c, struct tmpl_exp *x, int r)
+{
+	uint32_t v = exp_amount(x, r);
+	unsigned k = v ? 32u - (unsigned)__builtin_clz(v) : 0;
+
+	if (k == x->cls[r])
+		return;
+	if (x->cls[r]) {
+		if (x->cprev[r])
+			x->cprev[r]->cnext[r] = x->cnext[r];
+		else
+			c->cls[r][x->cls[r]] = x->cnext[r];
+		if (x->cnext[r])
+			x->cnext[r]->cprev[r] = x->cprev[r];
+	}
+	x->cls[r] = (uint8_t)k;
+	x->cprev[r] = x->cnext[r] = NULL;
+	if (!k)
+		return;
+	x->cnext[r] = c->cls[r][k];
+	if (x->cnext[r])
+		x->cnext[r]->cprev[r] = x;
+	c->cls[r][k] = x;
+}
+
+/* The exporter holding the most of r, to within a factor of two (the
+ * first of the highest class), that may give to x: it holds more than x
+ * would after taking need, and more than the guaranteed minimum. NULL when
+ * none may; x itself is never its own victim. */
+static struct tmpl_exp *exp_victim(struct tmpl_cache *c, const struct tmpl_exp *x, int r,
+				   uint32_t need, uint32_t min)
+{
+	/* Class k holds amounts in [2^(k-1), 2^k): none of a class whose
+	 * top is within the minimum may give, nor of any lower one. */
+	for (unsigned k = EXP_CLASSES - 1; k > 0 && ((1ull << k) - 1) > min; k--) {
+		for (struct tmpl_exp *v = c->cls[r][k]; v; v = v->cnext[r]) {
+			uint32_t a = exp_amount(v, r);
+
+			if (v != x && a > min && a > (uint64_t)exp_amount(x, r) + need)
+				return v;
+		}
+	}
+	return NULL;
+}
+
 struct tmpl_source *tmpl_source_get(struct tmpl_cache *c, const struct weir_exporter *e,
 				    uint32_t domain, int create)
 {
@@ -287,6 +356,8 @@ struct tmpl_source *tmpl_source_get(struct tmpl_cache *c, const struct weir_expo
 	n->s.cache = c;
 	n->s.exp = x;
 	oah_init(&n->s.tab, c->lim.max_templates_per_exporter);
+	n->xnext = x->srcs;
+	x->srcs = n;
 	x->nsources++;
 	n->next = c->sb[h & (c->sb_cap - 1)];
 	c->sb[h & (c->sb_cap - 1)] = n;
@@ -307,6 +378,7 @@ static void tab_remove(struct tmpl_source *s, struct oah_slot *slot)
 	free(slot_tmpl(slot));
 	oah_del(&s->tab, slot);
 	s->exp->ntemplates--;
+	exp_reclass(s->cache, s->exp, RES_TPL);
 	s->cache->st.templates--;
 }
 
@@ -389,6 +461,35 @@ static struct tmpl *tmpl_dup(const struct tmpl *t)
 	return n;
 }
 
+/* The cache is full and s wants one more template: evict the least
+ * recently refreshed template of the exporter holding the most, when s's
+ * exporter is under its guaranteed minimum and that one may give (see
+ * exp_victim). 0 when there is room now. */
+static int tpl_evict_for(struct tmpl_source *s)
+{
+	struct tmpl_cache *c = s->cache;
+	struct tmpl_exp *v;
+	struct tmpl_source *vs = NULL;
+	struct oah_slot *old = NULL, *slot;
+
+	if (s->exp->ntemplates >= c->lim.min_templates_per_exporter)
+		return -1;
+	v = exp_victim(c, s->exp, RES_TPL, 1, c->lim.min_templates_per_exporter);
+	if (!v)
+		return -1;
+	for (struct src_node *n = v->srcs; n; n = n->xnext)
+		for (uint32_t i = 0; (slot = oah_iter(&n->s.tab, &i));)
+			if (!old || slot_tmpl(slot)->refreshed_ns < slot_tmpl(old)->refreshed_ns) {
+				old = slot;
+				vs = &n->s;
+			}
+	if (!old)
+		return -1;
+	tab_remove(vs, old);
+	c->st.evicted++;
+	return 0;
+}
+
 int tmpl_add(struct tmpl_source *s, const struct tmpl *t, uint64_t now_ns)
 {
 	struct tmpl_cache *c = s->cache;
@@ -416,8 +517,8 @@ int tmpl_add(struct tmpl_source *s, const struct tmpl *t, uint64_t now_ns)
 		c->st.replaced++;
 		return WEIR_OK;
 	}
-	if (c->st.templates >= c->lim.max_templates ||
-	    s->exp->ntemplates >= c->lim.max_templates_per_exporter) {
+	if (s->exp->ntemplates >= c->lim.max_templates_per_exporter ||
+	    (c->st.templates >= c->lim.max_templates && tpl_evict_for(s))) {
 		free(n);
 		c->st.refused++;
 		return WEIR_E_LIMIT;
@@ -429,6 +530,7 @@ int tmpl_add(struct tmpl_source *s, const struct tmpl *t, uint64_t now_ns)
 		return err;
 	}
 	s->exp->ntemplates++;
+	exp_reclass(c, s->exp, RES_TPL);
 	c->st.templates++;
 	c->st.added++;
 	return WEIR_OK;
@@ -538,9 +640,34 @@ static void pending_drop_head(struct tmpl_source *s)
 	if (!s->pend_head)
 		s->pend_tail = NULL;
 	s->pend_bytes -= sz;
+	s->exp->pend_bytes -= sz;
+	exp_reclass(s->cache, s->exp, RES_PEND);
 	s->cache->st.pending_bytes -= sz;
 	s->cache->st.pending_dropped++;
 	free(p);
+}
+
+/* The cache's held bytes are full and s wants sz more: drop the oldest
+ * held set of the exporter holding the most, when s's exporter is under
+ * its guaranteed minimum and that one may give. 0 when one was dropped. */
+static int pend_evict_for(struct tmpl_source *s, size_t sz)
+{
+	struct tmpl_cache *c = s->cache;
+	struct tmpl_exp *v;
+	struct tmpl_source *vs = NULL;
+
+	if (s->exp->pend_bytes + sz > c->lim.min_pending_per_exporter)
+		return -1;
+	v = exp_victim(c, s->exp, RES_PEND, (uint32_t)sz, c->lim.min_pending_per_exporter);
+	if (!v)
+		return -1;
+	for (struct src_node *n = v->srcs; n; n = n->xnext)
+		if (n->s.pend_head && (!vs || n->s.pend_head->t_ns < vs->pend_head->t_ns))
+			vs = &n->s;
+	if (!vs)
+		return -1;
+	pending_drop_head(vs);
+	return 0;
 }
 
 static void pending_expire(struct tmpl_source *s, uint64_t now_ns)
@@ -564,10 +691,21 @@ int tmpl_pending_add(struct tmpl_source *s, uint16_t tid, const void *hdr, size_
 		c->st.pending_dropped++;
 		return WEIR_E_LIMIT;
 	}
+	/* Room from this source's own oldest sets first for its bound and
+	 * its exporter's; for the whole cache's, from the exporter holding
+	 * the most while this one is under its minimum, else its own. */
 	while (s->pend_head && (s->pend_bytes + sz > c->lim.max_pending_per_source ||
-				c->st.pending_bytes + sz > c->lim.max_pending_bytes))
+				s->exp->pend_bytes + sz > c->lim.max_pending_per_exporter))
 		pending_drop_head(s);
-	if (c->st.pending_bytes + sz > c->lim.max_pending_bytes) {
+	while (c->st.pending_bytes + sz > c->lim.max_pending_bytes) {
+		if (!pend_evict_for(s, sz))
+			continue;
+		if (!s->pend_head)
+			break;
+		pending_drop_head(s);
+	}
+	if (c->st.pending_bytes + sz > c->lim.max_pending_bytes ||
+	    s->exp->pend_bytes + sz > c->lim.max_pending_per_exporter) {
 		c->st.pending_dropped++;
 		return WEIR_E_LIMIT;
 	}
@@ -591,6 +729,8 @@ int tmpl_pending_add(struct tmpl_source *s, uint16_t tid, const void *hdr, size_
 		s->pend_head = p;
 	s->pend_tail = p;
 	s->pend_bytes += (uint32_t)sz;
+	s->exp->pend_bytes += (uint32_t)sz;
+	exp_reclass(c, s->exp, RES_PEND);
 	c->st.pending_bytes += sz;
 	c->st.pending_held++;
 	return WEIR_OK;
@@ -614,8 +754,10 @@ void tmpl_pending_take(struct tmpl_source *s, uint16_t tid, uint64_t now_ns,
 		*tail = p;
 		tail = &p->next;
 		s->pend_bytes -= p->hdr_len + p->len;
+		s->exp->pend_bytes -= p->hdr_len + p->len;
 		s->cache->st.pending_bytes -= p->hdr_len + p->len;
 	}
+	exp_reclass(s->cache, s->exp, RES_PEND);
 	s->pend_tail = NULL;
 	for (p = s->pend_head; p; p = p->next)
 		s->pend_tail = p;

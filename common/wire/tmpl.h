@@ -58,20 +58,30 @@ struct tmpl {
 typedef void (*tmpl_ext_fn)(struct tmpl *t);
 void tmpl_ext_register(tmpl_ext_fn build);
 
+/* A full cache refuses the flooder, not a newcomer: while the whole cache
+ * is full, an exporter that holds less than its guaranteed minimum
+ * (min_templates_per_exporter, min_pending_per_exporter) may still take a
+ * template or hold data, evicting from the exporter that holds the most,
+ * and only from one that holds more than both the newcomer and the
+ * guaranteed minimum. An exporter within its minimum is never a victim. */
 struct tmpl_limits {
 	uint32_t max_templates;		/* in the whole cache */
 	uint32_t max_templates_per_exporter;
+	uint32_t min_templates_per_exporter;	/* guaranteed, see above */
 	uint32_t max_sources;		/* in the whole cache */
 	uint32_t max_sources_per_exporter;
 	uint32_t max_pending_bytes;	/* held data, whole cache */
+	uint32_t max_pending_per_exporter;/* held data bytes per exporter */
+	uint32_t min_pending_per_exporter;/* guaranteed, see above */
 	uint32_t max_pending_per_source;/* held data bytes per source */
 	uint64_t pending_max_age_ns;	/* held data older than this is dropped */
 	uint64_t lifetime_ns;		/* UDP template lifetime, 0 = forever */
 };
 
-/* Defaults: 65536 templates, 1024 per exporter, 65536 sources, 64 per
- * exporter, 16 MiB held in total, 256 KiB per source, held 10 min, templates
- * forever (a collector sets lifetime_ns for UDP). */
+/* Defaults: 65536 templates, 1024 per exporter (64 guaranteed), 65536
+ * sources, 64 per exporter, 16 MiB held in total, 2 MiB per exporter
+ * (256 KiB guaranteed), 256 KiB per source, held 10 min, templates forever
+ * (a collector sets lifetime_ns for UDP). */
 void tmpl_limits_default(struct tmpl_limits *lim);
 
 struct tmpl_stats {
@@ -79,6 +89,7 @@ struct tmpl_stats {
 	uint64_t sources;		/* live sources now */
 	uint64_t added, replaced, refreshed, withdrawn, expired;
 	uint64_t refused;		/* templates refused by a bound */
+	uint64_t evicted;		/* templates evicted for an exporter under its minimum */
 	uint64_t sources_refused;
 	uint64_t pending_held, pending_rescued, pending_dropped;
 	uint64_t pending_bytes;		/* held now */
@@ -122,7 +133,8 @@ struct tmpl_source *tmpl_source_get(struct tmpl_cache *c, const struct weir_expo
 
 /* Template by id, or NULL when unknown or expired (now_ns is the receive
  * time; expired templates are removed and counted). The pointer stays valid
- * until the next tmpl_add/tmpl_withdraw/expiry on that source. */
+ * until the next tmpl_add/tmpl_withdraw/expiry on that source, or the next
+ * tmpl_add on any source of the cache (which may evict it, see above). */
 const struct tmpl *tmpl_find(struct tmpl_source *s, uint16_t id, uint64_t now_ns);
 
 /* Build a template: fills f[i].def, has_varlen, min_len, the sampler/rate

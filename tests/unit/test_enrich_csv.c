@@ -451,6 +451,15 @@ Test(enrich_csv, bad_prefix_names_line_and_text)
 	must_refuse(PUT("bp3.csv", "prefix,asn\n10.0.0.0\0/8,1\n"), "asn:a", "line 2: bad prefix '10.0.0.0", NULL);
 }
 
+/* A row whose cells are all empty holds no byte: its prefix cell is still
+ * an empty text to refuse, not a null pointer to step from (UBSan found
+ * it; fuzz_enrich within minutes). */
+Test(enrich_csv, row_of_empty_cells)
+{
+	must_refuse(PUT("e1.csv", "prefix,asn,org\n,,\n"), "asn:a;org:o", "line 2: bad prefix ''", NULL);
+	must_refuse(PUT("e2.csv", "prefix,asn\n\"\",\n"), "asn:a", "line 2: bad prefix ''", NULL);
+}
+
 /* A file cut mid-row (a writer that died, a copy still running) is
  * refused, whether the cut leaves too few cells, a shorter last cell or an
  * open quote. */

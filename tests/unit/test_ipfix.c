@@ -12,6 +12,7 @@
 #include "ipfix.h"
 #include "ipfix_list.h"
 #include "rd.h"
+#include "rec_json.h"
 #include "tmpl.h"
 
 #define NOW 1700000000000000000ull
@@ -40,6 +41,7 @@ struct rec_copy {
 struct rlog {
 	size_t n;
 	size_t stop_after;
+	char json0[2048];	/* the first record in the raw JSON format */
 	struct rec_copy r[LOG_MAX];
 };
 
@@ -68,6 +70,8 @@ static int on_rec(const struct weir_record *rec, void *user)
 		}
 		c->flow_err = flow_from_record(rec, &c->fl);
 	}
+	if (lg->n == 0)
+		lg->json0[rec_json(rec, lg->json0, sizeof(lg->json0) - 1)] = '\0';
 	lg->n++;
 	return lg->stop_after && lg->n >= lg->stop_after;
 }
@@ -688,6 +692,75 @@ Test(ipfix, reduced_size_encoding)
 	cr_expect_eq(f.lg->r[0].fl.in_if, 9);
 	cr_expect_eq(f.lg->r[0].fl.src_as, 65000);
 	free(t);
+	fx_fini(&f);
+}
+
+/* Fixed-length fields of length 0 (flowStartSeconds, flowEndSeconds) beside
+ * IPv6 addresses: legal (RFC 7011 section 7: the length is any the
+ * template gives; reduced-size encoding only bounds it from above), so each
+ * record decodes, the zero-length fields carry no value, and nothing counts
+ * as an error. Wireshark decodes the same message. */
+Test(ipfix, zero_length_fields_decode)
+{
+	static const uint8_t src[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+	static const uint8_t dst[16] = { 0x20, 0x01, 0x0d, 0xb8, [14] = 1, [15] = 2 };
+	struct bb m;
+	struct fx f;
+	size_t s;
+
+	fx_init(&f, 1);
+	bb_hdr(&m, 1000, 0, 0);
+	s = bb_set(&m, 2);
+	bb_u16(&m, 256);
+	bb_u16(&m, 7);
+	bb_u16(&m, 27);		/* sourceIPv6Address */
+	bb_u16(&m, 16);
+	bb_u16(&m, 150);	/* flowStartSeconds, length 0 */
+	bb_u16(&m, 0);
+	bb_u16(&m, 28);		/* destinationIPv6Address */
+	bb_u16(&m, 16);
+	bb_u16(&m, 151);	/* flowEndSeconds, length 0 */
+	bb_u16(&m, 0);
+	bb_u16(&m, 1);		/* octetDeltaCount */
+	bb_u16(&m, 4);
+	bb_u16(&m, 4);		/* protocolIdentifier */
+	bb_u16(&m, 1);
+	bb_u16(&m, 291);	/* basicList, length 0: no list to check */
+	bb_u16(&m, 0);
+	bb_set_end(&m, s);
+	s = bb_set(&m, 256);
+	for (uint32_t r = 0; r < 2; r++) {
+		bb_bytes(&m, src, sizeof(src));
+		bb_bytes(&m, dst, sizeof(dst));
+		bb_u32(&m, 1000 + r);
+		bb_u8(&m, 17);
+	}
+	bb_set_end(&m, s);
+	bb_end(&m);
+	cr_assert_eq(dec(&f, m.b, m.n), WEIR_OK);
+	for (int k = 1; k < WEIR_E_MAX; k++)
+		cr_expect_eq(f.ctx.errors[k], 0, "error kind -%d counted %llu times", k,
+			     (unsigned long long)f.ctx.errors[k]);
+	cr_assert_eq(f.lg->n, 2);
+	for (uint32_t r = 0; r < 2; r++) {
+		const struct rec_copy *c = &f.lg->r[r];
+		uint32_t len = 99;
+
+		cr_assert_not_null(fv(c, 0, 150, &len));
+		cr_expect_eq(len, 0);
+		cr_expect_eq(fu(c, 0, 1), 1000 + r);
+		cr_expect_eq(c->flow_err, 0);
+		cr_expect_eq(c->fl.bytes, 1000 + r);
+		cr_expect_eq(c->fl.proto, 17);
+		cr_expect_eq(memcmp(c->fl.src_addr.a, src, 16), 0);
+		cr_expect_eq(memcmp(c->fl.dst_addr.a, dst, 16), 0);
+		cr_expect_eq(c->fl.time_flow_start_ns, 0, "no value, no time");
+	}
+	/* The raw format omits what carries no value. */
+	cr_expect(strstr(f.lg->json0, "\"sourceIPv6Address\":\"2001:db8::1\""), "%s", f.lg->json0);
+	cr_expect(strstr(f.lg->json0, "\"octetDeltaCount\":1000"), "%s", f.lg->json0);
+	cr_expect_null(strstr(f.lg->json0, "flowStartSeconds"), "%s", f.lg->json0);
+	cr_expect_null(strstr(f.lg->json0, "basicList"), "%s", f.lg->json0);
 	fx_fini(&f);
 }
 

@@ -379,6 +379,102 @@ Test(tmpl, pending_bounded_and_aged)
 	tmpl_cache_free(c);
 }
 
+/* Fault 13: exporters flood the cache (many addresses, each within its
+ * own bound) until the total is full. A newcomer still gets its guaranteed
+ * minimum, taken from the exporters that hold the most; an exporter that
+ * came before the flood and holds no more than the minimum loses nothing;
+ * a flooder over its minimum is refused. */
+Test(tmpl, flood_leaves_room_for_a_newcomer)
+{
+	struct tmpl_limits lim;
+	struct tmpl_cache *c;
+	struct weir_exporter we = exp_v4(200, 4739), ne = exp_v4(201, 4739);
+	struct tmpl_source *ws, *ns;
+	union tbuf b;
+	uint64_t now = 1;
+
+	tmpl_limits_default(&lim);
+	lim.max_templates = 1000;
+	lim.max_templates_per_exporter = 100;
+	lim.min_templates_per_exporter = 10;
+	c = tmpl_cache_new(&lim, NULL);
+	cr_assert_not_null(c);
+	ws = tmpl_source_get(c, &we, 0, 1);
+	for (uint16_t id = 256; id < 264; id++)
+		cr_assert_eq(tmpl_add(ws, mk(&b, id, 2, 0), now++), WEIR_OK);
+	for (uint8_t i = 0; i < 30; i++) {
+		struct weir_exporter e = exp_v4(i, 4739);
+		struct tmpl_source *s = tmpl_source_get(c, &e, i, 1);
+
+		for (uint16_t id = 256; id < 356; id++)
+			(void)tmpl_add(s, mk(&b, id, 3, 0), now++);
+	}
+	cr_assert_eq(tmpl_cache_stats(c)->templates, 1000, "the flood filled the cache");
+	cr_assert_gt(tmpl_cache_stats(c)->refused, 0);
+	ns = tmpl_source_get(c, &ne, 7, 1);
+	cr_assert_not_null(ns);
+	for (uint16_t id = 256; id < 266; id++)
+		cr_assert_eq(tmpl_add(ns, mk(&b, id, 4, 0), now++), WEIR_OK, "template %u", id);
+	for (uint16_t id = 256; id < 266; id++)
+		cr_assert_not_null(tmpl_find(ns, id, now));
+	/* Past its minimum the newcomer is like anyone else in a full cache. */
+	cr_assert_eq(tmpl_add(ns, mk(&b, 266, 4, 0), now++), WEIR_E_LIMIT);
+	for (uint16_t id = 256; id < 264; id++)
+		cr_assert_not_null(tmpl_find(ws, id, now), "the early exporter lost %u", id);
+	/* A flooder over its minimum takes nothing from anyone. */
+	{
+		struct weir_exporter e = exp_v4(0, 4739);
+		struct tmpl_source *s = tmpl_source_get(c, &e, 0, 0);
+
+		cr_assert_not_null(s);
+		cr_assert_eq(tmpl_add(s, mk(&b, 999, 3, 0), now++), WEIR_E_LIMIT);
+	}
+	cr_assert_eq(tmpl_cache_stats(c)->templates, 1000);
+	cr_assert_gt(tmpl_cache_stats(c)->evicted, 0);
+	tmpl_cache_free(c);
+}
+
+/* The same for held data: a newcomer under its guaranteed minimum holds its
+ * data set in a full cache, dropping the oldest of the exporter holding the
+ * most; the per-exporter bound keeps one exporter to its share. */
+Test(tmpl, held_flood_leaves_room_for_a_newcomer)
+{
+	struct tmpl_limits lim;
+	struct tmpl_cache *c;
+	struct weir_exporter ne = exp_v4(201, 4739);
+	struct tmpl_source *ns;
+	uint8_t body[1000] = { 0 };
+	struct taken tk = { 0 };
+
+	tmpl_limits_default(&lim);
+	lim.max_pending_bytes = 20000;
+	lim.max_pending_per_exporter = 6000;
+	lim.min_pending_per_exporter = 2000;
+	lim.max_pending_per_source = 4000;
+	c = tmpl_cache_new(&lim, NULL);
+	cr_assert_not_null(c);
+	for (uint8_t i = 0; i < 5; i++) {
+		struct weir_exporter e = exp_v4(i, 4739);
+
+		for (uint32_t d = 0; d < 3; d++) {
+			struct tmpl_source *s = tmpl_source_get(c, &e, d, 1);
+
+			for (int k = 0; k < 4; k++)
+				(void)tmpl_pending_add(s, 256, NULL, 0, body, 1000, 10);
+		}
+	}
+	cr_assert_eq(tmpl_cache_stats(c)->pending_bytes, 20000, "the flood filled it");
+	ns = tmpl_source_get(c, &ne, 0, 1);
+	cr_assert_eq(tmpl_pending_add(ns, 300, NULL, 0, body, 1000, 20), WEIR_OK);
+	cr_assert_eq(tmpl_pending_add(ns, 300, NULL, 0, body, 1000, 20), WEIR_OK);
+	cr_assert(tmpl_cache_stats(c)->pending_bytes <= 20000);
+	/* Past its minimum it drops its own oldest, like anyone else. */
+	cr_assert_eq(tmpl_pending_add(ns, 300, NULL, 0, body, 1000, 20), WEIR_OK);
+	tmpl_pending_take(ns, 300, 30, take_fn, &tk);
+	cr_assert_eq(tk.n, 2, "the newcomer's held sets were kept");
+	tmpl_cache_free(c);
+}
+
 static char *tmp_path(const char *name)
 {
 	static char p[256];
