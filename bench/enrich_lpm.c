@@ -477,50 +477,31 @@ out:
 	free(rnd);
 }
 
-int main(int argc, char **argv)
+/* Build the table of p4 and p6, printing its build time and memory. NULL
+ * when out of memory (said on stderr). */
+static struct lpm *build_table(const struct pfx4 *p4, const struct pfx6 *p6, int passes)
 {
-	static const char *dbs[] = {
-		"GeoIP2-City-Test.mmdb", "GeoLite2-ASN-Test.mmdb", "GeoLite2-Country-Test.mmdb",
-	};
-	int passes = argc > 1 ? atoi(argv[1]) : 9;
-	const char *shared = getenv("WEIR_SHARED");
-	struct pfx4 *p4 = malloc(N4 * sizeof(*p4));
-	struct pfx6 *p6 = malloc(N6 * sizeof(*p6));
-	struct weir_addr *qa, *qb, *qc, *qd;
-	uint32_t *qa4, *qb4;
 	struct lpm_builder *b;
 	struct lpm_stats st;
-	struct lpm *t;
-	struct ours o;
-	double t0, t1, t2, r;
-
-	if (passes < 1 || !p4 || !p6) {
-		fprintf(stderr, "usage: enrich_lpm [passes]\n");
-		return 2;
-	}
-	if (!shared || !*shared)
-		shared = "../shared";
-	gen4(p4);
-	gen6(p6);
+	struct lpm *t = NULL;
+	double t0, t1, t2;
 
 	t0 = wall_now();
 	b = lpm_builder_new();
 	for (size_t i = 0; b && i < N4; i++)
 		if (lpm_builder_add4(b, p4[i].p, p4[i].len, (uint32_t)i) != WEIR_OK)
-			return 1;
+			goto fail;
 	for (size_t i = 0; b && i < N6; i++) {
 		struct weir_addr a = addr_of(p6[i].p);
 
 		if (lpm_builder_add(b, &a, p6[i].len, (uint32_t)(N4 + i)) != WEIR_OK)
-			return 1;
+			goto fail;
 	}
 	t1 = wall_now();
 	t = b ? lpm_build(b) : NULL;
 	t2 = wall_now();
-	if (!t) {
-		fprintf(stderr, "enrich_lpm: out of memory\n");
-		return 1;
-	}
+	if (!t)
+		goto fail;
 	lpm_builder_free(b);
 	lpm_stats(t, &st);
 
@@ -535,6 +516,40 @@ int main(int argc, char **argv)
 	printf("%-36s %8.1f MB  (peak, builder and prefix lists included)\n",
 	       "process max RSS (getrusage)", maxrss_mb());
 	printf("%-36s %8.1f MB  (table and prefix lists, builder freed)\n", "process RSS now", rss_now_mb());
+	return t;
+fail:
+	lpm_builder_free(b);
+	fprintf(stderr, "enrich_lpm: out of memory\n");
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	static const char *dbs[] = {
+		"GeoIP2-City-Test.mmdb", "GeoLite2-ASN-Test.mmdb", "GeoLite2-Country-Test.mmdb",
+	};
+	int passes = argc > 1 ? atoi(argv[1]) : 9;
+	const char *shared = getenv("WEIR_SHARED");
+	struct pfx4 *p4 = malloc(N4 * sizeof(*p4));
+	struct pfx6 *p6 = malloc(N6 * sizeof(*p6));
+	struct weir_addr *qa, *qb, *qc, *qd;
+	uint32_t *qa4, *qb4;
+	struct lpm *t;
+	struct ours o;
+	double r;
+
+	if (passes < 1 || !p4 || !p6) {
+		fprintf(stderr, "usage: enrich_lpm [passes]\n");
+		return 2;
+	}
+	if (!shared || !*shared)
+		shared = "../shared";
+	gen4(p4);
+	gen6(p6);
+
+	t = build_table(p4, p6, passes);
+	if (!t)
+		return 1;
 
 	qa = malloc(NQ * sizeof(*qa));
 	qb = malloc(NQ * sizeof(*qb));

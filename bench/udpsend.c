@@ -32,6 +32,77 @@ static double now(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* Read the whole file into *buf; 0 or -1 (said on stderr). */
+static int read_file(const char *path, uint8_t **buf, size_t *size)
+{
+	struct stat st;
+	FILE *fp = fopen(path, "rb");
+
+	if (!fp || fstat(fileno(fp), &st) < 0) {
+		perror(path);
+		return -1;
+	}
+	*size = (size_t)st.st_size;
+	*buf = malloc(*size ? *size : 1);
+	if (!*buf || fread(*buf, 1, *size, fp) != *size) {
+		perror(path);
+		fclose(fp);
+		return -1;
+	}
+	fclose(fp);
+	return 0;
+}
+
+/* Up to BATCH messages from buf at *off into mm/iov; the count. With recs,
+ * an IPFIX message's sequence number becomes (sent + its index) * recs. */
+static int fill_batch(uint8_t *buf, size_t size, size_t *off, long sent, unsigned recs,
+		      struct mmsghdr *mm, struct iovec *iov)
+{
+	int n = 0;
+
+	memset(mm, 0, BATCH * sizeof(*mm));
+	while (n < BATCH && *off + 2 <= size) {
+		size_t len = (size_t)buf[*off] << 8 | buf[*off + 1];
+		uint8_t *m = buf + *off + 2;
+
+		if (*off + 2 + len > size) {
+			*off = size;
+			break;
+		}
+		if (recs && len >= 16 && m[0] == 0 && m[1] == 10) {
+			uint32_t seq = (uint32_t)((uint64_t)(sent + n) * recs);
+
+			m[8] = (uint8_t)(seq >> 24);
+			m[9] = (uint8_t)(seq >> 16);
+			m[10] = (uint8_t)(seq >> 8);
+			m[11] = (uint8_t)seq;
+		}
+		iov[n].iov_base = m;
+		iov[n].iov_len = len;
+		mm[n].msg_hdr.msg_iov = &iov[n];
+		mm[n].msg_hdr.msg_iovlen = 1;
+		*off += 2 + len;
+		n++;
+	}
+	return n;
+}
+
+/* Wait until sent datagrams are due at pps since t0. Sleep off most of a
+ * long wait, spin the rest: a sender spinning all the time takes a core
+ * the receiver needs. */
+static void pace(double t0, long sent, double pps)
+{
+	double due = t0 + sent / pps, ahead = due - now();
+
+	if (ahead > 0.0005) {
+		struct timespec ts = { 0, (long)((ahead - 0.0003) * 1e9) };
+
+		nanosleep(&ts, NULL);
+	}
+	while (now() < due)
+		;
+}
+
 int main(int argc, char **argv)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *ai;
@@ -41,8 +112,6 @@ int main(int argc, char **argv)
 	size_t off = 0, size;
 	double pps, t0;
 	long sent = 0;
-	struct stat st;
-	FILE *fp;
 	int fd, opt;
 	double loop_s = 0;
 	unsigned recs = 0;
@@ -62,18 +131,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	pps = atof(argv[4]);
-	fp = fopen(argv[1], "rb");
-	if (!fp || fstat(fileno(fp), &st) < 0) {
-		perror(argv[1]);
+	if (read_file(argv[1], &buf, &size))
 		return 1;
-	}
-	size = (size_t)st.st_size;
-	buf = malloc(size ? size : 1);
-	if (!buf || fread(buf, 1, size, fp) != size) {
-		perror(argv[1]);
-		return 1;
-	}
-	fclose(fp);
 	if (getaddrinfo(argv[2], argv[3], &hints, &ai) != 0) {
 		fprintf(stderr, "udpsend: cannot resolve %s\n", argv[2]);
 		return 1;
@@ -85,37 +144,14 @@ int main(int argc, char **argv)
 	}
 	t0 = now();
 	for (;;) {
-		int n = 0, r;
+		int n, r;
 
 		if (off + 2 > size) {
 			if (loop_s <= 0 || now() - t0 >= loop_s)
 				break;
 			off = 0;
 		}
-		memset(mm, 0, sizeof(mm));
-		while (n < BATCH && off + 2 <= size) {
-			size_t len = (size_t)buf[off] << 8 | buf[off + 1];
-			uint8_t *m = buf + off + 2;
-
-			if (off + 2 + len > size) {
-				off = size;
-				break;
-			}
-			if (recs && len >= 16 && m[0] == 0 && m[1] == 10) {
-				uint32_t seq = (uint32_t)((uint64_t)(sent + n) * recs);
-
-				m[8] = (uint8_t)(seq >> 24);
-				m[9] = (uint8_t)(seq >> 16);
-				m[10] = (uint8_t)(seq >> 8);
-				m[11] = (uint8_t)seq;
-			}
-			iov[n].iov_base = m;
-			iov[n].iov_len = len;
-			mm[n].msg_hdr.msg_iov = &iov[n];
-			mm[n].msg_hdr.msg_iovlen = 1;
-			off += 2 + len;
-			n++;
-		}
+		n = fill_batch(buf, size, &off, sent, recs, mm, iov);
 		if (!n)
 			continue;
 		for (int done = 0; done < n; done += r) {
@@ -130,19 +166,8 @@ int main(int argc, char **argv)
 			}
 		}
 		sent += n;
-		if (pps > 0) {
-			double due = t0 + sent / pps, ahead = due - now();
-
-			/* Sleep off most of a long wait, spin the rest: a sender
-			 * spinning all the time takes a core the receiver needs. */
-			if (ahead > 0.0005) {
-				struct timespec ts = { 0, (long)((ahead - 0.0003) * 1e9) };
-
-				nanosleep(&ts, NULL);
-			}
-			while (now() < due)
-				;
-		}
+		if (pps > 0)
+			pace(t0, sent, pps);
 	}
 	printf("%ld %.6f\n", sent, now() - t0);
 	freeaddrinfo(ai);
