@@ -36,8 +36,8 @@ static const char col_usage[] =
 	"      --rcvbuf BYTES            socket receive buffer (k, M, G suffixes) [8m]\n"
 	"      --template-file FILE      load templates at start, save them every 60 s\n"
 	"                                and at exit\n"
-	"      --template-lifetime S     seconds a template lives without a refresh,\n"
-	"                                0 = forever                      [1800]\n"
+	"      --template-lifetime T     how long a template lives without a refresh\n"
+	"                                (1800, 30m, 1h), 0 = forever     [30m]\n"
 	"      --sampling-rate [ADDR=]N  default sampling rate, or the rate of exporter\n"
 	"                                ADDR (replaces what it announces); repeatable\n"
 	"      --renormalize             multiply bytes and packets by the sampling rate\n"
@@ -154,8 +154,8 @@ static int col_opt_number(struct col_cfg *c, const char *o, const char *v, char 
 			return WEIR_E_INVALID;
 		c->rcvbuf = (uint32_t)u;
 	} else {
-		return prog_parse_u64(v, 0, 86400ull * 365 * 10, &c->template_lifetime_s,
-				      "--template-lifetime", err, errlen);
+		return prog_parse_seconds(v, 0, 86400ull * 365 * 10, &c->template_lifetime_s,
+					  "--template-lifetime", err, errlen);
 	}
 	return WEIR_OK;
 }

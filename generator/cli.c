@@ -25,7 +25,8 @@ static const char gen_usage[] =
 	"  -f, --flows-per-packet N      flow records per packet          [10]\n"
 	"  -n, --count N                 data packets to send, 0 = until stopped [0]\n"
 	"      --observation-domain-id N observation domain of the first exporter [1]\n"
-	"      --template-interval S     seconds between template sends, 0 = once [30]\n"
+	"      --template-interval T     time between template sends (30, 5m),\n"
+	"                                0 = once                         [30s]\n"
 	"      --src-cidr CIDR[,CIDR]    source ranges, IPv4 or IPv6      [10.0.0.0/8]\n"
 	"      --dst-cidr CIDR[,CIDR]    destination ranges               [192.168.0.0/16]\n"
 	"      --protocols P[,P]         IP protocols (numbers or tcp, udp, icmp,\n"
@@ -83,8 +84,6 @@ static int cli_number(struct gen_cfg *c, const char *o, const char *v, char *err
 		{ "flows-per-packet", 1, 65535, &c->flows_per_packet, sizeof(c->flows_per_packet) },
 		{ "count", 0, UINT64_MAX, &c->count, sizeof(c->count) },
 		{ "observation-domain-id", 0, UINT32_MAX, &c->domain, sizeof(c->domain) },
-		{ "template-interval", 0, 86400 * 365, &c->template_interval_s,
-		  sizeof(c->template_interval_s) },
 		{ "exporters", 1, GEN_MAX_EXPORTERS, &c->exporters, sizeof(c->exporters) },
 		{ "sampling-rate", 1, UINT32_MAX, &c->sampling_rate, sizeof(c->sampling_rate) },
 		{ "seed", 0, UINT64_MAX, &c->seed, sizeof(c->seed) },
@@ -133,6 +132,9 @@ static int cli_opt(void *cfg, const char *o, const char *v, char *err, size_t er
 		return prog_parse_port_range(v, &m->sport, err, errlen);
 	else if (prog_opt_is(o, "dst-port-range"))
 		return prog_parse_port_range(v, &m->dport, err, errlen);
+	else if (prog_opt_is(o, "template-interval"))
+		return prog_parse_seconds(v, 0, 86400 * 365, &c->template_interval_s,
+					  "--template-interval", err, errlen);
 	else if (prog_opt_is(o, "duration"))
 		return prog_parse_duration(v, 1, GEN_DURATION_MAX_NS, &c->duration_ns, "--duration",
 					   err, errlen);
