@@ -8,96 +8,54 @@
 #include "prog_cli.h"
 #include "prog_val.h"
 
-enum {
-	OPT_PCAP = 256,
-	OPT_IE_MAPPING,
-	OPT_METRICS_HOST,
-	OPT_METRICS_PORT,
-	OPT_LISTEN,
-	OPT_RCVBUF,
-	OPT_TEMPLATE_FILE,
-	OPT_TEMPLATE_LIFETIME,
-	OPT_SAMPLING,
-	OPT_RENORMALIZE,
-	OPT_ENRICH,
-	OPT_KAFKA_BROKERS,
-	OPT_KAFKA_TOPIC,
-	OPT_KAFKA_OPT,
-};
+/* --help, and (prog_cli.h) the table of the options. */
+static const char col_usage[] =
+	"Usage: weir-collector [OPTION]...\n"
+	"Receive IPFIX, NetFlow v9/v5 or sFlow v5 export packets over UDP (or from a\n"
+	"pcap file), decode them and write one JSON object or CSV row per record.\n"
+	"\n"
+	"  -t, --type TYPE               netflow (v5, v9 and IPFIX on one port) or\n"
+	"                                sflow                            [netflow]\n"
+	"  -p, --port PORT               UDP port to listen on [2055 netflow, 6343 sflow];\n"
+	"                                with --pcap: only datagrams to this port\n"
+	"      --pcap FILE               decode the export packets of a capture file\n"
+	"                                instead of listening\n"
+	"  -f, --format FORMAT           raw (every field by its IANA name) or common\n"
+	"                                (normalized flows)               [raw]\n"
+	"  -s, --serializer SER          json, csv (csv needs -f common) or null\n"
+	"                                (decode and count, write nothing) [json]\n"
+	"  -o, --output FILE             append to FILE; SIGHUP reopens it [stdout]\n"
+	"      --ie-mapping FILE         extra information elements (CSV, see\n"
+	"                                ie-defs/README.md)\n"
+	"      --metrics-host HOST       address of the /metrics endpoint [127.0.0.1]\n"
+	"      --metrics-port PORT       its TCP port, 0 = no endpoint    [9090;\n"
+	"                                with --pcap: off unless given]\n"
+	"      --listen ADDR             address to listen on, IPv4 or IPv6 [:: = both]\n"
+	"  -w, --workers N               receiving threads, each its own socket\n"
+	"                                [number of cores]\n"
+	"      --rcvbuf BYTES            socket receive buffer (k, M, G suffixes) [8m]\n"
+	"      --template-file FILE      load templates at start, save them every 60 s\n"
+	"                                and at exit\n"
+	"      --template-lifetime T     how long a template lives without a refresh\n"
+	"                                (1800, 30m, 1h), 0 = forever     [30m]\n"
+	"      --sampling-rate [ADDR=]N  default sampling rate, or the rate of exporter\n"
+	"                                ADDR (replaces what it announces); repeatable\n"
+	"      --renormalize             multiply bytes and packets by the sampling rate\n"
+	"                                (common format)\n"
+	"      --enrich SPEC             add fields by address prefix from a CSV or\n"
+	"                                MaxMind DB file (common format;\n"
+	"                                docs/enrichment.md); repeatable, in order\n"
+	"      --kafka-brokers LIST      produce to Kafka instead of -o: one message per\n"
+	"                                record, LIST is host:port[,host:port...]\n"
+	"      --kafka-topic NAME        the topic                        [flows]\n"
+	"      --kafka-opt KEY=VALUE     a librdkafka property (linger.ms=50, acks=1,\n"
+	"                                ...) over weir's defaults; repeatable\n";
 
-/* The underscore spellings, --help and --version come from prog_cli. */
-static const struct prog_opt col_opts[] = {
-	{ "type", 't', PROG_ARG_VALUE },
-	{ "port", 'p', PROG_ARG_VALUE },
-	{ "pcap", OPT_PCAP, PROG_ARG_NONEMPTY },
-	{ "format", 'f', PROG_ARG_VALUE },
-	{ "serializer", 's', PROG_ARG_VALUE },
-	{ "output", 'o', PROG_ARG_NONEMPTY },
-	{ "ie-mapping", OPT_IE_MAPPING, PROG_ARG_NONEMPTY },
-	{ "metrics-host", OPT_METRICS_HOST, PROG_ARG_NONEMPTY },
-	{ "metrics-port", OPT_METRICS_PORT, PROG_ARG_VALUE },
-	{ "listen", OPT_LISTEN, PROG_ARG_VALUE },
-	{ "workers", 'w', PROG_ARG_VALUE },
-	{ "rcvbuf", OPT_RCVBUF, PROG_ARG_VALUE },
-	{ "template-file", OPT_TEMPLATE_FILE, PROG_ARG_NONEMPTY },
-	{ "template-lifetime", OPT_TEMPLATE_LIFETIME, PROG_ARG_VALUE },
-	{ "sampling-rate", OPT_SAMPLING, PROG_ARG_VALUE },
-	{ "renormalize", OPT_RENORMALIZE, PROG_ARG_NONE },
-	{ "enrich", OPT_ENRICH, PROG_ARG_VALUE },
-	{ "kafka-brokers", OPT_KAFKA_BROKERS, PROG_ARG_NONEMPTY },
-	{ "kafka-topic", OPT_KAFKA_TOPIC, PROG_ARG_VALUE },
-	{ "kafka-opt", OPT_KAFKA_OPT, PROG_ARG_VALUE },
-	{ NULL, 0, 0 },
-};
-
-void col_cli_usage(FILE *fp)
-{
-	fputs("Usage: weir-collector [OPTION]...\n"
-	      "Receive IPFIX, NetFlow v9/v5 or sFlow v5 export packets over UDP (or from a\n"
-	      "pcap file), decode them and write one JSON object or CSV row per record.\n"
-	      "\n"
-	      "  -t, --type TYPE               netflow (v5, v9 and IPFIX on one port) or\n"
-	      "                                sflow                            [netflow]\n"
-	      "  -p, --port PORT               UDP port to listen on [2055 netflow, 6343 sflow];\n"
-	      "                                with --pcap: only datagrams to this port\n"
-	      "      --pcap FILE               decode the export packets of a capture file\n"
-	      "                                instead of listening\n"
-	      "  -f, --format FORMAT           raw (every field by its IANA name) or common\n"
-	      "                                (normalized flows)               [raw]\n"
-	      "  -s, --serializer SER          json, csv (csv needs -f common) or null\n"
-	      "                                (decode and count, write nothing) [json]\n"
-	      "  -o, --output FILE             append to FILE; SIGHUP reopens it [stdout]\n"
-	      "      --ie-mapping FILE         extra information elements (CSV, see\n"
-	      "                                ie-defs/README.md)\n"
-	      "      --metrics-host HOST       address of the /metrics endpoint [127.0.0.1]\n"
-	      "      --metrics-port PORT       its TCP port, 0 = no endpoint    [9090;\n"
-	      "                                with --pcap: off unless given]\n"
-	      "      --listen ADDR             address to listen on, IPv4 or IPv6 [:: = both]\n"
-	      "  -w, --workers N               receiving threads, each its own socket\n"
-	      "                                [number of cores]\n"
-	      "      --rcvbuf BYTES            socket receive buffer (k, m, g suffixes) [8m]\n"
-	      "      --template-file FILE      load templates at start, save them every 60 s\n"
-	      "                                and at exit\n"
-	      "      --template-lifetime S     seconds a template lives without a refresh,\n"
-	      "                                0 = forever                      [1800]\n"
-	      "      --sampling-rate [ADDR=]N  default sampling rate, or the rate of exporter\n"
-	      "                                ADDR (replaces what it announces); repeatable\n"
-	      "      --renormalize             multiply bytes and packets by the sampling rate\n"
-	      "                                (common format)\n"
-	      "      --enrich SPEC             add fields by address prefix from a CSV or\n"
-	      "                                MaxMind DB file (common format;\n"
-	      "                                docs/enrichment.md); repeatable, in order\n"
-	      "      --kafka-brokers LIST      produce to Kafka instead of -o: one message per\n"
-	      "                                record, LIST is host:port[,host:port...]\n"
-	      "      --kafka-topic NAME        the topic                        [flows]\n"
-	      "      --kafka-opt KEY=VALUE     a librdkafka property (linger.ms=50, acks=1,\n"
-	      "                                ...) over weir's defaults; repeatable\n"
-	      , fp);
-	prog_cli_usage_tail(fp);
-	fputs("Signals: SIGHUP reopens -o and reloads --enrich files; SIGTERM/SIGINT flush (Kafka: up to 10 s), save\n"
-	      "templates, exit 0.\n"
-	      "Exit status: 0 stopped cleanly, 1 a run-time failure, 2 bad flags.\n", fp);
-}
+static const char col_usage_end[] =
+	"Signals: SIGHUP reopens -o and reloads --enrich files; SIGTERM/SIGINT flush (Kafka: up to 10 s), save\n"
+	"templates, exit 0.\n"
+	"Exit status: 0 stopped cleanly, 1 a run-time failure (or a failed template\n"
+	"save at exit), 2 bad flags.\n";
 
 void col_cfg_defaults(struct col_cfg *c)
 {
@@ -141,106 +99,112 @@ static int one_of(const char *v, const char *const *names, int n)
 	return -1;
 }
 
-/* One option's value into cfg (prog_cli's set handler). */
-static int col_opt(void *cfg, int opt, const char *v, char *err, size_t errlen)
+/* -t, -f, -s: one of a list of words. */
+static int col_opt_word(struct col_cfg *c, const char *o, const char *v, char *err, size_t errlen)
 {
-	struct col_cfg *c = cfg;
 	static const char *const types[] = { "netflow", "sflow" };
 	static const char *const formats[] = { "raw", "common" };
 	static const char *const sers[] = { "json", "csv", "null" };
-	uint64_t u;
 	int k;
 
-	switch (opt) {
-	case 't':
+	if (prog_opt_is(o, "type")) {
 		k = one_of(v, types, 2);
-		if (k < 0) {
+		if (k >= 0)
+			c->type = (enum col_type)k;
+		else
 			snprintf(err, errlen, "--type: '%s' is not netflow or sflow", v);
-			return WEIR_E_INVALID;
-		}
-		c->type = (enum col_type)k;
-		return WEIR_OK;
-	case 'p':
+	} else if (prog_opt_is(o, "format")) {
+		k = one_of(v, formats, 2);
+		if (k >= 0)
+			c->format = (enum col_format)k;
+		else
+			snprintf(err, errlen, "--format: '%s' is not raw or common", v);
+	} else {
+		k = one_of(v, sers, 3);
+		if (k >= 0)
+			c->ser = (enum col_ser)k;
+		else
+			snprintf(err, errlen, "--serializer: '%s' is not json, csv or null", v);
+	}
+	return k >= 0 ? WEIR_OK : WEIR_E_INVALID;
+}
+
+/* The options that take a number, a size or a duration. */
+static int col_opt_number(struct col_cfg *c, const char *o, const char *v, char *err,
+			  size_t errlen)
+{
+	uint64_t u;
+
+	if (prog_opt_is(o, "port")) {
 		if (prog_parse_u64(v, 1, 65535, &u, "--port", err, errlen))
 			return WEIR_E_INVALID;
 		c->port = (uint16_t)u;
 		c->port_set = 1;
-		return WEIR_OK;
-	case 'f':
-		k = one_of(v, formats, 2);
-		if (k < 0) {
-			snprintf(err, errlen, "--format: '%s' is not raw or common", v);
-			return WEIR_E_INVALID;
-		}
-		c->format = (enum col_format)k;
-		return WEIR_OK;
-	case 's':
-		k = one_of(v, sers, 3);
-		if (k < 0) {
-			snprintf(err, errlen, "--serializer: '%s' is not json, csv or null", v);
-			return WEIR_E_INVALID;
-		}
-		c->ser = (enum col_ser)k;
-		return WEIR_OK;
-	case 'w':
+	} else if (prog_opt_is(o, "workers")) {
 		if (prog_parse_u64(v, 1, COL_MAX_WORKERS, &u, "--workers", err, errlen))
 			return WEIR_E_INVALID;
 		c->workers = (unsigned)u;
-		return WEIR_OK;
-	case OPT_METRICS_PORT:
+	} else if (prog_opt_is(o, "metrics-port")) {
 		if (prog_parse_u64(v, 0, 65535, &u, "--metrics-port", err, errlen))
 			return WEIR_E_INVALID;
 		c->metrics_port = (uint16_t)u;
 		c->metrics_port_set = 1;
-		return WEIR_OK;
-	case OPT_RCVBUF:
+	} else if (prog_opt_is(o, "rcvbuf")) {
 		if (prog_parse_size(v, 1024, 1u << 30, &u, "--rcvbuf", err, errlen))
 			return WEIR_E_INVALID;
 		c->rcvbuf = (uint32_t)u;
-		return WEIR_OK;
-	case OPT_TEMPLATE_LIFETIME:
-		return prog_parse_u64(v, 0, 86400ull * 365 * 10, &c->template_lifetime_s,
-				     "--template-lifetime", err, errlen);
-	case OPT_LISTEN:
+	} else {
+		return prog_parse_seconds(v, 0, 86400ull * 365 * 10, &c->template_lifetime_s,
+					  "--template-lifetime", err, errlen);
+	}
+	return WEIR_OK;
+}
+
+/* One option's value into cfg (prog_cli's set handler). */
+static int col_opt(void *cfg, const char *o, const char *v, char *err, size_t errlen)
+{
+	struct col_cfg *c = cfg;
+	char m[256];
+
+	if (prog_opt_is(o, "type") || prog_opt_is(o, "format") || prog_opt_is(o, "serializer"))
+		return col_opt_word(c, o, v, err, errlen);
+	if (prog_opt_is(o, "port") || prog_opt_is(o, "workers") || prog_opt_is(o, "metrics-port") ||
+	    prog_opt_is(o, "rcvbuf") || prog_opt_is(o, "template-lifetime"))
+		return col_opt_number(c, o, v, err, errlen);
+	if (prog_opt_is(o, "listen")) {
 		if (col_parse_listen(v, &c->listen_addr, &c->listen_v4, &c->listen_any)) {
 			snprintf(err, errlen, "--listen: '%s' is not an IPv4 or IPv6 address", v);
 			return WEIR_E_INVALID;
 		}
 		c->listen = v;
-		return WEIR_OK;
-	case OPT_SAMPLING: {
-		char m[256];
-
+	} else if (prog_opt_is(o, "sampling-rate")) {
 		if (col_samp_parse(&c->samp, v, m, sizeof(m)) == WEIR_OK)
 			return WEIR_OK;
 		snprintf(err, errlen, "--sampling-rate: %s", m);
 		return WEIR_E_INVALID;
-	}
-	case OPT_ENRICH:
+	} else if (prog_opt_is(o, "enrich")) {
 		if (c->nenrich >= COL_CLI_ENRICH_MAX) {
 			snprintf(err, errlen, "--enrich: at most %d are allowed", COL_CLI_ENRICH_MAX);
 			return WEIR_E_INVALID;
 		}
 		c->enrich[c->nenrich++] = v;
-		return WEIR_OK;
-	case OPT_RENORMALIZE:
+	} else if (prog_opt_is(o, "renormalize")) {
 		c->renormalize = 1;
-		return WEIR_OK;
-	case OPT_KAFKA_TOPIC:
+	} else if (prog_opt_is(o, "kafka-topic")) {
 		c->kafka.topic = v;
 		return col_kafka_topic_check(v, err, errlen);
-	case OPT_KAFKA_OPT:
+	} else if (prog_opt_is(o, "kafka-opt")) {
 		return col_kafka_cfg_add(&c->kafka, v, err, errlen);
-	}
-	/* The options that take a file or host name (never "": the table
-	 * says so). */
-	switch (opt) {
-	case OPT_PCAP: c->pcap = v; break;
-	case 'o': c->output = v; break;
-	case OPT_IE_MAPPING: c->ie_mapping = v; break;
-	case OPT_METRICS_HOST: c->metrics_host = v; break;
-	case OPT_TEMPLATE_FILE: c->template_file = v; break;
-	case OPT_KAFKA_BROKERS: c->kafka.brokers = v; break;
+	} else {
+		/* A file or host name (never "": prog_cli.h). */
+		const char **to = prog_opt_is(o, "pcap") ? &c->pcap :
+				  prog_opt_is(o, "output") ? &c->output :
+				  prog_opt_is(o, "ie-mapping") ? &c->ie_mapping :
+				  prog_opt_is(o, "metrics-host") ? &c->metrics_host :
+				  prog_opt_is(o, "template-file") ? &c->template_file :
+				  &c->kafka.brokers;
+
+		*to = v;
 	}
 	return WEIR_OK;
 }
@@ -290,22 +254,14 @@ static int col_check(void *cfg, char *err, size_t errlen)
 	return WEIR_OK;
 }
 
-static void col_defaults(void *cfg)
-{
-	col_cfg_defaults(cfg);
-}
+static const struct prog_cli col_cli = {
+	.prog = "weir-collector", .usage = col_usage, .usage_end = col_usage_end,
+	.set = col_opt, .finish = col_check,
+};
 
 enum col_cli_result col_cli_parse(int argc, char **argv, struct col_cfg *c, FILE *out,
 				  char *err, size_t errlen)
 {
-	static const struct prog_cli cli = {
-		.prog = "weir-collector",
-		.opts = col_opts,
-		.usage = col_cli_usage,
-		.defaults = col_defaults,
-		.set = col_opt,
-		.finish = col_check,
-	};
-
-	return (enum col_cli_result)prog_cli_parse(&cli, argc, argv, c, out, err, errlen);
+	col_cfg_defaults(c);
+	return (enum col_cli_result)prog_cli_parse(&col_cli, argc, argv, c, out, err, errlen);
 }

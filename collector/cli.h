@@ -77,7 +77,6 @@ void col_cfg_defaults(struct col_cfg *c);
  * an error). */
 enum col_cli_result col_cli_parse(int argc, char **argv, struct col_cfg *c, FILE *out,
 				  char *err, size_t errlen);
-void col_cli_usage(FILE *fp);
 void col_cfg_free(struct col_cfg *c);
 
 /* An address literal for --listen (prog_parse_addr()); *any: all zeros. */

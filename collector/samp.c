@@ -1,58 +1,38 @@
 /* samp.c - see samp.h. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "err.h"
+#include "prog_val.h"
 #include "samp.h"
-
-static int parse_rate(const char *v, uint32_t *out)
-{
-	unsigned long long u;
-	char *end;
-
-	if (*v < '0' || *v > '9')
-		return -1;
-	errno = 0;
-	u = strtoull(v, &end, 10);
-	if (errno || *end || u < 1 || u > UINT32_MAX)
-		return -1;
-	*out = (uint32_t)u;
-	return 0;
-}
 
 int col_samp_parse(struct col_samp *s, const char *v, char *err, size_t errlen)
 {
 	const char *eq = strrchr(v, '=');
 	char host[64];
 	struct weir_addr a;
-	uint32_t rate;
+	uint64_t rate;
+	uint8_t v4;
 	size_t hl;
 
-	if (parse_rate(eq ? eq + 1 : v, &rate)) {
+	if (prog_parse_u64(eq ? eq + 1 : v, 1, UINT32_MAX, &rate, NULL, err, errlen)) {
 		snprintf(err, errlen, "'%s' is not [EXPORTER=]N with N in 1..4294967295", v);
 		return WEIR_E_INVALID;
 	}
 	if (!eq) {
-		s->def = rate;
+		s->def = (uint32_t)rate;
 		return WEIR_OK;
 	}
 	hl = (size_t)(eq - v);
-	if (hl >= 2 && v[0] == '[' && v[hl - 1] == ']') {
-		v++;
-		hl -= 2;
-	}
-	if (hl == 0 || hl >= sizeof(host)) {
-		snprintf(err, errlen, "'%.*s' is not an IPv4 or IPv6 address", (int)(eq - v), v);
+	if (hl >= sizeof(host)) {
+		snprintf(err, errlen, "'%.*s' is not an IPv4 or IPv6 address", (int)hl, v);
 		return WEIR_E_INVALID;
 	}
 	memcpy(host, v, hl);
 	host[hl] = 0;
-	if (weir_addr_parse(&a, host)) {
-		snprintf(err, errlen, "'%s' is not an IPv4 or IPv6 address", host);
+	if (prog_parse_addr(host, &a, &v4, NULL, err, errlen))
 		return WEIR_E_INVALID;
-	}
 	if (s->n == s->cap) {
 		uint32_t ncap = s->cap ? s->cap * 2 : 16;
 		struct col_samp_ent *ne;
@@ -71,7 +51,7 @@ int col_samp_parse(struct col_samp *s, const char *v, char *err, size_t errlen)
 	}
 	s->sorted = 0;
 	s->ent[s->n].addr = a;
-	s->ent[s->n].rate = rate;
+	s->ent[s->n].rate = (uint32_t)rate;
 	s->n++;
 	return WEIR_OK;
 }

@@ -11,90 +11,54 @@
 #include "prog_cli.h"
 #include "prog_clock.h"
 
-enum {
-	OPT_DOMAIN = 256,
-	OPT_TMPL_INTERVAL,
-	OPT_SRC_CIDR,
-	OPT_DST_CIDR,
-	OPT_PROTOCOLS,
-	OPT_SRC_PORTS,
-	OPT_DST_PORTS,
-	OPT_PROTOCOL,
-	OPT_EXPORTERS,
-	OPT_SAMPLING,
-	OPT_SEED,
-	OPT_DURATION,
-	OPT_DISTRIBUTION,
-	OPT_PCAP_OUT,
-	OPT_LEDGER,
-	OPT_MTU,
-};
+/* --help, and (prog_cli.h) the table of the options. */
+static const char gen_usage[] =
+	"Usage: weir-generator [OPTION]...\n"
+	"Send synthetic IPFIX, NetFlow v9, NetFlow v5 or sFlow v5 export packets to a\n"
+	"collector at a controlled rate, and write down what was sent.\n"
+	"\n"
+	"  -H, --host ADDR               collector: IPv4, IPv6 or name   [127.0.0.1]\n"
+	"  -p, --port PORT               collector UDP port [4739 ipfix, 2055 v9 and v5,\n"
+	"                                6343 sflow: the --protocol's own]\n"
+	"  -r, --rate N                  export packets per second, 0 = as fast as\n"
+	"                                possible                         [1000]\n"
+	"  -f, --flows-per-packet N      flow records per packet          [10]\n"
+	"  -n, --count N                 data packets to send, 0 = until stopped [0]\n"
+	"      --observation-domain-id N observation domain of the first exporter [1]\n"
+	"      --template-interval T     time between template sends (30, 5m),\n"
+	"                                0 = once                         [30s]\n"
+	"      --src-cidr CIDR[,CIDR]    source ranges, IPv4 or IPv6      [10.0.0.0/8]\n"
+	"      --dst-cidr CIDR[,CIDR]    destination ranges               [192.168.0.0/16]\n"
+	"      --protocols P[,P]         IP protocols (numbers or tcp, udp, icmp,\n"
+	"                                icmpv6, sctp)                    [6,17]\n"
+	"      --src-port-range LO-HI    source ports                     [1024-65535]\n"
+	"      --dst-port-range LO-HI    destination ports                [1-1024]\n"
+	"      --protocol NAME           ipfix, v9, v5 or sflow           [ipfix]\n"
+	"      --exporters N             simulated exporters, each its own socket,\n"
+	"                                source port, domain, sequence numbers [1]\n"
+	"      --sampling-rate N         1 in N sampling, announced in an options\n"
+	"                                template, the v5 header or the sFlow sample [1]\n"
+	"      --seed N                  same seed, same bytes (timestamps from a\n"
+	"                                schedule)                        [random]\n"
+	"      --duration T              stop after T: 10 (seconds), 2.5s, 500ms, 5m, 1h\n"
+	"                                                                 [none]\n"
+	"      --distribution D          address popularity: uniform, zipf, zipf:S\n"
+	"                                                                 [uniform]\n"
+	"      --pcap-out FILE           write the packets into a pcap file instead\n"
+	"      --ledger FILE             write the JSON ledger of what was sent\n"
+	"      --mtu BYTES               IP packet size the records should fit; more\n"
+	"                                is sent IP-fragmented, with a warning [1500]\n";
 
-/* The underscore spellings, --help and --version come from prog_cli. */
-static const struct prog_opt cli_opts[] = {
-	{ "host", 'H', PROG_ARG_NONEMPTY },
-	{ "port", 'p', PROG_ARG_VALUE },
-	{ "rate", 'r', PROG_ARG_VALUE },
-	{ "flows-per-packet", 'f', PROG_ARG_VALUE },
-	{ "count", 'n', PROG_ARG_VALUE },
-	{ "observation-domain-id", OPT_DOMAIN, PROG_ARG_VALUE },
-	{ "template-interval", OPT_TMPL_INTERVAL, PROG_ARG_VALUE },
-	{ "src-cidr", OPT_SRC_CIDR, PROG_ARG_VALUE },
-	{ "dst-cidr", OPT_DST_CIDR, PROG_ARG_VALUE },
-	{ "protocols", OPT_PROTOCOLS, PROG_ARG_VALUE },
-	{ "src-port-range", OPT_SRC_PORTS, PROG_ARG_VALUE },
-	{ "dst-port-range", OPT_DST_PORTS, PROG_ARG_VALUE },
-	{ "protocol", OPT_PROTOCOL, PROG_ARG_VALUE },
-	{ "exporters", OPT_EXPORTERS, PROG_ARG_VALUE },
-	{ "sampling-rate", OPT_SAMPLING, PROG_ARG_VALUE },
-	{ "seed", OPT_SEED, PROG_ARG_VALUE },
-	{ "duration", OPT_DURATION, PROG_ARG_VALUE },
-	{ "distribution", OPT_DISTRIBUTION, PROG_ARG_VALUE },
-	{ "pcap-out", OPT_PCAP_OUT, PROG_ARG_NONEMPTY },
-	{ "ledger", OPT_LEDGER, PROG_ARG_NONEMPTY },
-	{ "mtu", OPT_MTU, PROG_ARG_VALUE },
-	{ NULL, 0, 0 },
-};
+static const char gen_usage_end[] =
+	"Exit status: 0 all sent, 1 a failure or a datagram not sent, 2 bad flags.\n";
 
-void cli_usage(FILE *fp)
-{
-	fputs("Usage: weir-generator [OPTION]...\n"
-	      "Send synthetic IPFIX, NetFlow v9, NetFlow v5 or sFlow v5 export packets to a\n"
-	      "collector at a controlled rate, and write down what was sent.\n"
-	      "\n"
-	      "  -H, --host ADDR               collector: IPv4, IPv6 or name   [127.0.0.1]\n"
-	      "  -p, --port PORT               collector UDP port [4739 ipfix, 2055 v9 and v5,\n"
-	      "                                6343 sflow: the --protocol's own]\n"
-	      "  -r, --rate N                  export packets per second, 0 = as fast as\n"
-	      "                                possible                         [1000]\n"
-	      "  -f, --flows-per-packet N      flow records per packet          [10]\n"
-	      "  -n, --count N                 data packets to send, 0 = until stopped [0]\n"
-	      "      --observation-domain-id N observation domain of the first exporter [1]\n"
-	      "      --template-interval S     seconds between template sends, 0 = once [30]\n"
-	      "      --src-cidr CIDR[,CIDR]    source ranges, IPv4 or IPv6      [10.0.0.0/8]\n"
-	      "      --dst-cidr CIDR[,CIDR]    destination ranges               [192.168.0.0/16]\n"
-	      "      --protocols P[,P]         IP protocols (numbers or tcp, udp, icmp,\n"
-	      "                                icmpv6, sctp)                    [6,17]\n"
-	      "      --src-port-range LO-HI    source ports                     [1024-65535]\n"
-	      "      --dst-port-range LO-HI    destination ports                [1-1024]\n"
-	      "      --protocol NAME           ipfix, v9, v5 or sflow           [ipfix]\n"
-	      "      --exporters N             simulated exporters, each its own socket,\n"
-	      "                                source port, domain, sequence numbers [1]\n"
-	      "      --sampling-rate N         1 in N sampling, announced in an options\n"
-	      "                                template, the v5 header or the sFlow sample [1]\n"
-	      "      --seed N                  same seed, same bytes (timestamps from a\n"
-	      "                                schedule)                        [random]\n"
-	      "      --duration T              stop after T seconds (also 5m, 1h) [none]\n"
-	      "      --distribution D          address popularity: uniform, zipf, zipf:S\n"
-	      "                                                                 [uniform]\n"
-	      "      --pcap-out FILE           write the packets into a pcap file instead\n"
-	      "      --ledger FILE             write the JSON ledger of what was sent\n"
-	      "      --mtu BYTES               IP packet size the records should fit; more\n"
-	      "                                is sent IP-fragmented, with a warning [1500]\n"
-	      , fp);
-	prog_cli_usage_tail(fp);
-	fputs("Exit status: 0 all sent, 1 a failure or a datagram not sent, 2 bad flags.\n", fp);
-}
+static int cli_opt(void *cfg, const char *o, const char *v, char *err, size_t errlen);
+static int cli_finish(void *cfg, char *err, size_t errlen);
+
+static const struct prog_cli gen_cli = {
+	.prog = "weir-generator", .usage = gen_usage, .usage_end = gen_usage_end,
+	.set = cli_opt, .finish = cli_finish,
+};
 
 static uint64_t random_seed(void)
 {
@@ -105,102 +69,92 @@ static uint64_t random_seed(void)
 	return prog_now_real() * 1000000007ull ^ (uint64_t)getpid() << 32;
 }
 
-/* One option's value into cfg (prog_cli's set handler). */
-static int cli_opt(void *cfg, int opt, const char *v, char *err, size_t errlen)
+/* The options that take a whole number: where it goes (of what width) and
+ * its bounds. 1 when o is none of them. */
+static int cli_number(struct gen_cfg *c, const char *o, const char *v, char *err, size_t errlen)
 {
-	struct gen_cfg *c = cfg;
+	const struct {
+		const char *name;
+		uint64_t min, max;
+		void *to;
+		size_t size;
+	} nums[] = {
+		{ "port", 1, 65535, &c->port, sizeof(c->port) },
+		{ "rate", 0, PACE_MAX_RATE, &c->rate, sizeof(c->rate) },
+		{ "flows-per-packet", 1, 65535, &c->flows_per_packet, sizeof(c->flows_per_packet) },
+		{ "count", 0, UINT64_MAX, &c->count, sizeof(c->count) },
+		{ "observation-domain-id", 0, UINT32_MAX, &c->domain, sizeof(c->domain) },
+		{ "exporters", 1, GEN_MAX_EXPORTERS, &c->exporters, sizeof(c->exporters) },
+		{ "sampling-rate", 1, UINT32_MAX, &c->sampling_rate, sizeof(c->sampling_rate) },
+		{ "seed", 0, UINT64_MAX, &c->seed, sizeof(c->seed) },
+		{ "mtu", 576, 65535, &c->mtu, sizeof(c->mtu) },
+	};
+	char what[48];
 	uint64_t u;
-	int p;
 
-	switch (opt) {
-	case 'H':
-		c->host = v;
-		return WEIR_OK;
-	case 'p':
-		if (prog_parse_u64(v, 1, 65535, &u, "--port", err, errlen))
+	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
+		if (!prog_opt_is(o, nums[i].name))
+			continue;
+		snprintf(what, sizeof(what), "--%s", o);
+		if (prog_parse_u64(v, nums[i].min, nums[i].max, &u, what, err, errlen))
 			return WEIR_E_INVALID;
-		c->port = (uint16_t)u;
-		c->port_set = 1;
-		return WEIR_OK;
-	case 'r':
-		return prog_parse_u64(v, 0, PACE_MAX_RATE, &c->rate, "--rate", err, errlen);
-	case 'f':
-		if (prog_parse_u64(v, 1, 65535, &u, "--flows-per-packet", err, errlen))
-			return WEIR_E_INVALID;
-		c->flows_per_packet = (uint32_t)u;
-		return WEIR_OK;
-	case 'n':
-		return prog_parse_u64(v, 0, UINT64_MAX, &c->count, "--count", err, errlen);
-	case OPT_DOMAIN:
-		if (prog_parse_u64(v, 0, UINT32_MAX, &u, "--observation-domain-id", err, errlen))
-			return WEIR_E_INVALID;
-		c->domain = (uint32_t)u;
-		return WEIR_OK;
-	case OPT_TMPL_INTERVAL:
-		return prog_parse_u64(v, 0, 86400 * 365, &c->template_interval_s, "--template-interval",
-				 err, errlen);
-	case OPT_SRC_CIDR:
-		return prog_parse_cidr_list(v, c->model.src, MODEL_MAX_RANGES, &c->model.nsrc,
-				       err, errlen);
-	case OPT_DST_CIDR:
-		return prog_parse_cidr_list(v, c->model.dst, MODEL_MAX_RANGES, &c->model.ndst,
-				       err, errlen);
-	case OPT_PROTOCOLS:
-		return parse_protocols(v, c->model.protos, MODEL_MAX_PROTOS, &c->model.nprotos,
-				       err, errlen);
-	case OPT_SRC_PORTS:
-		return prog_parse_port_range(v, &c->model.sport, err, errlen);
-	case OPT_DST_PORTS:
-		return prog_parse_port_range(v, &c->model.dport, err, errlen);
-	case OPT_PROTOCOL:
-		p = gen_proto_parse(v);
-		if (p < 0)
-			break;
-		c->proto = (enum gen_proto)p;
-		return WEIR_OK;
-	case OPT_EXPORTERS:
-		if (prog_parse_u64(v, 1, GEN_MAX_EXPORTERS, &u, "--exporters", err, errlen))
-			return WEIR_E_INVALID;
-		c->exporters = (uint32_t)u;
-		return WEIR_OK;
-	case OPT_SAMPLING:
-		if (prog_parse_u64(v, 1, UINT32_MAX, &u, "--sampling-rate", err, errlen))
-			return WEIR_E_INVALID;
-		c->sampling_rate = (uint32_t)u;
-		return WEIR_OK;
-	case OPT_SEED:
-		if (prog_parse_u64(v, 0, UINT64_MAX, &c->seed, "--seed", err, errlen))
-			return WEIR_E_INVALID;
-		c->seeded = 1;
-		return WEIR_OK;
-	case OPT_DURATION:
-		return prog_parse_duration(v, 1, GEN_DURATION_MAX_NS, &c->duration_ns, "--duration",
-					   err, errlen);
-	case OPT_DISTRIBUTION:
-		if (parse_distribution(v, &c->model.zipf_s, err, errlen))
-			return WEIR_E_INVALID;
-		c->distribution = v;
-		return WEIR_OK;
-	case OPT_PCAP_OUT:
-		c->pcap_out = v;
-		return WEIR_OK;
-	case OPT_LEDGER:
-		c->ledger = v;
-		return WEIR_OK;
-	case OPT_MTU:
-		if (prog_parse_u64(v, 576, 65535, &u, "--mtu", err, errlen))
-			return WEIR_E_INVALID;
-		c->mtu = (uint32_t)u;
+		if (nums[i].size == 2)
+			*(uint16_t *)nums[i].to = (uint16_t)u;
+		else if (nums[i].size == 4)
+			*(uint32_t *)nums[i].to = (uint32_t)u;
+		else
+			*(uint64_t *)nums[i].to = u;
+		c->port_set |= prog_opt_is(o, "port");
+		c->seeded |= prog_opt_is(o, "seed");
 		return WEIR_OK;
 	}
-	if (opt == OPT_PROTOCOL)
-		snprintf(err, errlen, "--protocol: '%s' is not ipfix, v9, v5 or sflow", v);
-	return WEIR_E_INVALID;
+	return 1;
 }
 
-static void cli_defaults(void *cfg)
+/* One option's value into cfg (prog_cli's set handler). */
+static int cli_opt(void *cfg, const char *o, const char *v, char *err, size_t errlen)
 {
-	gen_cfg_defaults(cfg);
+	struct gen_cfg *c = cfg;
+	struct model_cfg *m = &c->model;
+	int r = cli_number(c, o, v, err, errlen);
+
+	if (r <= 0)
+		return r;
+	if (prog_opt_is(o, "host"))
+		c->host = v;
+	else if (prog_opt_is(o, "src-cidr"))
+		return prog_parse_cidr_list(v, m->src, MODEL_MAX_RANGES, &m->nsrc, err, errlen);
+	else if (prog_opt_is(o, "dst-cidr"))
+		return prog_parse_cidr_list(v, m->dst, MODEL_MAX_RANGES, &m->ndst, err, errlen);
+	else if (prog_opt_is(o, "protocols"))
+		return parse_protocols(v, m->protos, MODEL_MAX_PROTOS, &m->nprotos, err, errlen);
+	else if (prog_opt_is(o, "src-port-range"))
+		return prog_parse_port_range(v, &m->sport, err, errlen);
+	else if (prog_opt_is(o, "dst-port-range"))
+		return prog_parse_port_range(v, &m->dport, err, errlen);
+	else if (prog_opt_is(o, "template-interval"))
+		return prog_parse_seconds(v, 0, 86400 * 365, &c->template_interval_s,
+					  "--template-interval", err, errlen);
+	else if (prog_opt_is(o, "duration"))
+		return prog_parse_duration(v, 1, GEN_DURATION_MAX_NS, &c->duration_ns, "--duration",
+					   err, errlen);
+	else if (prog_opt_is(o, "pcap-out"))
+		c->pcap_out = v;
+	else if (prog_opt_is(o, "ledger"))
+		c->ledger = v;
+	else if (prog_opt_is(o, "distribution")) {
+		if (parse_distribution(v, &m->zipf_s, err, errlen))
+			return WEIR_E_INVALID;
+		c->distribution = v;
+	} else {
+		r = gen_proto_parse(v);
+		if (r < 0) {
+			snprintf(err, errlen, "--protocol: '%s' is not ipfix, v9, v5 or sflow", v);
+			return WEIR_E_INVALID;
+		}
+		c->proto = (enum gen_proto)r;
+	}
+	return WEIR_OK;
 }
 
 static int cli_finish(void *cfg, char *err, size_t errlen)
@@ -221,17 +175,8 @@ static int cli_finish(void *cfg, char *err, size_t errlen)
 enum cli_result cli_parse(int argc, char **argv, struct gen_cfg *c, FILE *out,
 			  char *err, size_t errlen)
 {
-	static const struct prog_cli cli = {
-		.prog = "weir-generator",
-		.opts = cli_opts,
-		.usage = cli_usage,
-		.defaults = cli_defaults,
-		.set = cli_opt,
-		.finish = cli_finish,
-	};
-	enum cli_result r = (enum cli_result)prog_cli_parse(&cli, argc, argv, c, out, err, errlen);
-
+	gen_cfg_defaults(c);
 	c->argc = argc;
 	c->argv = argv;
-	return r;
+	return (enum cli_result)prog_cli_parse(&gen_cli, argc, argv, c, out, err, errlen);
 }

@@ -21,6 +21,5 @@ enum cli_result {
  * drawn (c->seeded stays 0). --help and --version print to out. */
 enum cli_result cli_parse(int argc, char **argv, struct gen_cfg *c, FILE *out,
 			  char *err, size_t errlen);
-void cli_usage(FILE *fp);
 
 #endif

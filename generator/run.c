@@ -306,9 +306,12 @@ static int fit_payload(struct run *r, int v6)
 		snprintf(how, sizeof(how), "lower -f to %u or raise --mtu to %zu", mtu_fit, hi + hdr);
 	else
 		snprintf(how, sizeof(how), "raise --mtu to %zu", hi + hdr);
+	/* A capture holds them whole, as taken before the IP layer splits them. */
 	prog_log(PROG_LOG_WARN, "-f %u: %s datagrams of up to %zu bytes exceed the %zu-byte UDP "
-		 "payload of --mtu %u and will be IP-fragmented; to avoid it, %s",
-		 c->flows_per_packet, gen_proto_name(c->proto), hi, mtu_pl, c->mtu, how);
+		 "payload of --mtu %u and %s; to avoid it, %s", c->flows_per_packet,
+		 gen_proto_name(c->proto), hi, mtu_pl, c->mtu,
+		 r->pcap_mode ? "go into the capture as IP packets larger than the MTU" :
+				"will be IP-fragmented", how);
 	return GEN_EXIT_OK;
 }
 

@@ -9,6 +9,17 @@
 #include "err.h"
 #include "prog_val.h"
 
+#define PROG_NS	1000000000ull
+
+/* "WHAT: " in front of a sentence, or nothing when what is NULL. */
+static const char *named(const char *what, char *buf, size_t len)
+{
+	if (!what)
+		return "";
+	snprintf(buf, len, "%s: ", what);
+	return buf;
+}
+
 int prog_fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
@@ -66,12 +77,14 @@ static int lead_u64(const char *s, size_t *n, uint64_t *out)
 int prog_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out, const char *what,
 		   char *err, size_t errlen)
 {
+	char w[64];
 	uint64_t v;
 	size_t n;
 
 	if (!lead_u64(s, &n, &v) || s[n] || v < min || v > max)
-		return prog_fail(err, errlen, "%s: '%s' is not a number in %llu..%llu", what, s,
-				 (unsigned long long)min, (unsigned long long)max);
+		return prog_fail(err, errlen, "%s'%s' is not a number in %llu..%llu",
+				 named(what, w, sizeof(w)), s, (unsigned long long)min,
+				 (unsigned long long)max);
 	*out = v;
 	return WEIR_OK;
 }
@@ -151,12 +164,25 @@ bad:
 			 what, s);
 }
 
+int prog_parse_seconds(const char *s, uint64_t min_s, uint64_t max_s, uint64_t *out_s,
+		       const char *what, char *err, size_t errlen)
+{
+	uint64_t ns, max_ns = max_s > UINT64_MAX / PROG_NS ? UINT64_MAX : max_s * PROG_NS;
+
+	if (prog_parse_duration(s, min_s * PROG_NS, max_ns, &ns, what, err, errlen))
+		return WEIR_E_INVALID;
+	if (ns % PROG_NS)
+		return prog_fail(err, errlen, "%s: '%s' is not a whole number of seconds", what, s);
+	*out_s = ns / PROG_NS;
+	return WEIR_OK;
+}
+
 int prog_parse_addr(const char *s, struct weir_addr *a, uint8_t *v4, const char *what,
 		    char *err, size_t errlen)
 {
 	const char *v = s;
 	size_t n = strlen(s);
-	char host[64];
+	char host[64], w[64];
 
 	if (n >= 2 && v[0] == '[' && v[n - 1] == ']') {
 		v++;
@@ -173,7 +199,8 @@ int prog_parse_addr(const char *s, struct weir_addr *a, uint8_t *v4, const char 
 	*v4 = weir_addr_is_v4(a) && !strchr(host, ':');
 	return WEIR_OK;
 bad:
-	return prog_fail(err, errlen, "%s: '%s' is not an IPv4 or IPv6 address", what, s);
+	return prog_fail(err, errlen, "%s'%s' is not an IPv4 or IPv6 address",
+			 named(what, w, sizeof(w)), s);
 }
 
 int prog_parse_cidr(const char *s, struct prog_cidr *c, char *err, size_t errlen)

@@ -5,7 +5,8 @@
  * Every parser takes the whole string: blanks, signs, trailing characters,
  * empty lists, empty ranges and out-of-range values are errors. On error it
  * returns WEIR_E_INVALID, writes one sentence naming the bad value (and,
- * where a parser takes what, the flag) into err (errlen bytes, always
+ * where a parser takes what, the flag: "WHAT: 'V' is not ..."; what may be
+ * NULL for prog_parse_u64 and prog_parse_addr) into err (errlen bytes, always
  * terminated when errlen > 0) and leaves its out-params in an unspecified
  * state.
  */
@@ -42,6 +43,10 @@ int prog_parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out, co
  * nanoseconds (rounded), within [min_ns, max_ns]. */
 int prog_parse_duration(const char *s, uint64_t min_ns, uint64_t max_ns, uint64_t *ns,
 			const char *what, char *err, size_t errlen);
+/* A duration as prog_parse_duration() reads it ("1800", "30m", "1h") that
+ * is a whole number of seconds, within [min_s, max_s]; *out_s gets it. */
+int prog_parse_seconds(const char *s, uint64_t min_s, uint64_t max_s, uint64_t *out_s,
+		       const char *what, char *err, size_t errlen);
 /* An address literal: IPv4, IPv6, or IPv6 in brackets ("[::1]"). *v4 gets
  * 1 for an IPv4 address written as such ("::ffff:a.b.c.d" stays IPv6). */
 int prog_parse_addr(const char *s, struct weir_addr *a, uint8_t *v4, const char *what,

@@ -173,6 +173,16 @@ Test(col_cli, long_flags_underscores)
 	check_long("_");
 }
 
+/* Durations have units, as everywhere in weir (prog_val.h). */
+Test(col_cli, template_lifetime_units)
+{
+	char *argv[] = { "weir-collector", "--template-lifetime", "45m", NULL };
+
+	cr_assert_eq(parse(ARGC(argv), argv), COL_CLI_RUN, "%s", err);
+	cr_assert_eq(cfg.template_lifetime_s, 2700);
+	col_cfg_free(&cfg);
+}
+
 Test(col_cli, pcap_turns_metrics_off_unless_asked)
 {
 	char *argv[] = { "weir-collector", "--pcap", "x.pcap", NULL };
@@ -289,6 +299,7 @@ Test(col_cli, bad_values_name_the_flag)
 		{ "--rcvbuf", "4q", "--rcvbuf: '4q'" },
 		{ "--rcvbuf", "2g", "--rcvbuf: '2g'" },
 		{ "--template-lifetime", "soon", "--template-lifetime: 'soon'" },
+		{ "--template-lifetime", "1.5", "--template-lifetime: '1.5' is not a whole number of seconds" },
 		{ "--listen", "example.org", "--listen: 'example.org' is not an IPv4 or IPv6 address" },
 		{ "--listen", "[192.0.2.1]", "--listen" },
 		{ "--sampling-rate", "0", "--sampling-rate: '0'" },

@@ -3,6 +3,7 @@
  * it; only what no UDP datagram can carry is refused. Sends to loopback. */
 #include <criterion/criterion.h>
 #include <netinet/in.h>
+#include <pcap/pcap.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -164,4 +165,35 @@ Test(gen_mtu, what_no_datagram_carries_is_refused, .init = log_to_file, .fini = 
 	cr_assert_eq(gen_run(&c, &no_stop), GEN_EXIT_OK);
 	cr_assert_eq(count(log_text(), "IP-fragmented"), 1);
 	close(fd);
+}
+
+/* --pcap-out: the same records, whole IP packets past the MTU (a capture
+ * taken before fragmentation), and the warning says so. */
+Test(gen_mtu, capture_holds_packets_past_the_mtu, .init = log_to_file, .fini = log_done)
+{
+	char path[96], perr[PCAP_ERRBUF_SIZE];
+	struct gen_cfg c = cfg_for(GEN_IPFIX, 4739, 20, 20);
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	unsigned frames = 0, big = 0;
+	pcap_t *p;
+	char *text;
+
+	snprintf(path, sizeof(path), "%s.pcap", logpath);
+	c.pcap_out = path;
+	cr_assert_eq(gen_run(&c, &no_stop), GEN_EXIT_OK);
+	text = log_text();
+	cr_assert_eq(count(text, "go into the capture as IP packets larger than the MTU"), 1, "%s",
+		     text);
+	p = pcap_open_offline(path, perr);
+	cr_assert_not_null(p, "%s", perr);
+	while (pcap_next_ex(p, &h, &data) == 1) {
+		frames++;
+		/* Ethernet, then IPv4 whose total length is bytes 2..3. */
+		big += h->caplen > 14 + 4 && (data[16] << 8 | data[17]) > 1500;
+	}
+	pcap_close(p);
+	unlink(path);
+	cr_assert_eq(frames, 21, "the template packet and 20 data packets");
+	cr_assert_gt(big, 0);
 }

@@ -235,6 +235,17 @@ Test(gen_cli, help_and_version)
 	}
 }
 
+Test(gen_cli, template_interval_units)
+{
+	struct gen_cfg c;
+
+	cr_assert_eq(parse_argv(&c, ARGS("--template-interval", "5m")), CLI_RUN, "%s", err);
+	cr_assert_eq(c.template_interval_s, 300);
+	cr_assert_eq(parse_argv(&c, ARGS("--template-interval", "90")), CLI_RUN, "%s", err);
+	cr_assert_eq(c.template_interval_s, 90);
+	cr_assert_eq(parse_argv(&c, ARGS("--template-interval", "2.5s")), CLI_USAGE);
+}
+
 /* Issue 11, fault 9: without -p each protocol goes to its own port (sFlow
  * 6343, NetFlow 2055, IPFIX 4739); -p wins, before or after --protocol. */
 Test(gen_cli, default_port_follows_protocol)

@@ -1,6 +1,6 @@
 /* Unit tests of the command-line scaffolding (common/prog/prog_cli.c): the
- * generated underscore spellings, --help and --version, the error messages
- * and their style. The programs' own tables are tested in test_col_cli.c
+ * --help text as the table of options, the generated underscore spellings,
+ * --help and --version, the error messages and their style. The programs' own tables are tested in test_col_cli.c
  * and test_gen_parse.c. */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -16,8 +16,6 @@
 
 #define ARGC(a) ((int)(sizeof(a) / sizeof((a)[0])) - 1)
 
-enum { K_LONG_NAME = 256, K_FILE, K_FLAG };
-
 struct t_cfg {
 	uint64_t n;
 	const char *file;
@@ -25,49 +23,38 @@ struct t_cfg {
 	int flag, finished, defaulted;
 };
 
-static const struct prog_opt t_opts[] = {
-	{ "number", 'n', PROG_ARG_VALUE },
-	{ "long-name-here", K_LONG_NAME, PROG_ARG_VALUE },
-	{ "the-file", K_FILE, PROG_ARG_NONEMPTY },
-	{ "flag", K_FLAG, PROG_ARG_NONE },
-	{ NULL, 0, 0 },
-};
+/* The --help text is the table: -n takes N, --long-name-here a WORD, --the-file a
+ * FILE (never ""), --flag nothing. */
+static const char t_usage[] =
+	"Usage: weir-test [OPTION]...\n"
+	"A program of the tests.\n"
+	"\n"
+	"  -n, --number N                a number, 1..10\n"
+	"      --long-name-here WORD     a word, not 'bad'; the explanation goes on\n"
+	"                                --on a line of its own\n"
+	"      --the-file FILE           a file\n"
+	"      --flag                    a switch\n";
 
-static void t_usage(FILE *fp)
-{
-	fputs("Usage: weir-test [OPTION]...\n", fp);
-	prog_cli_usage_tail(fp);
-}
-
-static void t_defaults(void *cfg)
-{
-	memset(cfg, 0, sizeof(struct t_cfg));
-	((struct t_cfg *)cfg)->defaulted = 1;
-}
-
-static int t_set(void *cfg, int key, const char *v, char *err, size_t errlen)
+static int t_set(void *cfg, const char *o, const char *v, char *err, size_t errlen)
 {
 	struct t_cfg *c = cfg;
 
-	switch (key) {
-	case 'n':
+	if (prog_opt_is(o, "number"))
 		return prog_parse_u64(v, 1, 10, &c->n, "--number", err, errlen);
-	case K_LONG_NAME:
+	if (prog_opt_is(o, "long-name-here")) {
 		if (strcmp(v, "bad") == 0) {
 			snprintf(err, errlen, "'%s' is not good", v);
 			return WEIR_E_INVALID;
 		}
 		c->name = v;
-		return WEIR_OK;
-	case K_FILE:
+	} else if (prog_opt_is(o, "the-file")) {
 		c->file = v;
-		return WEIR_OK;
-	case K_FLAG:
+	} else {
+		cr_assert_str_eq(o, "flag");
 		cr_assert_null(v);
 		c->flag = 1;
-		return WEIR_OK;
 	}
-	return WEIR_E_INVALID;
+	return WEIR_OK;
 }
 
 static int t_finish(void *cfg, char *err, size_t errlen)
@@ -84,9 +71,8 @@ static int t_finish(void *cfg, char *err, size_t errlen)
 
 static const struct prog_cli t_cli = {
 	.prog = "weir-test",
-	.opts = t_opts,
 	.usage = t_usage,
-	.defaults = t_defaults,
+	.usage_end = "Exit status: 0 always.\n",
 	.set = t_set,
 	.finish = t_finish,
 };
@@ -101,6 +87,8 @@ static enum prog_cli_result parse(int argc, char **argv)
 
 	cr_assert_not_null(out);
 	err[0] = 0;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.defaulted = 1;
 	r = prog_cli_parse(&t_cli, argc, argv, &cfg, out, err, sizeof(err));
 	fclose(out);
 	return r;
@@ -123,11 +111,11 @@ Test(prog_cli, both_spellings_and_defaults)
 	cr_assert_str_eq(cfg.file, "f");
 	cr_assert_eq(cfg.flag, 1);
 	cr_assert_eq(cfg.n, 3);
-	cr_assert(cfg.defaulted && cfg.finished);
+	cr_assert(cfg.defaulted && cfg.finished, "the caller's defaults stay; finish ran");
 	cr_assert_eq(parse(ARGC(under), under), PROG_CLI_RUN, "%s", err);
 	cr_assert_str_eq(cfg.name, "y");
 	cr_assert_str_eq(cfg.file, "g");
-	cr_assert_eq(cfg.flag, 0, "defaults again on every parse");
+	cr_assert_eq(cfg.flag, 0);
 	cr_assert_eq(cfg.n, 4);
 	cr_assert_eq(parse(ARGC(none), none), PROG_CLI_RUN, "%s", err);
 	cr_assert_null(cfg.name);
@@ -145,6 +133,7 @@ Test(prog_cli, errors_name_the_option_as_given)
 	char *h[] = { "weir-test", "stray", NULL };
 	char *i[] = { "weir-test", "--flag", NULL };
 	char *j[] = { "weir-test", "--flag=1", NULL };
+	char *k[] = { "weir-test", "--on", NULL };
 
 	refuse(ARGC(a), a, "--long_name_here: 'bad' is not good");
 	refuse(ARGC(b), b, "--long-name-here: 'bad' is not good");
@@ -156,6 +145,7 @@ Test(prog_cli, errors_name_the_option_as_given)
 	refuse(ARGC(h), h, "unexpected argument 'stray'");
 	refuse(ARGC(i), i, "--flag needs --the-file");
 	cr_assert_eq(parse(ARGC(j), j), PROG_CLI_USAGE, "a switch takes no value");
+	refuse(ARGC(k), k, "unknown or ambiguous option --on");
 }
 
 Test(prog_cli, help_and_version)
@@ -168,7 +158,8 @@ Test(prog_cli, help_and_version)
 
 	cr_assert_eq(prog_cli_parse(&t_cli, ARGC(h), h, &cfg, out, err, sizeof(err)), PROG_CLI_DONE);
 	fflush(out);
-	cr_assert_not_null(strstr(text, "Usage: weir-test"));
+	cr_assert(strncmp(text, t_usage, strlen(t_usage)) == 0, "%s", text);
+	cr_assert_not_null(strstr(text, "\nExit status: 0 always.\n"), "the program's end last");
 	cr_assert_not_null(strstr(text, "--help"));
 	cr_assert_not_null(strstr(text, "WEIR_LOG=error|warn|info|debug"));
 	cr_assert_not_null(strstr(text, "WEIR_LOG_TIME=1"));

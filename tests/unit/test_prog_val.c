@@ -263,3 +263,26 @@ Test(prog_val, addresses)
 		cr_assert_not_null(strstr(err, "is not an IPv4 or IPv6 address"), "%s", err);
 	}
 }
+
+Test(prog_val, whole_seconds)
+{
+	static const char *const bad[] = { "1.5", "500ms", "1ns", "-1", "", "soon", "11y", "3651d" };
+	uint64_t s;
+
+	cr_assert_eq(prog_parse_seconds("1800", 0, 86400, &s, "--t", err, sizeof(err)), WEIR_OK);
+	cr_assert_eq(s, 1800);
+	cr_assert_eq(prog_parse_seconds("30m", 0, 86400, &s, "--t", err, sizeof(err)), WEIR_OK);
+	cr_assert_eq(s, 1800);
+	cr_assert_eq(prog_parse_seconds("2h", 0, 86400, &s, "--t", err, sizeof(err)), WEIR_OK);
+	cr_assert_eq(s, 7200);
+	cr_assert_eq(prog_parse_seconds("0", 0, 86400, &s, "--t", err, sizeof(err)), WEIR_OK);
+	cr_assert_eq(s, 0);
+	cr_assert_eq(prog_parse_seconds("1500ms", 0, 86400, &s, "--t", err, sizeof(err)),
+		     WEIR_E_INVALID);
+	cr_assert_not_null(strstr(err, "whole number of seconds"), "%s", err);
+	cr_assert_eq(prog_parse_seconds("25h", 0, 86400, &s, "--t", err, sizeof(err)), WEIR_E_INVALID);
+	cr_assert_eq(prog_parse_seconds("0", 1, 86400, &s, "--t", err, sizeof(err)), WEIR_E_INVALID);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_assert_eq(prog_parse_seconds(bad[i], 0, 86400, &s, "--t", err, sizeof(err)),
+			     WEIR_E_INVALID, "'%s' accepted", bad[i]);
+}
