@@ -368,6 +368,20 @@ static uint64_t uptime_to_ns(const struct weir_msg *m, uint32_t at_ms)
 	return exp_ns - (uint64_t)(back_ms * 1000000);
 }
 
+/* IPFIX flowStart/EndSysUpTime (IEs 22/21): milliseconds since
+ * systemInitTimeMilliseconds init. The 32-bit uptime wraps every 49.7 days
+ * like NetFlow's, so a time past the export (whose second is all the
+ * message tells) is one or more wraps too far: it is taken back by whole
+ * wraps, never dated after the export. */
+static uint64_t init_uptime_to_ns(const struct weir_msg *m, uint64_t init_ms, uint64_t at_ms)
+{
+	uint64_t t = init_ms + at_ms, bound = (uint64_t)m->export_time * 1000 + 999;
+
+	if (m->export_time && t > bound)
+		t -= ((t - bound + 0xffffffffull) >> 32) << 32;
+	return t * 1000000ull;
+}
+
 static inline uint64_t ld8(const uint8_t *p) { return p[0]; }
 
 static inline uint64_t ld16(const uint8_t *p)
@@ -437,7 +451,9 @@ static int all_zero(const uint8_t *p, size_t n)
 
 /* The time base of flowStart/EndSysUpTime in ms since the epoch, or -1:
  * NetFlow v5/v9 count from the header's uptime at the export time; IPFIX
- * from systemInitTimeMilliseconds (IE 160) in the record. */
+ * from systemInitTimeMilliseconds (IE 160), in the record itself or, as an
+ * exporter such as softflowd sends it, in options data before: the record's
+ * source (exporter, observation domain) keeps that (tmpl_source). */
 struct norm_run {
 	const struct weir_msg *m;
 	int64_t sys_init_ms;
@@ -524,10 +540,9 @@ plan_record(const struct weir_record *rec, struct flow *f)
 		f->sampler_address = m->exporter->addr;
 		has |= FLOW_HAS_SAMPLER;
 	}
-	if (!t || rec->is_options) {
-		f->has = has;
+	f->has = has;
+	if (!t)
 		return WEIR_E_INVALID;
-	}
 	/* A template built before the builder was registered (none, in a
 	 * program that links this file) gets its plan here, each time. */
 	if (t->ext_built) {
@@ -538,8 +553,22 @@ plan_record(const struct weir_record *rec, struct flow *f)
 	}
 	r.m = m;
 	r.sys_init_ms = -1;
-	if (pl->sys_init)
-		r.sys_init_ms = (int64_t)ldn(v[pl->sys_init - 1].p, pl->sys_init_len);
+	if (pl->sys_init) {
+		uint64_t x = ldn(v[pl->sys_init - 1].p, pl->sys_init_len);
+
+		/* Options data carrying the time base (softflowd sends it so):
+		 * the source keeps it for every later record. */
+		if (rec->is_options) {
+			if (m->src && x)
+				m->src->sys_init_ms = x;
+			return WEIR_E_INVALID;
+		}
+		r.sys_init_ms = (int64_t)x;
+	} else if (rec->is_options) {
+		return WEIR_E_INVALID;
+	} else if (m->src && m->src->sys_init_ms) {
+		r.sys_init_ms = (int64_t)m->src->sys_init_ms;
+	}
 	if (v[t->nfields - 1].p == v[0].p + pl->last)
 		drop = plan_run_fixed(pl, v[0].p, v, &r, f);
 	else

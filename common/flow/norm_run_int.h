@@ -129,7 +129,7 @@ uptime_x:
 	if (r->m->proto != WEIR_PROTO_IPFIX)
 		st64(d, uptime_to_ns(r->m, (uint32_t)x));
 	else if (r->sys_init_ms >= 0)
-		st64(d, ((uint64_t)r->sys_init_ms + x) * 1000000ull);
+		st64(d, init_uptime_to_ns(r->m, (uint64_t)r->sys_init_ms, x));
 	else
 		drop |= 1ull << op->bit;
 	NEXT;

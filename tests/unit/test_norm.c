@@ -431,3 +431,69 @@ Test(norm, fixed_layout_and_field_values_agree)
 	cr_assert_eq(by_value.time_flow_start_ns, 1700000000123000000ull);
 	cr_assert_eq(by_value.time_flow_end_ns, 1700000002000000000ull);
 }
+
+/* ---- time bases from outside the record ---- */
+
+/* softflowd -v 10 sends systemInitTimeMilliseconds in an options record
+ * and flowStart/EndSysUpTime in its data records: the source keeps the
+ * base, and every later record of it gets absolute times. */
+Test(norm, ipfix_uptime_from_options_time_base)
+{
+	struct tmpl_cache *c = tmpl_cache_new(NULL, NULL);
+	struct weir_exporter e = { 0 };
+	struct tmpl_source *src;
+	struct rb o, b;
+	struct flow f;
+
+	cr_assert_not_null(c);
+	weir_addr_v4u(&e.addr, 0x7f000001);
+	src = tmpl_source_get(c, &e, 0, 1);
+	cr_assert_not_null(src);
+
+	rb_init(&o, WEIR_PROTO_IPFIX);
+	add_u(&o, 143, 4, 3512);		/* scope: meteringProcessId */
+	add_u(&o, 160, 8, 1699999000000ull);	/* systemInitTimeMilliseconds */
+	o.u.t.scope_count = 1;
+	o.m.src = src;
+	o.rec.is_options = 1;
+	tmpl_finish(c, &o.u.t);
+	cr_assert_eq(flow_from_record(&o.rec, &f), WEIR_E_INVALID);
+
+	rb_init(&b, WEIR_PROTO_IPFIX);
+	add_u(&b, 22, 4, 600000);		/* start 600 s after init */
+	add_u(&b, 21, 4, 612345);
+	add_u(&b, 1, 4, 100);
+	b.m.src = src;
+	f = norm(&b);
+	cr_assert(f.has & FLOW_HAS_TIME_START);
+	cr_assert(f.has & FLOW_HAS_TIME_END);
+	cr_assert_eq(f.time_flow_start_ns, 1699999600000000000ull);
+	cr_assert_eq(f.time_flow_end_ns, 1699999612345000000ull);
+
+	/* another domain of the same exporter learnt nothing */
+	b.m.src = tmpl_source_get(c, &e, 1, 1);
+	f = norm(&b);
+	cr_assert_not(f.has & (FLOW_HAS_TIME_START | FLOW_HAS_TIME_END));
+	tmpl_cache_free(c);
+}
+
+/* softflowd -r: the base is the export time, the uptimes are the pcap's
+ * (years earlier) minus it, modulo 2^32 ms: taken at face value the flow
+ * would lie ~24 days after its export. It lies before, whole wraps back,
+ * with its duration kept. */
+Test(norm, ipfix_uptime_past_the_export_is_wrapped_back)
+{
+	struct rb b;
+	struct flow f;
+	uint64_t init = 1700000000000ull;	/* export_time of rb_init, in ms */
+
+	rb_init(&b, WEIR_PROTO_IPFIX);
+	add_u(&b, 160, 8, init);
+	add_u(&b, 22, 4, 2100780136u);
+	add_u(&b, 21, 4, 2100781446u);
+	f = norm(&b);
+	cr_assert(f.has & FLOW_HAS_TIME_START);
+	cr_assert_lt(f.time_flow_end_ns, (uint64_t)b.m.export_time * 1000000000ull);
+	cr_assert_eq(f.time_flow_end_ns - f.time_flow_start_ns, 1310000000ull);
+	cr_assert_eq(f.time_flow_start_ns, (init + 2100780136u - (1ull << 32)) * 1000000ull);
+}
