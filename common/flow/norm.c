@@ -357,15 +357,23 @@ static uint64_t ntp_to_ns(uint64_t v, int micro)
 	return (sec - NTP_EPOCH_OFF) * NS_PER_S + ((frac * NS_PER_S) >> 32);
 }
 
-/* Export time in ns minus (uptime at export - uptime at event) ms; the
- * difference is signed so a flow ending just after the header's uptime
- * snapshot, or an uptime that wrapped, still lands right. */
+/* NetFlow v5/v9: export time in ns minus (uptime at export - uptime at
+ * the event) ms. Uptimes are 32-bit milliseconds that wrap every 49.7
+ * days, so the difference is modulo 2^32: an event uptime "above" the
+ * header's is one from before the header's uptime wrapped, never a flow
+ * after its export (softflowd -r sends header uptime 0 and record uptimes
+ * ~24 days "above" it). The one exception is v9's whole-second export time:
+ * the header's uptime was taken up to 999 ms after that second began, so an
+ * event up to 999 ms above it lies in the export's second, not 49.7 days
+ * back (v5 gives the export time to the nanosecond: no such slack). */
 static uint64_t uptime_to_ns(const struct weir_msg *m, uint32_t at_ms)
 {
-	int64_t back_ms = (int32_t)(m->sys_uptime_ms - at_ms);
+	uint32_t back_ms = m->sys_uptime_ms - at_ms, ahead_ms = at_ms - m->sys_uptime_ms;
 	uint64_t exp_ns = (uint64_t)m->export_time * NS_PER_S + m->export_nsecs;
 
-	return exp_ns - (uint64_t)(back_ms * 1000000);
+	if (m->proto == WEIR_PROTO_NF9 && ahead_ms > 0 && ahead_ms < 1000)
+		return exp_ns + (uint64_t)ahead_ms * 1000000ull;
+	return exp_ns - (uint64_t)back_ms * 1000000ull;
 }
 
 /* IPFIX flowStart/EndSysUpTime (IEs 22/21): milliseconds since
