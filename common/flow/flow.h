@@ -102,7 +102,10 @@ int norm_ie_mapped(uint32_t pen, uint16_t id);
 
 /* Fill f from one decoded data record of any protocol. Unmapped fields are
  * left out; f is zeroed first. Returns WEIR_OK, or WEIR_E_INVALID for an
- * options record (no flow in it). */
+ * options record (no flow in it). An options record that carries
+ * systemInitTimeMilliseconds (IE 160) sets its source's time base
+ * (tmpl_source.sys_init_ms), which IPFIX uptimes of later records of that
+ * source count from. */
 int flow_from_record(const struct weir_record *rec, struct flow *f);
 
 /* The sFlow part of normalization (norm_sflow.c). Fill f (zeroed first)

@@ -104,6 +104,10 @@ struct tmpl_source {
 	uint64_t seq_gaps;		/* gaps seen */
 	uint64_t seq_lost;		/* units missing (records, packets or datagrams) */
 	uint64_t seq_reordered;		/* sequence numbers that went backwards */
+	/* Time base learnt from options data, for every later record of the
+	 * source: IPFIX systemInitTimeMilliseconds (IE 160), ms since the
+	 * epoch, 0 unknown. The flow layer sets and reads it (norm.c). */
+	uint64_t sys_init_ms;
 	/* private to tmpl.c from here on */
 	struct tmpl_cache *cache;
 	struct tmpl_exp *exp;

@@ -71,9 +71,12 @@ static struct flow mkflow(unsigned i)
 	f.out_if = 65535 - i;
 	f.packets = 1000 + i;
 	f.bytes = 4000000000u - i;
-	/* Milliseconds, some before the export, one just after it. */
+	/* Milliseconds, some before the export, one ending at it. (This
+	 * flow ended 5 ms after the export before issue 11: a v5 uptime
+	 * above the header's is a wrap, not a flow after its export, so no
+	 * encoding of such a flow decodes to it.) */
 	f.time_flow_start_ns = (EXPORT_MS - 60000 - i * 1000) * 1000000ull;
-	f.time_flow_end_ns = (EXPORT_MS - i * 100 + (i == 0 ? 5 : 0)) * 1000000ull;
+	f.time_flow_end_ns = (EXPORT_MS - i * 100) * 1000000ull;
 	f.src_port = (uint16_t)(1024 + i);
 	f.dst_port = (uint16_t)(80 + i);
 	f.tcp_flags = 0x1b;
@@ -649,4 +652,67 @@ Test(nf5, value_offsets_follow_template)
 	cr_assert_eq(nf5_decode(&ctx, &e, buf, len, 1), WEIR_OK);
 	cr_assert_eq(n, 3);
 	cr_assert_eq(offs_bad, 0);
+}
+
+/* ---- uptimes modulo 2^32: never a flow after its export ---- */
+
+/* One v5 record with First/Last uptimes first/last, header uptime up, at
+ * export time 1700000000.250; returns its flow. */
+static struct flow v5_times(uint32_t up, uint32_t first, uint32_t last)
+{
+	struct weir_exporter e = exp1();
+	struct rec_log log;
+	struct weir_ctx ctx;
+	struct mb m = { .n = 0 };
+	struct flow f;
+
+	mb_u16(&m, 5);
+	mb_u16(&m, 1);
+	mb_u32(&m, up);
+	mb_u32(&m, 1700000000);
+	mb_u32(&m, 250000000);
+	mb_u32(&m, 1);
+	mb_u32(&m, 0);
+	mb_u32(&m, ip4(10, 0, 0, 1));
+	mb_u32(&m, ip4(10, 0, 0, 2));
+	mb_u32(&m, 0);
+	mb_u32(&m, 0);
+	mb_u32(&m, 1);
+	mb_u32(&m, 60);
+	mb_u32(&m, first);
+	mb_u32(&m, last);
+	mb_zero(&m, 16);
+	cr_assert_eq(m.n, 24 + 48);
+	log_init(&log, 4);
+	ctx_init(&ctx, &log, NULL);
+	cr_assert_eq(nf5_decode(&ctx, &e, m.b, m.n, RECV_NS), WEIR_OK);
+	cr_assert_eq(log.n, 1);
+	cr_assert_eq(log.r[0].flow_err, WEIR_OK);
+	f = log.r[0].flow;
+	log_free(&log);
+	cr_assert(f.has & FLOW_HAS_TIME_START);
+	cr_assert(f.has & FLOW_HAS_TIME_END);
+	return f;
+}
+
+Test(nf5, uptime_above_the_header_is_a_wrap_not_the_future)
+{
+	/* softflowd -r: header uptime 0, records ~24.3 days "above" it */
+	struct flow f = v5_times(0, 2100780335u, 2100781645u);
+	uint64_t back_ms = (1ull << 32) - 2100781645u;
+
+	cr_assert_leq(f.time_flow_end_ns, EXPORT_MS * 1000000ull, "dated %.1f days after export",
+		      (double)(f.time_flow_end_ns - EXPORT_MS * 1000000ull) / 86400e9);
+	cr_assert_eq(f.time_flow_end_ns, (EXPORT_MS - back_ms) * 1000000ull);
+	cr_assert_eq(f.time_flow_end_ns - f.time_flow_start_ns, 1310 * 1000000ull);
+
+	/* a router whose uptime wrapped 500 ms ago: records just below 2^32 */
+	f = v5_times(500, 0xfffffc18u, 0xffffff9cu);	/* 1000 and 100 ms before the wrap */
+	cr_assert_eq(f.time_flow_end_ns, (EXPORT_MS - 600) * 1000000ull);
+	cr_assert_eq(f.time_flow_start_ns, (EXPORT_MS - 1500) * 1000000ull);
+
+	/* 1 ms above the header's uptime: 2^32 - 1 ms back, not 1 ms ahead */
+	f = v5_times(1000, 900, 1001);
+	cr_assert_eq(f.time_flow_end_ns, (EXPORT_MS - 0xffffffffull) * 1000000ull);
+	cr_assert_eq(f.time_flow_start_ns, (EXPORT_MS - 100) * 1000000ull);
 }

@@ -1524,3 +1524,78 @@ Test(nf9, template_redefined)
 	log_free(&log);
 	tmpl_cache_free(c);
 }
+
+/* ---- uptimes modulo 2^32: never a flow after its export ---- */
+
+/* One v9 message: template 300 (8/4 22/4 21/4) and one record with
+ * flowStartSysUpTime first, flowEndSysUpTime last; header uptime up at
+ * EXPORT_S. Returns the record's flow. */
+static struct flow v9_times(uint32_t up, uint32_t first, uint32_t last)
+{
+	struct weir_exporter e = exp1();
+	struct tmpl_cache *c = cache_new();
+	struct rec_log log;
+	struct weir_ctx ctx;
+	static struct mb m;
+	struct flow f;
+
+	m.n = 0;
+	mb_u16(&m, 9);
+	mb_u16(&m, 2);
+	mb_u32(&m, up);
+	mb_u32(&m, EXPORT_S);
+	mb_u32(&m, 1);
+	mb_u32(&m, 0);
+	mb_u16(&m, 0);
+	mb_u16(&m, 20);
+	mb_u16(&m, 300);
+	mb_u16(&m, 3);
+	mb_u16(&m, 8);
+	mb_u16(&m, 4);
+	mb_u16(&m, 22);
+	mb_u16(&m, 4);
+	mb_u16(&m, 21);
+	mb_u16(&m, 4);
+	mb_u16(&m, 300);
+	mb_u16(&m, 16);
+	mb_u32(&m, ip4(10, 0, 0, 1));
+	mb_u32(&m, first);
+	mb_u32(&m, last);
+	log_init(&log, 4);
+	ctx_init(&ctx, &log, c);
+	cr_assert_eq(nf9_decode(&ctx, &e, m.b, m.n, RECV_NS), WEIR_OK);
+	cr_assert_eq(log.n, 1);
+	cr_assert_eq(log.r[0].flow_err, WEIR_OK);
+	f = log.r[0].flow;
+	log_free(&log);
+	tmpl_cache_free(c);
+	cr_assert(f.has & FLOW_HAS_TIME_START);
+	cr_assert(f.has & FLOW_HAS_TIME_END);
+	return f;
+}
+
+Test(nf9, uptime_above_the_header_is_a_wrap_not_the_future)
+{
+	uint64_t exp_ms = (uint64_t)EXPORT_S * 1000;
+	/* softflowd -r: header uptime 0, records ~24.3 days "above" it */
+	struct flow f = v9_times(0, 2100780236u, 2100781546u);
+
+	cr_assert_leq(f.time_flow_end_ns, exp_ms * 1000000ull, "dated %.1f days after export",
+		      (double)(f.time_flow_end_ns - exp_ms * 1000000ull) / 86400e9);
+	cr_assert_eq(f.time_flow_end_ns, (exp_ms - ((1ull << 32) - 2100781546u)) * 1000000ull);
+	cr_assert_eq(f.time_flow_end_ns - f.time_flow_start_ns, 1310 * 1000000ull);
+
+	/* a router whose uptime wrapped 500 ms ago */
+	f = v9_times(500, 0xfffffc18u, 0xffffff9cu);
+	cr_assert_eq(f.time_flow_end_ns, (exp_ms - 600) * 1000000ull);
+	cr_assert_eq(f.time_flow_start_ns, (exp_ms - 1500) * 1000000ull);
+
+	/* v9's export time is whole seconds: the header's uptime was taken
+	 * within that second, so up to 999 ms above it is in that second */
+	f = v9_times(1000, 900, 1999);
+	cr_assert_eq(f.time_flow_end_ns, (exp_ms + 999) * 1000000ull);
+	cr_assert_eq(f.time_flow_start_ns, (exp_ms - 100) * 1000000ull);
+	/* ... and 1000 ms above it is a wrap */
+	f = v9_times(1000, 900, 2000);
+	cr_assert_eq(f.time_flow_end_ns, (exp_ms - ((1ull << 32) - 1000)) * 1000000ull);
+}

@@ -6,6 +6,7 @@
 #include "decode.h"
 #include "flow.h"
 #include "flow_json.h"
+#include "norm_int.h"
 #include "tmpl.h"
 
 #define MAXF 32
@@ -340,4 +341,159 @@ Test(norm, json_line)
 	/* Every shorter buffer is refused, never overrun. */
 	for (size_t cap = 0; cap < n; cap++)
 		cr_assert_eq(flow_json(&f, buf, cap), 0, "cap %zu", cap);
+}
+
+/* ---- one engine: the v5 straight-line code is the plan written out ---- */
+
+struct pair_log {
+	unsigned n, same;
+	int first_bad;
+};
+
+static int both_ways(const struct weir_record *rec, void *user)
+{
+	struct pair_log *l = user;
+	struct flow a, b;
+
+	cr_assert_eq(flow_from_record(rec, &a), WEIR_OK);
+	cr_assert_eq(norm_by_plan(rec, &b), WEIR_OK);
+	l->n++;
+	if (memcmp(&a, &b, sizeof(a)) == 0)
+		l->same++;
+	else if (l->first_bad < 0)
+		l->first_bad = (int)l->n - 1;
+	return 0;
+}
+
+static uint32_t lcg(uint64_t *s)
+{
+	*s = *s * 6364136223846793005ull + 1442695040888963407ull;
+	return (uint32_t)(*s >> 33);
+}
+
+Test(norm, v5_straight_line_equals_the_plan)
+{
+	uint8_t msg[24 + 30 * 48];
+	struct weir_exporter e = { 0 };
+	struct pair_log log = { 0, 0, -1 };
+	struct weir_ctx ctx = { .on_record = both_ways, .user = &log };
+	uint64_t seed = 11;
+
+	weir_addr_v4u(&e.addr, 0xc0000202);
+	for (int round = 0; round < 50; round++) {
+		for (size_t i = 0; i < sizeof(msg); i++)
+			msg[i] = (uint8_t)lcg(&seed);
+		msg[0] = 0, msg[1] = 5, msg[2] = 0, msg[3] = 30;
+		cr_assert_eq(nf5_decode(&ctx, &e, msg, sizeof(msg), 1700000000000000000ull), WEIR_OK);
+	}
+	cr_assert_eq(log.n, 50 * 30);
+	cr_assert_eq(log.same, log.n, "record %d differs between the two", log.first_bad);
+}
+
+/* A record whose fields lie back to back runs the plan by offsets; one
+ * built field by field (as held or variable-length data may be) by field
+ * values. Both give the same flow. */
+Test(norm, fixed_layout_and_field_values_agree)
+{
+	struct rb b;
+	struct flow by_value, by_offset;
+	uint8_t flat[64];
+	struct weir_value flatv[MAXF];
+	uint8_t src[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+	size_t off = 0;
+
+	rb_init(&b, WEIR_PROTO_IPFIX);
+	add_u(&b, 1, 8, 123456789);
+	add_u(&b, 2, 3, 70000);		/* odd width */
+	add_raw(&b, 27, src, 16);
+	add_u(&b, 8, 4, 0);		/* zeroed IPv4 beside a set IPv6: IPv6 wins */
+	add_u(&b, 58, 2, 0x1234);
+	add_u(&b, 32, 2, 0x0301);
+	add_u(&b, 152, 8, 1700000000123ull);
+	add_u(&b, 151, 4, 1700000002);
+	by_value = norm(&b);
+	for (uint16_t i = 0; i < b.u.t.nfields; i++) {
+		memcpy(flat + off, b.v[i].p, b.v[i].len);
+		flatv[i].p = flat + off;
+		flatv[i].len = b.v[i].len;
+		off += b.v[i].len;
+	}
+	b.rec.v = flatv;
+	cr_assert_eq(flow_from_record(&b.rec, &by_offset), WEIR_OK);
+	cr_assert_eq(memcmp(&by_value, &by_offset, sizeof(by_value)), 0);
+	cr_assert_eq(by_value.bytes, 123456789);
+	cr_assert_eq(by_value.packets, 70000);
+	cr_assert_eq(by_value.etype, 0x86dd);
+	cr_assert_eq(memcmp(by_value.src_addr.a, src, 16), 0);
+	cr_assert_eq(by_value.vlan_id, 0x234);
+	cr_assert_eq(by_value.icmp_type, 3);
+	cr_assert_eq(by_value.icmp_code, 1);
+	cr_assert_eq(by_value.time_flow_start_ns, 1700000000123000000ull);
+	cr_assert_eq(by_value.time_flow_end_ns, 1700000002000000000ull);
+}
+
+/* ---- time bases from outside the record ---- */
+
+/* softflowd -v 10 sends systemInitTimeMilliseconds in an options record
+ * and flowStart/EndSysUpTime in its data records: the source keeps the
+ * base, and every later record of it gets absolute times. */
+Test(norm, ipfix_uptime_from_options_time_base)
+{
+	struct tmpl_cache *c = tmpl_cache_new(NULL, NULL);
+	struct weir_exporter e = { 0 };
+	struct tmpl_source *src;
+	struct rb o, b;
+	struct flow f;
+
+	cr_assert_not_null(c);
+	weir_addr_v4u(&e.addr, 0x7f000001);
+	src = tmpl_source_get(c, &e, 0, 1);
+	cr_assert_not_null(src);
+
+	rb_init(&o, WEIR_PROTO_IPFIX);
+	add_u(&o, 143, 4, 3512);		/* scope: meteringProcessId */
+	add_u(&o, 160, 8, 1699999000000ull);	/* systemInitTimeMilliseconds */
+	o.u.t.scope_count = 1;
+	o.m.src = src;
+	o.rec.is_options = 1;
+	tmpl_finish(c, &o.u.t);
+	cr_assert_eq(flow_from_record(&o.rec, &f), WEIR_E_INVALID);
+
+	rb_init(&b, WEIR_PROTO_IPFIX);
+	add_u(&b, 22, 4, 600000);		/* start 600 s after init */
+	add_u(&b, 21, 4, 612345);
+	add_u(&b, 1, 4, 100);
+	b.m.src = src;
+	f = norm(&b);
+	cr_assert(f.has & FLOW_HAS_TIME_START);
+	cr_assert(f.has & FLOW_HAS_TIME_END);
+	cr_assert_eq(f.time_flow_start_ns, 1699999600000000000ull);
+	cr_assert_eq(f.time_flow_end_ns, 1699999612345000000ull);
+
+	/* another domain of the same exporter learnt nothing */
+	b.m.src = tmpl_source_get(c, &e, 1, 1);
+	f = norm(&b);
+	cr_assert_not(f.has & (FLOW_HAS_TIME_START | FLOW_HAS_TIME_END));
+	tmpl_cache_free(c);
+}
+
+/* softflowd -r: the base is the export time, the uptimes are the pcap's
+ * (years earlier) minus it, modulo 2^32 ms: taken at face value the flow
+ * would lie ~24 days after its export. It lies before, whole wraps back,
+ * with its duration kept. */
+Test(norm, ipfix_uptime_past_the_export_is_wrapped_back)
+{
+	struct rb b;
+	struct flow f;
+	uint64_t init = 1700000000000ull;	/* export_time of rb_init, in ms */
+
+	rb_init(&b, WEIR_PROTO_IPFIX);
+	add_u(&b, 160, 8, init);
+	add_u(&b, 22, 4, 2100780136u);
+	add_u(&b, 21, 4, 2100781446u);
+	f = norm(&b);
+	cr_assert(f.has & FLOW_HAS_TIME_START);
+	cr_assert_lt(f.time_flow_end_ns, (uint64_t)b.m.export_time * 1000000000ull);
+	cr_assert_eq(f.time_flow_end_ns - f.time_flow_start_ns, 1310000000ull);
+	cr_assert_eq(f.time_flow_start_ns, (init + 2100780136u - (1ull << 32)) * 1000000ull);
 }

@@ -1,0 +1,140 @@
+/* norm_run_int.h - the body of a plan's run, included twice by norm.c:
+ * with FIXED 1 as plan_run_fixed() (a fixed-layout record: a source is at
+ * base + its offset) and with FIXED 0 as plan_run_idx() (a source is the
+ * value of its field), so neither copy tests the addressing per step.
+ * Internal to norm.c.
+ *
+ * Runs plan pl over one record; returns the FLOW_HAS_* bits of steps that
+ * gave nothing. One function over 100 lines on purpose: the labels of
+ * threaded dispatch must share one body, one short block per step kind.
+ */
+static uint64_t PLAN_RUN(const struct norm_plan *pl, const uint8_t *base,
+			 const struct weir_value *v, const struct norm_run *r, struct flow *f)
+{
+#define L(sw, dw) &&u_##sw##_##dw
+	static const void *const go[K_COUNT] = {
+		[K_END] = &&done,
+		[K_U + 0]  = L(0, 0), [K_U + 1]  = L(0, 1), [K_U + 2]  = L(0, 2), [K_U + 3]  = L(0, 3),
+		[K_U + 4]  = L(1, 0), [K_U + 5]  = L(1, 1), [K_U + 6]  = L(1, 2), [K_U + 7]  = L(1, 3),
+		[K_U + 8]  = L(2, 0), [K_U + 9]  = L(2, 1), [K_U + 10] = L(2, 2), [K_U + 11] = L(2, 3),
+		[K_U + 12] = L(3, 0), [K_U + 13] = L(3, 1), [K_U + 14] = L(3, 2), [K_U + 15] = L(3, 3),
+		[K_UN + 0] = &&un, [K_UN + 1] = &&un, [K_UN + 2] = &&un, [K_UN + 3] = &&un,
+		[K_ADDR4] = &&addr4, [K_ADDR16] = &&addr16, [K_ADDR_PICK] = &&addr_pick,
+		[K_MAC] = &&mac, [K_CONST16] = &&const16, [K_FAM_PICK] = &&fam_pick,
+		[K_IPVER] = &&ipver, [K_VLAN] = &&vlan, [K_LABEL] = &&label, [K_HI8] = &&hi8,
+		[K_LO8] = &&lo8, [K_NTP_NS] = &&ntp_ns, [K_NTP_US] = &&ntp_us, [K_MS] = &&ms,
+		[K_SEC] = &&sec, [K_DELTA_US] = &&delta_us, [K_UPTIME] = &&uptime,
+		[K_MS8] = &&ms8, [K_SEC4] = &&sec4, [K_UPTIME4] = &&uptime4,
+	};
+#undef L
+	uint8_t *fb = (uint8_t *)f;
+	const struct norm_op *op = pl->op, *end = pl->op + pl->nops;
+	const uint8_t *p, *p6;
+	uint8_t *d;
+	uint64_t x, drop = 0;
+
+	if (op == end)
+		return 0;
+#define SRC(o) (FIXED ? base + (o)->off : v[(o)->idx].p)
+#define NEXT do {							\
+		if (++op >= end)					\
+			return drop;					\
+		p = SRC(op);						\
+		d = fb + op->dst;					\
+		goto *go[op->kind];					\
+	} while (0)
+	p = SRC(op);
+	d = fb + op->dst;
+	goto *go[op->kind];
+#define CV(sw, dw, LD, ST) u_##sw##_##dw: ST(d, LD(p)); NEXT;
+	CV(0, 0, ld8, st8)  CV(0, 1, ld8, st16)  CV(0, 2, ld8, st32)  CV(0, 3, ld8, st64)
+	CV(1, 0, ld16, st8) CV(1, 1, ld16, st16) CV(1, 2, ld16, st32) CV(1, 3, ld16, st64)
+	CV(2, 0, ld32, st8) CV(2, 1, ld32, st16) CV(2, 2, ld32, st32) CV(2, 3, ld32, st64)
+	CV(3, 0, ld64, st8) CV(3, 1, ld64, st16) CV(3, 2, ld64, st32) CV(3, 3, ld64, st64)
+#undef CV
+un:
+	stw(d, (unsigned)(op->kind - K_UN), be_uint(p, op->len));
+	NEXT;
+addr4:
+	weir_addr_v4((struct weir_addr *)(void *)d, p);
+	NEXT;
+addr16:
+	memcpy(d, p, 16);
+	NEXT;
+addr_pick:
+	op++;
+	p6 = SRC(op);
+	if (all_zero(p, 4) && !all_zero(p6, 16))
+		memcpy(d, p6, 16);
+	else
+		weir_addr_v4((struct weir_addr *)(void *)d, p);
+	NEXT;
+fam_pick:
+	op++;
+	p6 = SRC(op);
+	st16(d, all_zero(p, 4) && !all_zero(p6, 16) ? 0x86dd : 0x0800);
+	NEXT;
+mac:
+	memcpy(d, p, 6);
+	NEXT;
+const16:
+	st16(d, op->off);
+	NEXT;
+ipver:
+	x = ldn(p, op->len);
+	if (x == 4 || x == 6)
+		st16(d, x == 4 ? 0x0800 : 0x86dd);
+	else
+		drop |= 1ull << op->bit;
+	NEXT;
+vlan:
+	st16(d, ldn(p, op->len) & 0xfff);
+	NEXT;
+label:
+	st32(d, ldn(p, op->len) & 0xfffff);
+	NEXT;
+hi8:
+	st8(d, ldn(p, op->len) >> 8);
+	NEXT;
+lo8:
+	st8(d, ldn(p, op->len));
+	NEXT;
+ntp_ns:
+	st64(d, ntp_to_ns(ld64(p), 0));
+	NEXT;
+ntp_us:
+	st64(d, ntp_to_ns(ld64(p), 1));
+	NEXT;
+ms:
+	st64(d, ldn(p, op->len) * 1000000ull);
+	NEXT;
+sec:
+	st64(d, ldn(p, op->len) * NS_PER_S);
+	NEXT;
+delta_us:
+	st64(d, (uint64_t)r->m->export_time * NS_PER_S - ldn(p, op->len) * 1000);
+	NEXT;
+ms8:
+	st64(d, ld64(p) * 1000000ull);
+	NEXT;
+sec4:
+	st64(d, ld32(p) * NS_PER_S);
+	NEXT;
+uptime4:
+	x = ld32(p);
+	goto uptime_x;
+uptime:
+	x = ldn(p, op->len);
+uptime_x:
+	if (r->m->proto != WEIR_PROTO_IPFIX)
+		st64(d, uptime_to_ns(r->m, (uint32_t)x));
+	else if (r->sys_init_ms >= 0)
+		st64(d, init_uptime_to_ns(r->m, (uint64_t)r->sys_init_ms, x));
+	else
+		drop |= 1ull << op->bit;
+	NEXT;
+done:
+	return drop;
+#undef NEXT
+#undef SRC
+}
