@@ -19,8 +19,8 @@ endif
 
 WARN	 = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS	?= -O2 -g
-override CFLAGS += -std=gnu11 $(WARN) -MMD -MP -Icommon -Icommon/base -I$(B)/gen -D_GNU_SOURCE
-LDLIBS	 = -lcsv
+override CFLAGS += -std=gnu11 $(WARN) -MMD -MP -Icommon -Icommon/base -Icommon/wire -I$(B)/gen -D_GNU_SOURCE
+LDLIBS	 = -lcsv -lpcap
 
 ifeq ($(SAN),1)
 override CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer

@@ -1,6 +1,5 @@
 /* pcapw.c - see pcapw.h. */
 #include <endian.h>
-#include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,7 +112,7 @@ size_t pcapw_frame(uint8_t *buf, size_t cap, const struct weir_addr *src, uint16
 int pcapw_open(struct pcapw *w, const char *path, const struct weir_addr *dst,
 	       uint16_t dport, char *err, size_t errlen)
 {
-	pcap_t *p;
+	int rc;
 
 	memset(w, 0, sizeof(*w));
 	w->frame = malloc(PCAPW_SNAPLEN);
@@ -121,60 +120,37 @@ int pcapw_open(struct pcapw *w, const char *path, const struct weir_addr *dst,
 		snprintf(err, errlen, "out of memory");
 		return WEIR_E_NOMEM;
 	}
-	p = pcap_open_dead(DLT_EN10MB, PCAPW_SNAPLEN);
-	if (!p) {
-		snprintf(err, errlen, "pcap_open_dead failed");
-		goto fail;
-	}
-	w->pcap = p;
-	w->dumper = pcap_dump_open(p, path);
-	if (!w->dumper) {
-		snprintf(err, errlen, "%s", pcap_geterr(p));	/* names the file */
-		goto fail;
+	rc = wpcap_open_write(&w->out, path, WPCAP_DLT_EN10MB, err, errlen);
+	if (rc) {
+		pcapw_close(w);
+		return rc;
 	}
 	w->dst = *dst;
 	w->dport = dport;
 	w->v6 = !weir_addr_is_v4(dst);
 	return WEIR_OK;
-fail:
-	pcapw_close(w);
-	return WEIR_E_IO;
 }
 
 int pcapw_write(struct pcapw *w, const struct weir_addr *src, uint16_t sport,
 		const uint8_t *payload, size_t len, uint64_t time_ns)
 {
-	struct pcap_pkthdr h;
 	size_t n;
+	int rc;
 
 	n = pcapw_frame(w->frame, PCAPW_SNAPLEN, src, sport, &w->dst, w->dport, w->ip_id,
 			payload, len);
 	if (!n)
 		return WEIR_E_INVALID;
 	w->ip_id++;
-	memset(&h, 0, sizeof(h));
-	h.ts.tv_sec = (time_t)(time_ns / 1000000000ull);
-	h.ts.tv_usec = (suseconds_t)(time_ns % 1000000000ull / 1000);
-	h.caplen = (bpf_u_int32)n;
-	h.len = (bpf_u_int32)n;
-	pcap_dump((u_char *)w->dumper, &h, w->frame);
-	w->frames++;
-	return ferror(pcap_dump_file(w->dumper)) ? WEIR_E_IO : WEIR_OK;
+	rc = wpcap_write(&w->out, w->frame, n, time_ns);
+	w->frames = w->out.frames;
+	return rc;
 }
 
 int pcapw_close(struct pcapw *w)
 {
-	int ret = WEIR_OK;
+	int ret = wpcap_close_write(&w->out);
 
-	if (w->dumper) {
-		FILE *fp = pcap_dump_file(w->dumper);
-
-		if (pcap_dump_flush(w->dumper) != 0 || ferror(fp))
-			ret = WEIR_E_IO;
-		pcap_dump_close(w->dumper);	/* fclose(); its error is not reported */
-	}
-	if (w->pcap)
-		pcap_close(w->pcap);
 	free(w->frame);
 	memset(w, 0, sizeof(*w));
 	return ret;

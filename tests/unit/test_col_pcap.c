@@ -4,7 +4,7 @@
  * whole UDP datagrams; sampling overrides; templates kept across a restart
  * by --template-file (collector/tsave.c), with one and with two workers. */
 #include <criterion/criterion.h>
-#include <pcap/pcap.h>
+#include <pcap/pcap.h>	/* DLT_* names only */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +17,7 @@
 #include "pcapin.h"
 #include "tsave.h"
 #include "worker.h"
+#include "wpcap.h"
 
 TestSuite(col_pcap, .init = suite_init, .fini = suite_fini);
 
@@ -217,20 +218,17 @@ Test(col_pcap, missing_file)
 
 static void relink(const char *in, const char *out, int dlt)
 {
-	char ebuf[PCAP_ERRBUF_SIZE];
-	pcap_t *src = pcap_open_offline(in, ebuf), *dead = pcap_open_dead(dlt, 262144);
-	pcap_dumper_t *d;
-	struct pcap_pkthdr *h;
-	const u_char *data;
+	char ebuf[256];
+	struct wpcap_rd src;
+	struct wpcap_wr dst;
+	struct wpcap_frame f;
 	static uint8_t frame[70000];
 
-	cr_assert(src && dead, "%s", ebuf);
-	d = pcap_dump_open(dead, out);
-	cr_assert_not_null(d);
-	while (pcap_next_ex(src, &h, &data) == 1) {
-		struct pcap_pkthdr nh = *h;
-		uint16_t et = (uint16_t)(data[12] << 8 | data[13]);
-		size_t ip = h->caplen - 14, off = 0;
+	cr_assert_eq(wpcap_open_read(&src, in, ebuf, sizeof(ebuf)), WEIR_OK, "%s", ebuf);
+	cr_assert_eq(wpcap_open_write(&dst, out, dlt, ebuf, sizeof(ebuf)), WEIR_OK, "%s", ebuf);
+	while (wpcap_next(&src, &f) == 1) {
+		uint16_t et = (uint16_t)(f.p[12] << 8 | f.p[13]);
+		size_t ip = f.caplen - 14, off = 0;
 
 		memset(frame, 0, 20);
 		switch (dlt) {
@@ -252,13 +250,11 @@ static void relink(const char *in, const char *out, int dlt)
 			off = 0;
 			break;
 		}
-		memcpy(frame + off, data + 14, ip);
-		nh.caplen = nh.len = (bpf_u_int32)(ip + off);
-		pcap_dump((u_char *)d, &nh, frame);
+		memcpy(frame + off, f.p + 14, ip);
+		cr_assert_eq(wpcap_write(&dst, frame, ip + off, f.t_ns), WEIR_OK);
 	}
-	pcap_dump_close(d);
-	pcap_close(dead);
-	pcap_close(src);
+	cr_assert_eq(wpcap_close_write(&dst), WEIR_OK);
+	wpcap_close_read(&src);
 }
 
 Test(col_pcap, link_types)
