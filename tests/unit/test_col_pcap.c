@@ -15,6 +15,7 @@
 #include "err.h"
 #include "out.h"
 #include "pcapin.h"
+#include "pktbuild.h"
 #include "tsave.h"
 #include "worker.h"
 #include "wpcap.h"
@@ -283,18 +284,26 @@ Test(col_pcap, link_types)
 
 /* ---- frames that carry no whole datagram ---- */
 
-/* Ethernet + IPv4 + UDP carrying 8 bytes of payload. */
+/* Ethernet + IPv4 + UDP carrying 8 bytes of payload (f: 128 bytes). */
 static size_t eth_udp(uint8_t *f)
 {
-	static const uint8_t frame[] = {
-		0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0x08, 0x00,
-		0x45, 0, 0, 36, 0, 1, 0x40, 0, 64, 17, 0, 0, 192, 0, 2, 1, 192, 0, 2, 2,
-		0x9c, 0x40, 0x08, 0x07, 0, 16, 0, 0,
-		0, 10, 0, 16, 1, 2, 3, 4,
+	static const uint8_t dmac[6] = { 0, 1, 2, 3, 4, 5 }, smac[6] = { 6, 7, 8, 9, 10, 11 };
+	static const uint8_t payload[8] = { 0, 10, 0, 16, 1, 2, 3, 4 };
+	struct pktb_ip4 ip = {
+		.src = { 192, 0, 2, 1 }, .dst = { 192, 0, 2, 2 },
+		.ttl = 64, .proto = PKTB_UDP, .id = 1, .frag = 0x4000,
 	};
+	struct pktb b;
+	size_t n;
 
-	memcpy(f, frame, sizeof(frame));
-	return sizeof(frame);
+	pktb_init(&b, f, 128);
+	pktb_eth(&b, dmac, smac, PKTB_ETH_IPV4);
+	pktb_ipv4(&b, &ip);
+	pktb_udp(&b, 40000, 2055, 0);
+	pktb_bytes(&b, payload, sizeof(payload));
+	n = pktb_finish(&b);
+	cr_assert_eq(n, 50);
+	return n;
 }
 
 Test(col_pcap, frame_parser)
@@ -416,32 +425,30 @@ Test(col_pcap, sampling_override_and_default)
  * and 3, v9 flowsets 0 and 1: the generator sends them alone). */
 static void data_only(const char *in, const char *out)
 {
-	char ebuf[PCAP_ERRBUF_SIZE];
-	pcap_t *src = pcap_open_offline(in, ebuf);
-	pcap_dumper_t *d;
-	struct pcap_pkthdr *h;
-	const u_char *data;
+	char ebuf[256];
+	struct wpcap_rd src;
+	struct wpcap_wr d;
+	struct wpcap_frame f;
 	unsigned dropped = 0;
 
-	cr_assert_not_null(src, "%s", ebuf);
-	d = pcap_dump_open(src, out);
-	cr_assert_not_null(d);
-	while (pcap_next_ex(src, &h, &data) == 1) {
+	cr_assert_eq(wpcap_open_read(&src, in, ebuf, sizeof(ebuf)), WEIR_OK, "%s", ebuf);
+	cr_assert_eq(wpcap_open_write(&d, out, src.dlt, ebuf, sizeof(ebuf)), WEIR_OK, "%s", ebuf);
+	while (wpcap_next(&src, &f) == 1) {
 		struct col_udp_view v;
 		unsigned set;
 
-		cr_assert_eq(col_pcap_frame(DLT_EN10MB, data, h->caplen, &v), COL_PCAP_OK);
+		cr_assert_eq(col_pcap_frame(DLT_EN10MB, f.p, f.caplen, &v), COL_PCAP_OK);
 		set = v.p[1] == 10 ? (unsigned)(v.p[16] << 8 | v.p[17])
 				   : (unsigned)(v.p[20] << 8 | v.p[21]);
 		if (set < 256) {
 			dropped++;
 			continue;
 		}
-		pcap_dump((u_char *)d, h, data);
+		cr_assert_eq(wpcap_write_cut(&d, f.p, f.caplen, f.len, f.t_ns), WEIR_OK);
 	}
 	cr_assert_gt(dropped, 0, "the capture had templates");
-	pcap_dump_close(d);
-	pcap_close(src);
+	cr_assert_eq(wpcap_close_write(&d), WEIR_OK);
+	wpcap_close_read(&src);
 }
 
 static void restart(const char *proto, unsigned nw)
