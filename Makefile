@@ -61,10 +61,10 @@ $(B)/%.o: %.c
 
 # The IE registry: ie-defs/*.csv -> C table, by a generator that shares the
 # run-time CSV loader of common/ie_csv.c.
-$(B)/iegen: common/gen/iegen.c common/ie_csv.c common/err.c common/ie.h
+$(B)/iegen: common/gen/iegen.c common/ie_csv.c common/err.c common/base/buf.c common/ie.h
 	@mkdir -p $(@D)
 	@[ "$(V)" = 1 ] || echo "  HOSTCC  $@"
-	$(Q)$(CC) -std=gnu11 -O1 $(WARN) -Icommon -o $@ common/gen/iegen.c common/ie_csv.c common/err.c -lcsv
+	$(Q)$(CC) -std=gnu11 -O1 $(WARN) -Icommon -Icommon/base -o $@ common/gen/iegen.c common/ie_csv.c common/err.c common/base/buf.c -lcsv
 
 $(B)/gen/ie_table.c: $(B)/iegen $(IE_CSV)
 	@mkdir -p $(@D)
