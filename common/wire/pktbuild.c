@@ -139,7 +139,7 @@ static uint64_t pseudo_sum(const struct pktb *b, uint8_t proto, size_t len)
 	return pktb_sum(0, ip + 8, 32) + (len >> 16) + (len & 0xffff) + proto;
 }
 
-size_t pktb_finish(struct pktb *b)
+static size_t finish(struct pktb *b, int l4_csum)
 {
 	uint8_t *buf = b->w.buf;
 	size_t end = b->w.off, l4len;
@@ -169,6 +169,8 @@ size_t pktb_finish(struct pktb *b)
 			return 0;
 		wr_put_u16(&b->w, b->l4_off + 4, (uint16_t)l4len);
 	}
+	if (!l4_csum)
+		return b->w.err ? 0 : end;
 	switch (b->l4) {
 	case PKTB_UDP:
 		ck_at = 6;
@@ -191,4 +193,14 @@ size_t pktb_finish(struct pktb *b)
 		ck = 0xffff;
 	wr_put_u16(&b->w, b->l4_off + (size_t)ck_at, ck);
 	return b->w.err ? 0 : end;
+}
+
+size_t pktb_finish(struct pktb *b)
+{
+	return finish(b, 1);
+}
+
+size_t pktb_finish_cut(struct pktb *b)
+{
+	return finish(b, 0);
 }

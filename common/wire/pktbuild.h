@@ -86,6 +86,11 @@ void pktb_bytes(struct pktb *b, const void *p, size_t n);
 /* Fill the lengths and checksums. The frame's length, or 0 when it did not
  * fit its buffer or a length does not fit its field. */
 size_t pktb_finish(struct pktb *b);
+/* The same for the headers of a packet cut short (an sFlow sampled
+ * header): lengths as given (those left 0 from the bytes here), the IPv4
+ * header checksum, and no transport checksum, whose bytes are not all
+ * here: its field stays 0. */
+size_t pktb_finish_cut(struct pktb *b);
 
 /* RFC 1071: the ones' complement sum of p's big-endian 16-bit words added
  * to sum (an odd last byte padded with zero), unfolded; and the checksum

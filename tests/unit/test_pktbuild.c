@@ -268,3 +268,30 @@ Test(pktbuild, given_lengths_kept_and_bounds)
 	pktb_ipv4(&b, &ip);
 	cr_assert_eq(pktb_finish(&b), 0);
 }
+
+/* The headers of a packet cut short (sFlow's sampled header): the lengths
+ * of the whole packet kept, the IPv4 header checksum right, the transport
+ * checksum left 0 (its bytes are not all there). */
+Test(pktbuild, cut_headers)
+{
+	uint8_t f[128];
+	struct pktb_ip4 ip = v4hdr(PKTB_TCP);
+	struct pktb_tcp t = { .sport = 80, .dport = 33000, .flags = 0x018 };
+	struct pkt_info pi;
+	struct pktb b;
+	size_t n;
+
+	ip.total = 1400;
+	pktb_init(&b, f, sizeof(f));
+	pktb_eth(&b, MAC_D, MAC_S, PKTB_ETH_IPV4);
+	pktb_ipv4(&b, &ip);
+	pktb_tcp(&b, &t);
+	n = pktb_finish_cut(&b);
+	cr_assert_eq(n, 54);
+	cr_assert_eq(be16(f + 16), 1400);
+	cr_assert_eq(ocsum(0, f + 14, 20), 0xffff, "IPv4 header checksum");
+	cr_assert_eq(be16(f + 34 + 16), 0, "no TCP checksum");
+	cr_assert_eq(pkt_parse(&pi, f, n, PKT_START_ETH), WEIR_OK);
+	cr_assert_eq(pi.ip_len, 1400);
+	cr_assert_eq(pi.tcp_flags, 0x018);
+}
