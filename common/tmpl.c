@@ -227,8 +227,11 @@ struct tmpl_source *tmpl_source_get(struct tmpl_cache *c, const struct weir_expo
 		return NULL;
 	}
 	x = exp_get(c, e);
-	if (!x)
+	if (!x) {
+		if (c->exps.n >= c->exps.max)
+			c->st.sources_refused++;	/* the exporters' bound */
 		return NULL;
+	}
 	if (x->nsources >= c->lim.max_sources_per_exporter) {
 		c->st.sources_refused++;
 		return NULL;
