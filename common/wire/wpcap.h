@@ -24,14 +24,14 @@
 
 /* libpcap's link types (DLT_*), the ones weir reads and writes. */
 enum {
-	WPCAP_DLT_NULL = 0,
-	WPCAP_DLT_EN10MB = 1,
-	WPCAP_DLT_RAW = 12,
-	WPCAP_DLT_LOOP = 108,
-	WPCAP_DLT_LINUX_SLL = 113,
-	WPCAP_DLT_IPV4 = 228,
-	WPCAP_DLT_IPV6 = 229,
-	WPCAP_DLT_LINUX_SLL2 = 276,
+	WPCAP_DLT_NULL = 0,		/* BSD loopback: a host-order family word */
+	WPCAP_DLT_EN10MB = 1,		/* Ethernet */
+	WPCAP_DLT_RAW = 12,		/* raw IP, the version nibble first */
+	WPCAP_DLT_LOOP = 108,		/* OpenBSD loopback: a network-order family */
+	WPCAP_DLT_LINUX_SLL = 113,	/* Linux cooked capture v1 */
+	WPCAP_DLT_IPV4 = 228,		/* raw IPv4 */
+	WPCAP_DLT_IPV6 = 229,		/* raw IPv6 */
+	WPCAP_DLT_LINUX_SLL2 = 276,	/* Linux cooked capture v2 */
 };
 
 struct wpcap_frame {
