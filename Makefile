@@ -24,7 +24,7 @@ CFLAGS	?= -O2 -g
 # Every folder is on the include path, so "#include "tmpl.h"" works anywhere.
 LIB_DIRS := $(filter-out common/gen,$(patsubst %/,%,$(sort $(dir $(wildcard common/*/*.[ch])))))
 override CFLAGS += -std=gnu11 $(WARN) -MMD -MP $(LIB_DIRS:%=-I%) -I$(B)/gen -D_GNU_SOURCE
-LDLIBS	 = -lcsv
+LDLIBS	 = -lcsv -lpcap
 
 ifeq ($(SAN),1)
 override CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -68,10 +68,10 @@ $(B)/%.o: %.c
 
 # The IE registry: ie-defs/*.csv -> C table, by a generator that shares the
 # run-time CSV loader of common/ie/ie_csv.c.
-$(B)/iegen: common/gen/iegen.c common/ie/ie_csv.c common/base/err.c common/ie/ie.h
+$(B)/iegen: common/gen/iegen.c common/ie/ie_csv.c common/base/err.c common/base/buf.c common/ie/ie.h
 	@mkdir -p $(@D)
 	@[ "$(V)" = 1 ] || echo "  HOSTCC  $@"
-	$(Q)$(CC) -std=gnu11 -O1 $(WARN) -Icommon/base -Icommon/ie -o $@ common/gen/iegen.c common/ie/ie_csv.c common/base/err.c -lcsv
+	$(Q)$(CC) -std=gnu11 -O1 $(WARN) -Icommon/base -Icommon/ie -o $@ common/gen/iegen.c common/ie/ie_csv.c common/base/err.c common/base/buf.c -lcsv
 
 $(B)/gen/ie_table.c: $(B)/iegen $(IE_CSV)
 	@mkdir -p $(@D)

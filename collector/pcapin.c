@@ -1,5 +1,4 @@
 /* pcapin.c - see pcapin.h. */
-#include <pcap/pcap.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -8,16 +7,7 @@
 #include "pcapin.h"
 #include "pkt.h"
 #include "rd.h"
-
-#ifndef DLT_LINUX_SLL2
-#define DLT_LINUX_SLL2 276
-#endif
-#ifndef DLT_IPV4
-#define DLT_IPV4 228
-#endif
-#ifndef DLT_IPV6
-#define DLT_IPV6 229
-#endif
+#include "wpcap.h"
 
 #define ETH_IPV4	0x0800
 #define ETH_IPV6	0x86dd
@@ -25,14 +15,14 @@
 int col_pcap_dlt_ok(int dlt)
 {
 	switch (dlt) {
-	case DLT_EN10MB:
-	case DLT_LINUX_SLL:
-	case DLT_LINUX_SLL2:
-	case DLT_RAW:
-	case DLT_IPV4:
-	case DLT_IPV6:
-	case DLT_NULL:
-	case DLT_LOOP:
+	case WPCAP_DLT_EN10MB:
+	case WPCAP_DLT_LINUX_SLL:
+	case WPCAP_DLT_LINUX_SLL2:
+	case WPCAP_DLT_RAW:
+	case WPCAP_DLT_IPV4:
+	case WPCAP_DLT_IPV6:
+	case WPCAP_DLT_NULL:
+	case WPCAP_DLT_LOOP:
 		return 1;
 	}
 	return 0;
@@ -70,27 +60,27 @@ int col_pcap_frame(int dlt, const uint8_t *frame, size_t caplen, struct col_udp_
 
 	rd_init(&r, frame, caplen);
 	switch (dlt) {
-	case DLT_EN10MB:
+	case WPCAP_DLT_EN10MB:
 		start = PKT_START_ETH;
 		break;
-	case DLT_LINUX_SLL:
+	case WPCAP_DLT_LINUX_SLL:
 		/* packet type, ARPHRD type, address length, 8 address bytes,
 		 * then the protocol (an Ethertype). */
 		rd_skip(&r, 14);
 		start = start_of_ethertype(rd_u16(&r));
 		break;
-	case DLT_LINUX_SLL2:
+	case WPCAP_DLT_LINUX_SLL2:
 		/* The protocol first, then 18 bytes of interface and address. */
 		start = start_of_ethertype(rd_u16(&r));
 		rd_skip(&r, 18);
 		break;
-	case DLT_RAW:
-	case DLT_IPV4:
-	case DLT_IPV6:
+	case WPCAP_DLT_RAW:
+	case WPCAP_DLT_IPV4:
+	case WPCAP_DLT_IPV6:
 		start = start_of_version(&r);
 		break;
-	case DLT_NULL:
-	case DLT_LOOP:
+	case WPCAP_DLT_NULL:
+	case WPCAP_DLT_LOOP:
 		/* A 4-byte address family whose values and byte order depend
 		 * on the capturing system: the IP version is surer. */
 		rd_skip(&r, 4);
@@ -136,29 +126,24 @@ int col_pcap_frame(int dlt, const uint8_t *frame, size_t caplen, struct col_udp_
 int col_pcap_run(struct col_worker *w, const char *path, uint16_t port,
 		 int (*tick)(void *arg), void *arg, char *err, size_t errlen)
 {
-	char ebuf[PCAP_ERRBUF_SIZE];
-	struct pcap_pkthdr *h;
-	const u_char *data;
-	pcap_t *pc;
-	int dlt, r, ret = WEIR_OK;
+	char ebuf[256];
+	struct wpcap_rd rd;
+	struct wpcap_frame f;
+	int r, ret = WEIR_OK;
 
-	ebuf[0] = 0;
-	pc = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, ebuf);
-	if (!pc) {
-		snprintf(err, errlen, "--pcap %s: %s", path, ebuf);
+	if (wpcap_open_read(&rd, path, ebuf, sizeof(ebuf))) {
+		snprintf(err, errlen, "--pcap %s", ebuf);
 		return WEIR_E_IO;
 	}
-	dlt = pcap_datalink(pc);
-	if (!col_pcap_dlt_ok(dlt)) {
+	if (!col_pcap_dlt_ok(rd.dlt)) {
 		snprintf(err, errlen, "--pcap %s: link type %s is not Ethernet, Linux cooked, raw IP or loopback",
-			 path, pcap_datalink_val_to_name(dlt) ? pcap_datalink_val_to_name(dlt) : "?");
-		pcap_close(pc);
+			 path, wpcap_dlt_name(rd.dlt));
+		wpcap_close_read(&rd);
 		return WEIR_E_IO;
 	}
 	w->now_ns = prog_now_mono();
-	while ((r = pcap_next_ex(pc, &h, &data)) == 1) {
+	while ((r = wpcap_next(&rd, &f)) == 1) {
 		struct col_udp_view v;
-		uint64_t recv_ns;
 
 		if ((++w->c.pcap_frames & 1023) == 0) {
 			w->now_ns = prog_now_mono();
@@ -167,19 +152,17 @@ int col_pcap_run(struct col_worker *w, const char *path, uint16_t port,
 			if (tick && tick(arg))
 				break;
 		}
-		if (col_pcap_frame(dlt, data, h->caplen, &v) || (port && v.dport != port)) {
+		if (col_pcap_frame(rd.dlt, f.p, f.caplen, &v) || (port && v.dport != port)) {
 			w->c.pcap_skipped++;
 			continue;
 		}
-		/* Opened with nanosecond precision: tv_usec holds nanoseconds. */
-		recv_ns = (uint64_t)h->ts.tv_sec * 1000000000ull + (uint64_t)h->ts.tv_usec;
-		col_worker_datagram(w, &v.e, v.p, v.len, recv_ns);
+		col_worker_datagram(w, &v.e, v.p, v.len, f.t_ns);
 	}
-	if (r == PCAP_ERROR) {
-		snprintf(err, errlen, "--pcap %s: %s", path, pcap_geterr(pc));
+	if (r < 0) {
+		snprintf(err, errlen, "--pcap %s: %s", path, wpcap_error(&rd));
 		ret = WEIR_E_IO;
 	}
-	pcap_close(pc);
+	wpcap_close_read(&rd);
 	col_buf_flush(&w->buf);
 	return ret;
 }

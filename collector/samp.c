@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "err.h"
 #include "prog_val.h"
 #include "samp.h"
@@ -33,21 +34,18 @@ int col_samp_parse(struct col_samp *s, const char *v, char *err, size_t errlen)
 	host[hl] = 0;
 	if (prog_parse_addr(host, &a, &v4, NULL, err, errlen))
 		return WEIR_E_INVALID;
+	if (s->n >= COL_SAMP_MAX) {
+		snprintf(err, errlen, "more than %u per-exporter rates", COL_SAMP_MAX);
+		return WEIR_E_LIMIT;
+	}
 	if (s->n == s->cap) {
-		uint32_t ncap = s->cap ? s->cap * 2 : 16;
-		struct col_samp_ent *ne;
+		size_t cap = s->cap;
 
-		if (s->n >= COL_SAMP_MAX) {
-			snprintf(err, errlen, "more than %u per-exporter rates", COL_SAMP_MAX);
-			return WEIR_E_LIMIT;
-		}
-		ne = realloc(s->ent, ncap * sizeof(*ne));
-		if (!ne) {
+		if (dbuf_grow(&s->ent, &cap, (size_t)s->n + 1, sizeof(*s->ent), COL_SAMP_MAX)) {
 			snprintf(err, errlen, "out of memory");
 			return WEIR_E_NOMEM;
 		}
-		s->ent = ne;
-		s->cap = ncap;
+		s->cap = (uint32_t)cap;
 	}
 	s->sorted = 0;
 	s->ent[s->n].addr = a;

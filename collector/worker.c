@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "buf.h"
 #include "err.h"
 #include "flow.h"
 #include "flow_csv.h"
@@ -90,19 +91,16 @@ static void src_note(struct col_worker *w, const struct tmpl_source *s)
 	if (oah_find(&w->set, (uintptr_t)s))
 		return;
 	if (w->nsrcs == w->srcs_cap) {
-		uint32_t ncap = w->srcs_cap ? w->srcs_cap * 2 : 64;
-		struct col_src *nl = malloc(ncap * sizeof(*nl));
+		size_t cap = w->srcs_cap;
+		int err;
 
-		if (!nl)
-			return;
-		/* A new array, published under the lock the metrics thread takes. */
+		/* Grown under the lock the metrics thread reads it with. */
 		pthread_mutex_lock(&w->src_mu);
-		if (w->nsrcs)
-			memcpy(nl, w->srcs, w->nsrcs * sizeof(*nl));
-		free(w->srcs);
-		w->srcs = nl;
-		w->srcs_cap = ncap;
+		err = dbuf_grow(&w->srcs, &cap, (size_t)w->nsrcs + 1, sizeof(*w->srcs), w->set.max);
+		w->srcs_cap = (uint32_t)cap;
 		pthread_mutex_unlock(&w->src_mu);
+		if (err)
+			return;
 	}
 	if (oah_add(&w->set, (uintptr_t)s, 0))
 		return;

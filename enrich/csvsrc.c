@@ -478,19 +478,11 @@ struct csvsrc *csvsrc_load(const struct enrich_spec *s, char *err, size_t errlen
 	struct ld st = { .s = s, .file = s->source, .err = err, .errlen = errlen };
 	struct csvsrc *c = NULL;
 	struct lpm_stats ls;
-	struct stat sb;
 	int fd;
 
-	fd = open(s->source, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		enr_errf(err, errlen, "%s: %s", s->source, strerror(errno));
+	fd = enr_open_file(s->source, err, errlen);
+	if (fd < 0)
 		return NULL;
-	}
-	if (fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
-		enr_errf(err, errlen, "%s: not a regular file", s->source);
-		close(fd);
-		return NULL;
-	}
 	for (unsigned i = 0; i < s->nfields; i++) {
 		st.json_max += strlen(s->f[i].out) + 4 + ENRICH_VALUE_MAX;
 		st.csv_max += 1 + ENRICH_VALUE_MAX;

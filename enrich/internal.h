@@ -108,5 +108,9 @@ size_t enr_fmt_float(char *buf, float v);
  * or errlen 0, then nothing is written). */
 void enr_errf(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* A source file opened for reading: its descriptor (the caller closes
+ * it), or -1 with "file: why" in err when it cannot be opened or is not a
+ * regular file. */
+int enr_open_file(const char *path, char *err, size_t errlen);
 
 #endif

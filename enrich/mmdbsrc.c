@@ -226,20 +226,12 @@ static int split_paths(struct mmdbsrc *m, const struct enrich_spec *s)
 struct mmdbsrc *mmdbsrc_load(const struct enrich_spec *s, char *err, size_t errlen)
 {
 	struct mmdbsrc *m;
-	struct stat sb;
 	int fd, rc;
 
 	/* libmaxminddb's "error opening the file" does not say why. */
-	fd = open(s->source, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		enr_errf(err, errlen, "%s: %s", s->source, strerror(errno));
+	fd = enr_open_file(s->source, err, errlen);
+	if (fd < 0)
 		return NULL;
-	}
-	if (fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
-		enr_errf(err, errlen, "%s: not a regular file", s->source);
-		close(fd);
-		return NULL;
-	}
 	close(fd);
 
 	m = calloc(1, sizeof(*m));

@@ -1,10 +1,14 @@
 /* render.c - value writers shared by the CSV and MaxMind DB sources: CSV
  * cells, JSON numbers (JSON strings and integers: txt.h). See internal.h.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "internal.h"
 #include "txt.h"
@@ -141,7 +145,6 @@ size_t enr_fmt_float(char *buf, float v)
 	return (size_t)n;
 }
 
-
 void enr_errf(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
@@ -151,4 +154,21 @@ void enr_errf(char *err, size_t errlen, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
+}
+
+int enr_open_file(const char *path, char *err, size_t errlen)
+{
+	struct stat sb;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		enr_errf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
+		enr_errf(err, errlen, "%s: not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	return fd;
 }

@@ -4,7 +4,7 @@
  * set, DF, identification = frame number) or IPv6 (RFC 8200), UDP (RFC 768;
  * checksum set, as IPv6 requires) from the exporter's address and source
  * port to the collector's, stamped with the datagram's model time to the
- * microsecond. Headers are written through wr.h; the file through libpcap.
+ * microsecond. Frames are built by pktbuild.h, the file written by wpcap.h.
  */
 #ifndef GEN_PCAPW_H
 #define GEN_PCAPW_H
@@ -13,12 +13,12 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "wpcap.h"
 
-#define PCAPW_SNAPLEN	262144
+#define PCAPW_SNAPLEN	WPCAP_SNAPLEN
 
 struct pcapw {
-	void *pcap;			/* pcap_t */
-	void *dumper;			/* pcap_dumper_t */
+	struct wpcap_wr out;
 	struct weir_addr dst;
 	uint16_t dport;
 	int v6;

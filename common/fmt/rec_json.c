@@ -86,24 +86,14 @@ static void put_mac(struct wr *w, const uint8_t *m)
 	wr_bytes(w, tmp, sizeof(tmp));
 }
 
-static void put_v4(struct wr *w, const uint8_t *a)
+/* A quoted address: 4 bytes (v6 == 0) or 16. */
+static void put_ip(struct wr *w, const uint8_t *a, int v6)
 {
-	char tmp[17];
+	char tmp[WEIR_ADDR_STRLEN + 2];
 	size_t n;
 
 	tmp[0] = '"';
-	n = weir_fmt_v4(tmp + 1, a);
-	tmp[n + 1] = '"';
-	wr_bytes(w, tmp, n + 2);
-}
-
-static void put_v6(struct wr *w, const uint8_t *a)
-{
-	char tmp[47];
-	size_t n;
-
-	tmp[0] = '"';
-	n = weir_fmt_v6(tmp + 1, a);
+	n = v6 ? weir_fmt_v6(tmp + 1, a) : weir_fmt_v4(tmp + 1, a);
 	tmp[n + 1] = '"';
 	wr_bytes(w, tmp, n + 2);
 }
@@ -112,9 +102,9 @@ static void put_v6(struct wr *w, const uint8_t *a)
 static void put_addr(struct wr *w, const struct weir_addr *x)
 {
 	if (weir_addr_is_v4(x))
-		put_v4(w, x->a + 12);
+		put_ip(w, x->a + 12, 0);
 	else
-		put_v6(w, x->a);
+		put_ip(w, x->a, 1);
 }
 
 static void put_dbl(struct wr *w, double d, int digits)
@@ -310,12 +300,12 @@ static void put_value(struct rj *j, const struct tmpl_field *f, const struct wei
 	case IE_T_IPV4:
 		if (len != 4)
 			break;
-		put_v4(w, p);
+		put_ip(w, p, 0);
 		return;
 	case IE_T_IPV6:
 		if (len != 16)
 			break;
-		put_v6(w, p);
+		put_ip(w, p, 1);
 		return;
 	default:
 		break;

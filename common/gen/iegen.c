@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "err.h"
 #include "ie.h"
 #include "ie_csv_int.h"
@@ -77,15 +78,8 @@ static struct gdef *tab_push(struct gtab *t)
 		fprintf(stderr, "iegen: more than %d elements\n", IEGEN_MAX_DEFS);
 		exit(1);
 	}
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 1024;
-		struct gdef *d = realloc(t->d, cap * sizeof(*d));
-
-		if (!d)
-			die_nomem();
-		t->d = d;
-		t->cap = cap;
-	}
+	if (dbuf_grow(&t->d, &t->cap, t->n + 1, sizeof(*t->d), IEGEN_MAX_DEFS))
+		die_nomem();
 	memset(&t->d[t->n], 0, sizeof(t->d[0]));
 	return &t->d[t->n++];
 }

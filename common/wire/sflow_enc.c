@@ -5,6 +5,7 @@
  */
 #include <string.h>
 
+#include "pktbuild.h"
 #include "sflow.h"
 #include "wr.h"
 
@@ -148,53 +149,37 @@ static size_t synth_len(const struct flow *f)
 	return l2_hlen(f) + l3 + (l3 ? l4_hlen(f) : 0);
 }
 
-/* RFC 1071 checksum of an IPv4 header. */
-static uint16_t ip_csum(const uint8_t *p, size_t n)
+static void synth_l4(struct pktb *b, const struct flow *f, size_t ip_payload)
 {
-	uint32_t sum = 0;
+	struct pktb_tcp t = { .sport = f->src_port, .dport = f->dst_port, .flags = f->tcp_flags };
 
-	for (size_t i = 0; i + 1 < n; i += 2)
-		sum += (uint32_t)p[i] << 8 | p[i + 1];
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
-static void synth_l4(struct wr *w, const struct flow *f, size_t ip_payload)
-{
-	size_t n = l4_hlen(f);
-
-	if (!n)
+	if (!l4_hlen(f))
 		return;
 	switch (flow_proto(f)) {
 	case 6:				/* RFC 9293 section 3.1 */
-		wr_u16(w, f->src_port);
-		wr_u16(w, f->dst_port);
-		wr_zero(w, 8);		/* sequence, acknowledgment */
-		wr_u16(w, (uint16_t)(5u << 12 | (f->tcp_flags & 0x01ff)));
-		wr_zero(w, 6);		/* window, checksum, urgent */
+		pktb_tcp(b, &t);
 		break;
 	case 17:			/* RFC 768 */
-		wr_u16(w, f->src_port);
-		wr_u16(w, f->dst_port);
-		wr_u16(w, (uint16_t)(ip_payload > 0xffff ? 0xffff : ip_payload));
-		wr_u16(w, 0);		/* no checksum */
+		pktb_udp(b, f->src_port, f->dst_port,
+			 (uint16_t)(ip_payload > 0xffff ? 0xffff : ip_payload));
 		break;
 	default:			/* ICMP, ICMPv6 */
-		wr_u8(w, f->icmp_type);
-		wr_u8(w, f->icmp_code);
-		wr_zero(w, 6);
+		pktb_icmp(b, f->icmp_type, f->icmp_code, 0);
 		break;
 	}
 }
 
+/* The headers of a sampled packet (pktbuild.h): the lengths of the whole
+ * packet, the IPv4 header checksum, no transport checksum (the payload is
+ * not in the record). */
 size_t sflow_synth_header(uint8_t *buf, size_t cap, const struct flow *f, uint32_t frame_len)
 {
 	size_t l2 = l2_hlen(f), l3 = l3_hlen(f), l4 = l3 ? l4_hlen(f) : 0;
-	size_t ip_len = l3 + l4, ip_at;
+	size_t ip_len = l3 + l4;
 	uint8_t proto = flow_proto(f);
+	uint8_t ttl = (f->has & FLOW_HAS_TTL) ? f->ip_ttl : 64;
 	uint16_t etype;
-	struct wr w;
+	struct pktb b;
 
 	/* IP length from the frame: less link header and FCS, at least the
 	 * headers written. */
@@ -206,54 +191,44 @@ size_t sflow_synth_header(uint8_t *buf, size_t cap, const struct flow *f, uint32
 	if (!l3)
 		etype = (f->has & FLOW_HAS_ETYPE) ? f->etype : 0;
 	else
-		etype = flow_is_v6(f) ? 0x86dd : 0x0800;
+		etype = flow_is_v6(f) ? PKTB_ETH_IPV6 : PKTB_ETH_IPV4;
 
-	wr_init(&w, buf, cap);
-	wr_bytes(&w, f->dst_mac, 6);
-	wr_bytes(&w, f->src_mac, 6);
+	pktb_init(&b, buf, cap);
 	if (f->has & FLOW_HAS_VLAN) {
-		wr_u16(&w, 0x8100);
-		wr_u16(&w, f->vlan_id & 0x0fff);
+		pktb_eth(&b, f->dst_mac, f->src_mac, PKTB_ETH_VLAN);
+		pktb_vlan(&b, f->vlan_id & 0x0fff, etype);
+	} else {
+		pktb_eth(&b, f->dst_mac, f->src_mac, etype);
 	}
-	wr_u16(&w, etype);
-	ip_at = w.off;
 	if (l3 == IPV4_HLEN) {		/* RFC 791 section 3.1 */
-		uint16_t ff = 0;
+		struct pktb_ip4 ip = { .tos = f->ip_tos, .total = (uint16_t)ip_len, .ttl = ttl,
+				       .proto = proto };
 
 		if (f->has & FLOW_HAS_FRAG)
-			ff = (uint16_t)((f->ip_flags & 0xe0) << 8 | (f->fragment_offset & 0x1fff));
-		wr_u8(&w, 0x45);
-		wr_u8(&w, f->ip_tos);
-		wr_u16(&w, (uint16_t)ip_len);
-		wr_u16(&w, 0);		/* identification */
-		wr_u16(&w, ff);
-		wr_u8(&w, (f->has & FLOW_HAS_TTL) ? f->ip_ttl : 64);
-		wr_u8(&w, proto);
-		wr_u16(&w, 0);
-		wr_bytes(&w, f->src_addr.a + 12, 4);
-		wr_bytes(&w, f->dst_addr.a + 12, 4);
-		if (!w.err)
-			wr_put_u16(&w, ip_at + 10, ip_csum(buf + ip_at, IPV4_HLEN));
+			ip.frag = (uint16_t)((f->ip_flags & 0xe0) << 8 | (f->fragment_offset & 0x1fff));
+		memcpy(ip.src, f->src_addr.a + 12, 4);
+		memcpy(ip.dst, f->dst_addr.a + 12, 4);
+		pktb_ipv4(&b, &ip);
 	} else if (l3) {		/* RFC 8200 sections 3 and 4.5 */
 		int frag = (f->has & FLOW_HAS_FRAG) != 0;
+		struct pktb_ip6 ip = { .tc = f->ip_tos, .flow = f->ipv6_flow_label,
+				       .plen = (uint16_t)(ip_len - IPV6_HLEN), .nh = frag ? 44 : proto,
+				       .hlim = ttl };
 
-		wr_u32(&w, 6u << 28 | (uint32_t)f->ip_tos << 20 | (f->ipv6_flow_label & 0xfffff));
-		wr_u16(&w, (uint16_t)(ip_len - IPV6_HLEN));
-		wr_u8(&w, frag ? 44 : proto);
-		wr_u8(&w, (f->has & FLOW_HAS_TTL) ? f->ip_ttl : 64);
-		wr_bytes(&w, f->src_addr.a, 16);
-		wr_bytes(&w, f->dst_addr.a, 16);
+		memcpy(ip.src, f->src_addr.a, 16);
+		memcpy(ip.dst, f->dst_addr.a, 16);
+		pktb_ipv6(&b, &ip);
 		if (frag) {
-			wr_u8(&w, proto);
-			wr_u8(&w, 0);
-			wr_u16(&w, (uint16_t)((f->fragment_offset & 0x1fff) << 3 |
-					      ((f->ip_flags & 0x20) ? 1 : 0)));
-			wr_u32(&w, 0);	/* identification */
+			wr_u8(&b.w, proto);
+			wr_u8(&b.w, 0);
+			wr_u16(&b.w, (uint16_t)((f->fragment_offset & 0x1fff) << 3 |
+						((f->ip_flags & 0x20) ? 1 : 0)));
+			wr_u32(&b.w, 0);	/* identification */
 		}
 	}
 	if (l3)
-		synth_l4(&w, f, ip_len - l3);
-	return w.err ? 0 : w.off;
+		synth_l4(&b, f, ip_len - l3);
+	return pktb_finish_cut(&b);
 }
 
 /* ---- Samples ---------------------------------------------------------- */

@@ -1,11 +1,12 @@
 /* tmpl.c - template cache and per-source state (see tmpl.h for the contract).
  *
- * Sources live in a chained hash table keyed by (address, port, domain);
- * exporters (address, port) in a second one that counts what each exporter
- * holds, so that one exporter's bounds never touch another's templates, and
- * a full cache takes room for a newcomer from the exporter holding the most
- * (tmpl.h, struct tmpl_limits). A source's templates sit in an open-addressing
- * table (hash.h) by template id, bounded by the per-exporter template bound.
+ * Sources live in an open-addressing table (hash.h) keyed by a hash of
+ * (address, port, domain); exporters (address, port) in a second one that
+ * counts what each exporter holds, so that one exporter's bounds never touch
+ * another's templates, and a full cache takes room for a newcomer from the
+ * exporter holding the most (tmpl.h, struct tmpl_limits). A source's
+ * templates sit in an open-addressing table (hash.h) by template id, bounded
+ * by the per-exporter template bound.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,7 +37,6 @@ struct tmpl_exp {
 	uint32_t ntemplates;
 	uint32_t nsources;
 	uint32_t pend_bytes;
-	struct tmpl_exp *next;
 	struct src_node *srcs;		/* its sources, by src_node.xnext */
 	struct tmpl_exp *cprev[RES_N], *cnext[RES_N];
 	uint8_t cls[RES_N];		/* class of the list it is in, 0 none */
@@ -56,9 +56,10 @@ struct tmpl_pending {
 	uint8_t data[];		/* hdr, then body */
 };
 
+/* A source and the link to the next source of its exporter; the sources
+ * table holds &node->s, which is the node's address. */
 struct src_node {
 	struct tmpl_source s;
-	struct src_node *next;
 	struct src_node *xnext;		/* next source of the same exporter */
 };
 
@@ -66,11 +67,8 @@ struct tmpl_cache {
 	struct tmpl_limits lim;
 	const struct ie_registry *ies;
 	struct tmpl_stats st;
-	struct src_node **sb;
-	uint32_t sb_cap;
-	struct tmpl_exp **eb;
-	uint32_t eb_cap;
-	uint32_t nexp;
+	struct oah src;			/* src_key() -> struct tmpl_source * */
+	struct oah exps;		/* exp_key() -> struct tmpl_exp * */
 	struct tmpl_exp *cls[RES_N][EXP_CLASSES];
 };
 
@@ -129,14 +127,10 @@ struct tmpl_cache *tmpl_cache_new(const struct tmpl_limits *lim, const struct ie
 	else
 		tmpl_limits_default(&c->lim);
 	c->ies = ies;
-	c->sb_cap = 64;
-	c->eb_cap = 64;
-	c->sb = calloc(c->sb_cap, sizeof(*c->sb));
-	c->eb = calloc(c->eb_cap, sizeof(*c->eb));
-	if (!c->sb || !c->eb) {
-		tmpl_cache_free(c);
-		return NULL;
-	}
+	/* An exporter has at least one source: the sources' bound holds
+	 * both tables. */
+	oah_init(&c->src, c->lim.max_sources);
+	oah_init(&c->exps, c->lim.max_sources);
 	return c;
 }
 
@@ -152,36 +146,32 @@ static void pending_free_all(struct tmpl_source *s)
 	s->pend_bytes = 0;
 }
 
+static void source_free(struct tmpl_source *s)
+{
+	const struct oah_slot *slot;
+	uint32_t i = 0;
+
+	while ((slot = oah_iter(&s->tab, &i)))
+		free(slot_tmpl(slot));
+	oah_free(&s->tab);
+	free(s->samplers);
+	pending_free_all(s);
+	free(s);
+}
+
 void tmpl_cache_free(struct tmpl_cache *c)
 {
+	const struct oah_slot *slot;
+	uint32_t i = 0;
+
 	if (!c)
 		return;
-	for (uint32_t i = 0; c->sb && i < c->sb_cap; i++) {
-		struct src_node *n = c->sb[i], *nx;
-
-		for (; n; n = nx) {
-			nx = n->next;
-			const struct oah_slot *slot;
-			uint32_t j = 0;
-
-			while ((slot = oah_iter(&n->s.tab, &j)))
-				free(slot_tmpl(slot));
-			oah_free(&n->s.tab);
-			free(n->s.samplers);
-			pending_free_all(&n->s);
-			free(n);
-		}
-	}
-	for (uint32_t i = 0; c->eb && i < c->eb_cap; i++) {
-		struct tmpl_exp *x = c->eb[i], *nx;
-
-		for (; x; x = nx) {
-			nx = x->next;
-			free(x);
-		}
-	}
-	free(c->sb);
-	free(c->eb);
+	while ((slot = oah_iter(&c->src, &i)))
+		source_free((struct tmpl_source *)(uintptr_t)slot->val);
+	for (i = 0; (slot = oah_iter(&c->exps, &i));)
+		free((struct tmpl_exp *)(uintptr_t)slot->val);
+	oah_free(&c->src);
+	oah_free(&c->exps);
 	free(c);
 }
 
@@ -200,75 +190,41 @@ const struct ie_registry *tmpl_source_ies(const struct tmpl_source *s)
 	return s && s->cache ? s->cache->ies : NULL;
 }
 
-/* Double a chained table when it is fuller than one entry per bucket. */
-static void sb_grow(struct tmpl_cache *c)
+/* Table keys (hash.h): the hashes, never 0; entries of equal hashes are
+ * told apart by their fields. */
+static uint64_t exp_key(const struct weir_exporter *e)
 {
-	uint32_t ncap = c->sb_cap * 2;
-	struct src_node **nb;
+	uint64_t h = exp_hash(e);
 
-	if (c->st.sources < c->sb_cap || ncap < c->sb_cap)
-		return;
-	nb = calloc(ncap, sizeof(*nb));
-	if (!nb)
-		return;		/* a longer chain is slower, not wrong */
-	for (uint32_t i = 0; i < c->sb_cap; i++) {
-		struct src_node *n = c->sb[i], *nx;
-
-		for (; n; n = nx) {
-			uint64_t h = mix64(exp_hash(&n->s.exporter) ^ n->s.domain);
-
-			nx = n->next;
-			n->next = nb[h & (ncap - 1)];
-			nb[h & (ncap - 1)] = n;
-		}
-	}
-	free(c->sb);
-	c->sb = nb;
-	c->sb_cap = ncap;
+	return h ? h : 1;
 }
 
-static void eb_grow(struct tmpl_cache *c)
+static uint64_t src_key(const struct weir_exporter *e, uint32_t domain)
 {
-	uint32_t ncap = c->eb_cap * 2;
-	struct tmpl_exp **nb;
+	uint64_t h = mix64(exp_hash(e) ^ domain);
 
-	if (c->nexp < c->eb_cap || ncap < c->eb_cap)
-		return;
-	nb = calloc(ncap, sizeof(*nb));
-	if (!nb)
-		return;
-	for (uint32_t i = 0; i < c->eb_cap; i++) {
-		struct tmpl_exp *x = c->eb[i], *nx;
-
-		for (; x; x = nx) {
-			uint64_t h = exp_hash(&x->e);
-
-			nx = x->next;
-			x->next = nb[h & (ncap - 1)];
-			nb[h & (ncap - 1)] = x;
-		}
-	}
-	free(c->eb);
-	c->eb = nb;
-	c->eb_cap = ncap;
+	return h ? h : 1;
 }
 
 static struct tmpl_exp *exp_get(struct tmpl_cache *c, const struct weir_exporter *e)
 {
-	uint64_t h = exp_hash(e);
+	uint64_t k = exp_key(e);
+	const struct oah_slot *slot;
 	struct tmpl_exp *x;
 
-	for (x = c->eb[h & (c->eb_cap - 1)]; x; x = x->next)
+	for (slot = oah_find(&c->exps, k); slot; slot = oah_find_next(&c->exps, slot)) {
+		x = (struct tmpl_exp *)(uintptr_t)slot->val;
 		if (exp_eq(&x->e, e))
 			return x;
+	}
 	x = calloc(1, sizeof(*x));
 	if (!x)
 		return NULL;
 	x->e = *e;
-	x->next = c->eb[h & (c->eb_cap - 1)];
-	c->eb[h & (c->eb_cap - 1)] = x;
-	c->nexp++;
-	eb_grow(c);
+	if (oah_add(&c->exps, k, (uintptr_t)x)) {
+		free(x);
+		return NULL;
+	}
 	return x;
 }
 
@@ -328,13 +284,17 @@ static struct tmpl_exp *exp_victim(struct tmpl_cache *c, const struct tmpl_exp *
 struct tmpl_source *tmpl_source_get(struct tmpl_cache *c, const struct weir_exporter *e,
 				    uint32_t domain, int create)
 {
-	uint64_t h = mix64(exp_hash(e) ^ domain);
+	uint64_t k = src_key(e, domain);
+	const struct oah_slot *slot;
+	struct tmpl_source *s;
 	struct src_node *n;
 	struct tmpl_exp *x;
 
-	for (n = c->sb[h & (c->sb_cap - 1)]; n; n = n->next)
-		if (n->s.domain == domain && exp_eq(&n->s.exporter, e))
-			return &n->s;
+	for (slot = oah_find(&c->src, k); slot; slot = oah_find_next(&c->src, slot)) {
+		s = (struct tmpl_source *)(uintptr_t)slot->val;
+		if (s->domain == domain && exp_eq(&s->exporter, e))
+			return s;
+	}
 	if (!create)
 		return NULL;
 	if (c->st.sources >= c->lim.max_sources) {
@@ -342,8 +302,11 @@ struct tmpl_source *tmpl_source_get(struct tmpl_cache *c, const struct weir_expo
 		return NULL;
 	}
 	x = exp_get(c, e);
-	if (!x)
+	if (!x) {
+		if (c->exps.n >= c->exps.max)
+			c->st.sources_refused++;	/* the exporters' bound */
 		return NULL;
+	}
 	if (x->nsources >= c->lim.max_sources_per_exporter) {
 		c->st.sources_refused++;
 		return NULL;
@@ -356,13 +319,15 @@ struct tmpl_source *tmpl_source_get(struct tmpl_cache *c, const struct weir_expo
 	n->s.cache = c;
 	n->s.exp = x;
 	oah_init(&n->s.tab, c->lim.max_templates_per_exporter);
+	if (oah_add(&c->src, k, (uintptr_t)&n->s)) {
+		free(n);
+		c->st.sources_refused++;
+		return NULL;
+	}
 	n->xnext = x->srcs;
 	x->srcs = n;
 	x->nsources++;
-	n->next = c->sb[h & (c->sb_cap - 1)];
-	c->sb[h & (c->sb_cap - 1)] = n;
 	c->st.sources++;
-	sb_grow(c);
 	return &n->s;
 }
 
@@ -797,15 +762,15 @@ static size_t save_size(const struct tmpl_cache *c)
 {
 	size_t sz = 8 + 1 + 4;
 
-	for (uint32_t i = 0; i < c->sb_cap; i++) {
-		for (const struct src_node *n = c->sb[i]; n; n = n->next) {
-			sz += (size_t)n->s.nsamplers * (1 + 22 + 12);
-			const struct oah_slot *slot;
-			uint32_t j = 0;
+	const struct oah_slot *ss, *ts;
+	uint32_t i = 0, j;
 
-			while ((slot = oah_iter(&n->s.tab, &j)))
-				sz += 1 + 22 + 7 + (size_t)slot_tmpl(slot)->nfields * 8;
-		}
+	while ((ss = oah_iter(&c->src, &i))) {
+		const struct tmpl_source *s = (const struct tmpl_source *)(uintptr_t)ss->val;
+
+		sz += (size_t)s->nsamplers * (1 + 22 + 12);
+		for (j = 0; (ts = oah_iter(&s->tab, &j));)
+			sz += 1 + 22 + 7 + (size_t)slot_tmpl(ts)->nfields * 8;
 	}
 	return sz;
 }
@@ -815,6 +780,7 @@ int tmpl_cache_save(const struct tmpl_cache *c, const char *path)
 	size_t sz = save_size(c), plen = strlen(path);
 	uint8_t *buf = malloc(sz);
 	char *tmp = malloc(plen + 8);
+	const struct oah_slot *ss;
 	struct wr w;
 	int fd = -1, err = WEIR_OK;
 	size_t off = 0;
@@ -825,34 +791,31 @@ int tmpl_cache_save(const struct tmpl_cache *c, const char *path)
 	}
 	wr_init(&w, buf, sz);
 	wr_bytes(&w, TMPL_FILE_MAGIC, 8);
-	for (uint32_t i = 0; i < c->sb_cap; i++) {
-		for (const struct src_node *n = c->sb[i]; n; n = n->next) {
-			const struct tmpl_source *s = &n->s;
+	for (uint32_t i = 0; (ss = oah_iter(&c->src, &i));) {
+		const struct tmpl_source *s = (const struct tmpl_source *)(uintptr_t)ss->val;
+		const struct oah_slot *slot;
+		uint32_t it = 0;
 
-			const struct oah_slot *slot;
-			uint32_t it = 0;
+		while ((slot = oah_iter(&s->tab, &it))) {
+			const struct tmpl *t = slot_tmpl(slot);
 
-			while ((slot = oah_iter(&s->tab, &it))) {
-				const struct tmpl *t = slot_tmpl(slot);
-
-				wr_u8(&w, 1);
-				wr_source(&w, s);
-				wr_u16(&w, t->id);
-				wr_u8(&w, t->proto);
-				wr_u16(&w, t->scope_count);
-				wr_u16(&w, t->nfields);
-				for (uint16_t k = 0; k < t->nfields; k++) {
-					wr_u32(&w, t->f[k].pen);
-					wr_u16(&w, t->f[k].id);
-					wr_u16(&w, t->f[k].len);
-				}
+			wr_u8(&w, 1);
+			wr_source(&w, s);
+			wr_u16(&w, t->id);
+			wr_u8(&w, t->proto);
+			wr_u16(&w, t->scope_count);
+			wr_u16(&w, t->nfields);
+			for (uint16_t k = 0; k < t->nfields; k++) {
+				wr_u32(&w, t->f[k].pen);
+				wr_u16(&w, t->f[k].id);
+				wr_u16(&w, t->f[k].len);
 			}
-			for (uint32_t j = 0; j < s->nsamplers; j++) {
-				wr_u8(&w, 2);
-				wr_source(&w, s);
-				wr_u64(&w, s->samplers[j].id);
-				wr_u32(&w, s->samplers[j].rate);
-			}
+		}
+		for (uint32_t j = 0; j < s->nsamplers; j++) {
+			wr_u8(&w, 2);
+			wr_source(&w, s);
+			wr_u64(&w, s->samplers[j].id);
+			wr_u32(&w, s->samplers[j].rate);
 		}
 	}
 	wr_u8(&w, 0);

@@ -46,6 +46,7 @@
 #include "rd.h"
 #include "sflow.h"
 #include "tmpl.h"
+#include "txt.h"
 
 #define DUMP_MAX_FILE	(1u << 20)	/* a UDP payload is at most 65535 bytes */
 
@@ -66,12 +67,15 @@ struct dump {
 
 static void put_hex(const uint8_t *p, size_t n)
 {
-	static const char hx[] = "0123456789abcdef";
+	char buf[512];
 
 	putchar('"');
-	for (size_t i = 0; i < n; i++) {
-		putchar(hx[p[i] >> 4]);
-		putchar(hx[p[i] & 15]);
+	while (n) {
+		size_t k = n < sizeof(buf) / 2 ? n : sizeof(buf) / 2;
+
+		fwrite(buf, 1, (size_t)(weir_hex(buf, p, k) - buf), stdout);
+		p += k;
+		n -= k;
 	}
 	putchar('"');
 }

@@ -4,7 +4,7 @@
  * whole UDP datagrams; sampling overrides; templates kept across a restart
  * by --template-file (collector/tsave.c), with one and with two workers. */
 #include <criterion/criterion.h>
-#include <pcap/pcap.h>
+#include <pcap/pcap.h>	/* DLT_* names only */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,8 +15,10 @@
 #include "err.h"
 #include "out.h"
 #include "pcapin.h"
+#include "pktbuild.h"
 #include "tsave.h"
 #include "worker.h"
+#include "wpcap.h"
 
 TestSuite(col_pcap, .init = suite_init, .fini = suite_fini);
 
@@ -217,20 +219,17 @@ Test(col_pcap, missing_file)
 
 static void relink(const char *in, const char *out, int dlt)
 {
-	char ebuf[PCAP_ERRBUF_SIZE];
-	pcap_t *src = pcap_open_offline(in, ebuf), *dead = pcap_open_dead(dlt, 262144);
-	pcap_dumper_t *d;
-	struct pcap_pkthdr *h;
-	const u_char *data;
+	char ebuf[256];
+	struct wpcap_rd src;
+	struct wpcap_wr dst;
+	struct wpcap_frame f;
 	static uint8_t frame[70000];
 
-	cr_assert(src && dead, "%s", ebuf);
-	d = pcap_dump_open(dead, out);
-	cr_assert_not_null(d);
-	while (pcap_next_ex(src, &h, &data) == 1) {
-		struct pcap_pkthdr nh = *h;
-		uint16_t et = (uint16_t)(data[12] << 8 | data[13]);
-		size_t ip = h->caplen - 14, off = 0;
+	cr_assert_eq(wpcap_open_read(&src, in, ebuf, sizeof(ebuf)), WEIR_OK, "%s", ebuf);
+	cr_assert_eq(wpcap_open_write(&dst, out, dlt, ebuf, sizeof(ebuf)), WEIR_OK, "%s", ebuf);
+	while (wpcap_next(&src, &f) == 1) {
+		uint16_t et = (uint16_t)(f.p[12] << 8 | f.p[13]);
+		size_t ip = f.caplen - 14, off = 0;
 
 		memset(frame, 0, 20);
 		switch (dlt) {
@@ -252,13 +251,11 @@ static void relink(const char *in, const char *out, int dlt)
 			off = 0;
 			break;
 		}
-		memcpy(frame + off, data + 14, ip);
-		nh.caplen = nh.len = (bpf_u_int32)(ip + off);
-		pcap_dump((u_char *)d, &nh, frame);
+		memcpy(frame + off, f.p + 14, ip);
+		cr_assert_eq(wpcap_write(&dst, frame, ip + off, f.t_ns), WEIR_OK);
 	}
-	pcap_dump_close(d);
-	pcap_close(dead);
-	pcap_close(src);
+	cr_assert_eq(wpcap_close_write(&dst), WEIR_OK);
+	wpcap_close_read(&src);
 }
 
 Test(col_pcap, link_types)
@@ -287,18 +284,26 @@ Test(col_pcap, link_types)
 
 /* ---- frames that carry no whole datagram ---- */
 
-/* Ethernet + IPv4 + UDP carrying 8 bytes of payload. */
+/* Ethernet + IPv4 + UDP carrying 8 bytes of payload (f: 128 bytes). */
 static size_t eth_udp(uint8_t *f)
 {
-	static const uint8_t frame[] = {
-		0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0x08, 0x00,
-		0x45, 0, 0, 36, 0, 1, 0x40, 0, 64, 17, 0, 0, 192, 0, 2, 1, 192, 0, 2, 2,
-		0x9c, 0x40, 0x08, 0x07, 0, 16, 0, 0,
-		0, 10, 0, 16, 1, 2, 3, 4,
+	static const uint8_t dmac[6] = { 0, 1, 2, 3, 4, 5 }, smac[6] = { 6, 7, 8, 9, 10, 11 };
+	static const uint8_t payload[8] = { 0, 10, 0, 16, 1, 2, 3, 4 };
+	struct pktb_ip4 ip = {
+		.src = { 192, 0, 2, 1 }, .dst = { 192, 0, 2, 2 },
+		.ttl = 64, .proto = PKTB_UDP, .id = 1, .frag = 0x4000,
 	};
+	struct pktb b;
+	size_t n;
 
-	memcpy(f, frame, sizeof(frame));
-	return sizeof(frame);
+	pktb_init(&b, f, 128);
+	pktb_eth(&b, dmac, smac, PKTB_ETH_IPV4);
+	pktb_ipv4(&b, &ip);
+	pktb_udp(&b, 40000, 2055, 0);
+	pktb_bytes(&b, payload, sizeof(payload));
+	n = pktb_finish(&b);
+	cr_assert_eq(n, 50);
+	return n;
 }
 
 Test(col_pcap, frame_parser)
@@ -420,32 +425,30 @@ Test(col_pcap, sampling_override_and_default)
  * and 3, v9 flowsets 0 and 1: the generator sends them alone). */
 static void data_only(const char *in, const char *out)
 {
-	char ebuf[PCAP_ERRBUF_SIZE];
-	pcap_t *src = pcap_open_offline(in, ebuf);
-	pcap_dumper_t *d;
-	struct pcap_pkthdr *h;
-	const u_char *data;
+	char ebuf[256];
+	struct wpcap_rd src;
+	struct wpcap_wr d;
+	struct wpcap_frame f;
 	unsigned dropped = 0;
 
-	cr_assert_not_null(src, "%s", ebuf);
-	d = pcap_dump_open(src, out);
-	cr_assert_not_null(d);
-	while (pcap_next_ex(src, &h, &data) == 1) {
+	cr_assert_eq(wpcap_open_read(&src, in, ebuf, sizeof(ebuf)), WEIR_OK, "%s", ebuf);
+	cr_assert_eq(wpcap_open_write(&d, out, src.dlt, ebuf, sizeof(ebuf)), WEIR_OK, "%s", ebuf);
+	while (wpcap_next(&src, &f) == 1) {
 		struct col_udp_view v;
 		unsigned set;
 
-		cr_assert_eq(col_pcap_frame(DLT_EN10MB, data, h->caplen, &v), COL_PCAP_OK);
+		cr_assert_eq(col_pcap_frame(DLT_EN10MB, f.p, f.caplen, &v), COL_PCAP_OK);
 		set = v.p[1] == 10 ? (unsigned)(v.p[16] << 8 | v.p[17])
 				   : (unsigned)(v.p[20] << 8 | v.p[21]);
 		if (set < 256) {
 			dropped++;
 			continue;
 		}
-		pcap_dump((u_char *)d, h, data);
+		cr_assert_eq(wpcap_write_cut(&d, f.p, f.caplen, f.len, f.t_ns), WEIR_OK);
 	}
 	cr_assert_gt(dropped, 0, "the capture had templates");
-	pcap_dump_close(d);
-	pcap_close(src);
+	cr_assert_eq(wpcap_close_write(&d), WEIR_OK);
+	wpcap_close_read(&src);
 }
 
 static void restart(const char *proto, unsigned nw)

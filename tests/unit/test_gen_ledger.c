@@ -5,7 +5,6 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <netinet/in.h>
-#include <pcap/pcap.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,6 +18,7 @@
 #include "prog_log.h"
 #include "run.h"
 #include "sim.h"
+#include "wpcap.h"
 
 /* ---- a strict little JSON reader (RFC 8259): every scalar of the
  * document under its path ("totals.packets", "exporters[1].source_port")
@@ -539,24 +539,23 @@ struct pcap_sum {
 
 static struct pcap_sum pcap_count(const char *path)
 {
-	char ebuf[PCAP_ERRBUF_SIZE];
-	pcap_t *p = pcap_open_offline(path, ebuf);
-	struct pcap_pkthdr *h;
-	const u_char *data;
+	char ebuf[256];
+	struct wpcap_frame f;
+	struct wpcap_rd p;
 	struct pcap_sum s;
 
 	memset(&s, 0, sizeof(s));
-	cr_assert_not_null(p, "%s", ebuf);
-	while (pcap_next_ex(p, &h, &data) == 1) {
-		uint16_t sport = (uint16_t)(data[34] << 8 | data[35]);
+	cr_assert_eq(wpcap_open_read(&p, path, ebuf, sizeof(ebuf)), WEIR_OK, "%s", ebuf);
+	while (wpcap_next(&p, &f) == 1) {
+		uint16_t sport = (uint16_t)(f.p[34] << 8 | f.p[35]);
 
-		cr_assert_eq(h->caplen, h->len);
+		cr_assert_eq(f.caplen, f.len);
 		s.frames++;
-		s.payload += h->caplen - 42;	/* Ethernet, IPv4, UDP */
+		s.payload += f.caplen - 42;	/* Ethernet, IPv4, UDP */
 		if (sport >= GEN_PCAP_SPORT && sport < GEN_PCAP_SPORT + 4)
 			s.per_port[sport - GEN_PCAP_SPORT]++;
 	}
-	pcap_close(p);
+	wpcap_close_read(&p);
 	return s;
 }
 

@@ -2,7 +2,6 @@
  * same bytes; the schedule clock; flag combinations refused with exit 2;
  * pcap frames that are valid IPv4/IPv6 UDP and decode without error. */
 #include <criterion/criterion.h>
-#include <pcap/pcap.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 #include "pcapw.h"
 #include "run.h"
 #include "tmpl.h"
+#include "wpcap.h"
 
 static char tmpdir[64];
 static volatile sig_atomic_t no_stop;
@@ -135,33 +135,31 @@ Test(gen_run, schedule_arithmetic)
  * headers carry the same clock. */
 Test(gen_run, schedule_clock, .init = mk_tmpdir, .fini = rm_tmpdir)
 {
-	char path[128], ebuf[PCAP_ERRBUF_SIZE];
-	struct pcap_pkthdr *h;
-	const u_char *d;
+	char path[128], ebuf[256];
+	struct wpcap_frame f;
+	struct wpcap_rd p;
 	struct gen_cfg c;
 	uint64_t t0 = gen_seed_epoch_ns(77), k = 0;
-	pcap_t *p;
 
 	snprintf(path, sizeof(path), "%s/clock.pcap", tmpdir);
 	c = cfg_for(GEN_IPFIX, 77, path);
 	c.rate = 400;
 	c.count = 1000;
 	cr_assert_eq(gen_run(&c, &no_stop), GEN_EXIT_OK);
-	p = pcap_open_offline(path, ebuf);
-	cr_assert_not_null(p, "%s", ebuf);
-	while (pcap_next_ex(p, &h, &d) == 1) {
+	cr_assert_eq(wpcap_open_read(&p, path, ebuf, sizeof(ebuf)), WEIR_OK, "%s", ebuf);
+	while (wpcap_next(&p, &f) == 1) {
+		const uint8_t *d = f.p;
 		uint64_t want = t0 + k * 1000000000ull / 400;
 		uint32_t export = (uint32_t)d[42 + 4] << 24 | d[42 + 5] << 16 | d[42 + 6] << 8 |
 				  d[42 + 7];
 
-		cr_assert_eq((uint64_t)h->ts.tv_sec, want / 1000000000ull, "frame %llu",
-			     (unsigned long long)k);
-		cr_assert_eq((uint64_t)h->ts.tv_usec, want % 1000000000ull / 1000);
+		/* The file is to the microsecond. */
+		cr_assert_eq(f.t_ns, want / 1000 * 1000, "frame %llu", (unsigned long long)k);
 		cr_assert_eq(export, want / 1000000000ull, "IPFIX export time of frame %llu",
 			     (unsigned long long)k);
 		k++;
 	}
-	pcap_close(p);
+	wpcap_close_read(&p);
 	cr_assert_eq(k, 1000 + 2, "1000 data datagrams and one template datagram per exporter");
 }
 
@@ -169,12 +167,11 @@ Test(gen_run, schedule_clock, .init = mk_tmpdir, .fini = rm_tmpdir)
  * datagrams; templates are re-sent every --template-interval of it. */
 Test(gen_run, duration_and_template_interval, .init = mk_tmpdir, .fini = rm_tmpdir)
 {
-	char path[128], ebuf[PCAP_ERRBUF_SIZE];
-	struct pcap_pkthdr *h;
-	const u_char *d;
+	char path[128], ebuf[256];
+	struct wpcap_frame f;
+	struct wpcap_rd p;
 	struct gen_cfg c;
 	uint64_t frames = 0, tmpl = 0;
-	pcap_t *p;
 
 	snprintf(path, sizeof(path), "%s/dur.pcap", tmpdir);
 	c = cfg_for(GEN_IPFIX, 3, path);
@@ -184,10 +181,9 @@ Test(gen_run, duration_and_template_interval, .init = mk_tmpdir, .fini = rm_tmpd
 	c.duration_ns = 20ull * 1000000000ull;
 	c.template_interval_s = 5;
 	cr_assert_eq(gen_run(&c, &no_stop), GEN_EXIT_OK);
-	p = pcap_open_offline(path, ebuf);
-	cr_assert_not_null(p, "%s", ebuf);
-	while (pcap_next_ex(p, &h, &d) == 1) {
-		uint16_t set = (uint16_t)(d[42 + 16] << 8 | d[42 + 17]);
+	cr_assert_eq(wpcap_open_read(&p, path, ebuf, sizeof(ebuf)), WEIR_OK, "%s", ebuf);
+	while (wpcap_next(&p, &f) == 1) {
+		uint16_t set = (uint16_t)(f.p[42 + 16] << 8 | f.p[42 + 17]);
 
 		if (set == 2) {
 			/* at 0, 5, 10, 15 s of the schedule: frames 0, 50, 100, 150 */
@@ -197,7 +193,7 @@ Test(gen_run, duration_and_template_interval, .init = mk_tmpdir, .fini = rm_tmpd
 		}
 		frames++;
 	}
-	pcap_close(p);
+	wpcap_close_read(&p);
 	cr_assert_eq(frames, 200);
 	cr_assert_eq(tmpl, 4);
 }
@@ -295,18 +291,18 @@ static uint16_t fold(uint32_t sum)
  * decodes through one cache without a single error. */
 static void check_pcap(const char *path, int v6, uint16_t dport, uint64_t *records)
 {
-	char ebuf[PCAP_ERRBUF_SIZE];
+	char ebuf[256];
 	struct tmpl_cache *cache = tmpl_cache_new(NULL, NULL);
 	struct weir_ctx ctx = { .cache = cache };
-	struct pcap_pkthdr *h;
-	const u_char *d;
-	pcap_t *p = pcap_open_offline(path, ebuf);
+	struct wpcap_frame f;
+	struct wpcap_rd p;
 
-	cr_assert_not_null(p, "%s", ebuf);
+	cr_assert_eq(wpcap_open_read(&p, path, ebuf, sizeof(ebuf)), WEIR_OK, "%s", ebuf);
 	cr_assert_not_null(cache);
-	while (pcap_next_ex(p, &h, &d) == 1) {
-		size_t ip = v6 ? 40 : 20, udp_len = h->caplen - 14 - ip;
-		const u_char *u = d + 14 + ip;
+	while (wpcap_next(&p, &f) == 1) {
+		const uint8_t *d = f.p;
+		size_t ip = v6 ? 40 : 20, udp_len = f.caplen - 14 - ip;
+		const uint8_t *u = d + 14 + ip;
 		struct weir_exporter ex = { .port = (uint16_t)(u[0] << 8 | u[1]) };
 		uint32_t sum;
 		int r;
@@ -320,7 +316,7 @@ static void check_pcap(const char *path, int v6, uint16_t dport, uint64_t *recor
 			weir_addr_v6(&ex.addr, d + 14 + 8);
 		} else {
 			cr_assert_eq(d[14], 0x45);
-			cr_assert_eq(d[14 + 2] << 8 | d[14 + 3], h->caplen - 14);
+			cr_assert_eq(d[14 + 2] << 8 | d[14 + 3], f.caplen - 14);
 			cr_assert_eq(fold(csum_words(d + 14, 20, 0)), 0xffff, "IPv4 header checksum");
 			cr_assert_eq(d[14 + 9], 17);
 			sum = csum_words(d + 14 + 12, 8, 0);
@@ -333,7 +329,7 @@ static void check_pcap(const char *path, int v6, uint16_t dport, uint64_t *recor
 		r = weir_decode(&ctx, &ex, u + 8, udp_len - 8, 0);
 		cr_assert_eq(r, WEIR_OK, "%s: %s", path, weir_strerror(r));
 	}
-	pcap_close(p);
+	wpcap_close_read(&p);
 	for (int e = 1; e < WEIR_E_MAX; e++)
 		cr_assert_eq(ctx.errors[e], 0, "%s: %s", path, weir_errname(-e));
 	*records = ctx.records;

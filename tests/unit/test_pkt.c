@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "pkt.h"
-#include "wr.h"
+#include "pktbuild.h"
 
 static const uint8_t MAC_D[6] = { 0x00, 0x11, 0x22, 0x33, 0x44, 0x55 };
 static const uint8_t MAC_S[6] = { 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb };
@@ -13,103 +13,86 @@ static const uint8_t V4_D[4] = { 198, 51, 100, 7 };
 static const uint8_t V6_S[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 };
 static const uint8_t V6_D[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xab, 0xcd };
 
-/* ---- frame builders ------------------------------------------------------ */
+/* ---- frame builders: pktbuild.h, the lengths given as each test wants ---- */
 
-static void eth(struct wr *w, uint16_t type)
+static void eth(struct pktb *b, uint16_t type)
 {
-	wr_bytes(w, MAC_D, 6);
-	wr_bytes(w, MAC_S, 6);
-	wr_u16(w, type);
+	pktb_eth(b, MAC_D, MAC_S, type);
 }
 
-static void vlan(struct wr *w, uint16_t tci, uint16_t type)
+static void vlan(struct pktb *b, uint16_t tci, uint16_t type)
 {
-	wr_u16(w, tci);
-	wr_u16(w, type);
+	pktb_vlan(b, tci, type);
 }
 
-static void mpls(struct wr *w, uint32_t label, int bos)
+static void mpls(struct pktb *b, uint32_t label, int bos)
 {
-	wr_u32(w, label << 12 | (bos ? 0x100 : 0) | 64);
+	wr_u32(&b->w, label << 12 | (bos ? 0x100 : 0) | 64);
 }
 
 /* IPv4 with optlen bytes of options (a multiple of 4), ff = flags/offset word. */
-static void ipv4(struct wr *w, uint8_t tos, uint16_t total, uint16_t id, uint16_t ff,
+static void ipv4(struct pktb *b, uint8_t tos, uint16_t total, uint16_t id, uint16_t ff,
 		 uint8_t ttl, uint8_t proto, size_t optlen)
 {
-	wr_u8(w, (uint8_t)(0x40 | (5 + optlen / 4)));
-	wr_u8(w, tos);
-	wr_u16(w, total);
-	wr_u16(w, id);
-	wr_u16(w, ff);
-	wr_u8(w, ttl);
-	wr_u8(w, proto);
-	wr_u16(w, 0);
-	wr_bytes(w, V4_S, 4);
-	wr_bytes(w, V4_D, 4);
-	for (size_t i = 0; i < optlen; i++)
-		wr_u8(w, 1);		/* NOP options */
+	struct pktb_ip4 ip = {
+		.tos = tos, .total = total, .id = id, .frag = ff, .ttl = ttl, .proto = proto,
+		.optlen = (uint8_t)optlen,
+	};
+
+	memcpy(ip.src, V4_S, 4);
+	memcpy(ip.dst, V4_D, 4);
+	pktb_ipv4(b, &ip);
 }
 
-static void ipv6(struct wr *w, uint8_t tc, uint32_t fl, uint16_t plen, uint8_t nh, uint8_t hl)
+static void ipv6(struct pktb *b, uint8_t tc, uint32_t fl, uint16_t plen, uint8_t nh, uint8_t hl)
 {
-	wr_u32(w, 6u << 28 | (uint32_t)tc << 20 | fl);
-	wr_u16(w, plen);
-	wr_u8(w, nh);
-	wr_u8(w, hl);
-	wr_bytes(w, V6_S, 16);
-	wr_bytes(w, V6_D, 16);
+	struct pktb_ip6 ip = { .tc = tc, .flow = fl, .plen = plen, .nh = nh, .hlim = hl };
+
+	memcpy(ip.src, V6_S, 16);
+	memcpy(ip.dst, V6_D, 16);
+	pktb_ipv6(b, &ip);
 }
 
 /* Hop-by-hop, routing or destination options: (len8 + 1) * 8 bytes. */
-static void ext(struct wr *w, uint8_t nh, uint8_t len8)
+static void ext(struct pktb *b, uint8_t nh, uint8_t len8)
 {
-	wr_u8(w, nh);
-	wr_u8(w, len8);
-	wr_zero(w, (size_t)(len8 + 1) * 8 - 2);
+	wr_u8(&b->w, nh);
+	wr_u8(&b->w, len8);
+	wr_zero(&b->w, (size_t)(len8 + 1) * 8 - 2);
 }
 
 /* AH: (len + 2) * 4 bytes. */
-static void ah(struct wr *w, uint8_t nh, uint8_t len)
+static void ah(struct pktb *b, uint8_t nh, uint8_t len)
 {
-	wr_u8(w, nh);
-	wr_u8(w, len);
-	wr_zero(w, (size_t)(len + 2) * 4 - 2);
+	wr_u8(&b->w, nh);
+	wr_u8(&b->w, len);
+	wr_zero(&b->w, (size_t)(len + 2) * 4 - 2);
 }
 
-static void frag6(struct wr *w, uint8_t nh, uint16_t off, int more, uint32_t id)
+static void frag6(struct pktb *b, uint8_t nh, uint16_t off, int more, uint32_t id)
 {
-	wr_u8(w, nh);
-	wr_u8(w, 0);
-	wr_u16(w, (uint16_t)(off << 3 | (more ? 1 : 0)));
-	wr_u32(w, id);
+	wr_u8(&b->w, nh);
+	wr_u8(&b->w, 0);
+	wr_u16(&b->w, (uint16_t)(off << 3 | (more ? 1 : 0)));
+	wr_u32(&b->w, id);
 }
 
-static void tcp(struct wr *w, uint16_t sp, uint16_t dp, uint16_t flags)
+static void tcp(struct pktb *b, uint16_t sp, uint16_t dp, uint16_t flags)
 {
-	wr_u16(w, sp);
-	wr_u16(w, dp);
-	wr_u32(w, 12345);
-	wr_u32(w, 0);
-	wr_u16(w, (uint16_t)(5u << 12 | flags));
-	wr_u16(w, 65535);
-	wr_u32(w, 0);
+	struct pktb_tcp t = { .sport = sp, .dport = dp, .seq = 12345, .flags = flags,
+			      .window = 65535 };
+
+	pktb_tcp(b, &t);
 }
 
-static void udp(struct wr *w, uint16_t sp, uint16_t dp)
+static void udp(struct pktb *b, uint16_t sp, uint16_t dp)
 {
-	wr_u16(w, sp);
-	wr_u16(w, dp);
-	wr_u16(w, 8);
-	wr_u16(w, 0);
+	pktb_udp(b, sp, dp, 8);
 }
 
-static void icmp(struct wr *w, uint8_t type, uint8_t code)
+static void icmp(struct pktb *b, uint8_t type, uint8_t code)
 {
-	wr_u8(w, type);
-	wr_u8(w, code);
-	wr_u16(w, 0);
-	wr_u32(w, 0);
+	pktb_icmp(b, type, code, 0);
 }
 
 /* Parse from a heap copy of exactly len bytes, so ASan sees any overread. */
@@ -145,14 +128,14 @@ Test(pkt, eth_ipv4_tcp)
 {
 	uint8_t b[128];
 	struct pkt_info pi;
-	struct wr w;
+	struct pktb w;
 
-	wr_init(&w, b, sizeof(b));
+	pktb_init(&w, b, sizeof(b));
 	eth(&w, 0x0800);
 	ipv4(&w, 0xb8, 1500, 0xbeef, 0x4000, 63, 6, 0);
 	tcp(&w, 443, 51000, 0x1ff);
-	cr_assert_eq(w.err, 0);
-	parse(&pi, b, w.off, PKT_START_ETH);
+	cr_assert_eq(w.w.err, 0);
+	parse(&pi, b, w.w.off, PKT_START_ETH);
 
 	cr_assert_eq(pi.layers, PKT_L_ETH | PKT_L_IPV4 | PKT_L_TCP);
 	cr_assert_eq(pi.flags, 0);
@@ -179,13 +162,13 @@ Test(pkt, tcp_flags_exact)
 {
 	uint8_t b[128];
 	struct pkt_info pi;
-	struct wr w;
+	struct pktb w;
 
-	wr_init(&w, b, sizeof(b));
+	pktb_init(&w, b, sizeof(b));
 	eth(&w, 0x0800);
 	ipv4(&w, 0, 40, 1, 0, 64, 6, 0);
 	tcp(&w, 1, 2, 0x012);	/* SYN+ACK */
-	parse(&pi, b, w.off, PKT_START_ETH);
+	parse(&pi, b, w.w.off, PKT_START_ETH);
 	cr_assert_eq(pi.tcp_flags, 0x012);
 }
 
@@ -193,14 +176,14 @@ Test(pkt, vlan_8021q)
 {
 	uint8_t b[128];
 	struct pkt_info pi;
-	struct wr w;
+	struct pktb w;
 
-	wr_init(&w, b, sizeof(b));
+	pktb_init(&w, b, sizeof(b));
 	eth(&w, 0x8100);
 	vlan(&w, 0xa000 | 100, 0x0800);	/* PCP 5, VID 100 */
 	ipv4(&w, 0, 28, 0, 0, 64, 17, 0);
 	udp(&w, 53, 3333);
-	parse(&pi, b, w.off, PKT_START_ETH);
+	parse(&pi, b, w.w.off, PKT_START_ETH);
 
 	cr_assert_eq(pi.layers, PKT_L_ETH | PKT_L_VLAN | PKT_L_IPV4 | PKT_L_UDP);
 	cr_assert_eq(pi.nvlans, 1);
@@ -217,16 +200,16 @@ Test(pkt, qinq_88a8_and_9100)
 	static const uint16_t outer_tpid[] = { 0x88a8, 0x9100, 0x8100 };
 	uint8_t b[128];
 	struct pkt_info pi;
-	struct wr w;
+	struct pktb w;
 
 	for (size_t i = 0; i < 3; i++) {
-		wr_init(&w, b, sizeof(b));
+		pktb_init(&w, b, sizeof(b));
 		eth(&w, outer_tpid[i]);
 		vlan(&w, 10, 0x8100);
 		vlan(&w, 0x2000 | 20, 0x86dd);
 		ipv6(&w, 0, 0, 8, 17, 64);
 		udp(&w, 1000, 2000);
-		parse(&pi, b, w.off, PKT_START_ETH);
+		parse(&pi, b, w.w.off, PKT_START_ETH);
 		cr_assert_eq(pi.layers, PKT_L_ETH | PKT_L_VLAN | PKT_L_QINQ | PKT_L_IPV6 | PKT_L_UDP,
 			     "tpid %04x", outer_tpid[i]);
 		cr_assert_eq(pi.nvlans, 2);
@@ -241,15 +224,15 @@ Test(pkt, vlan_three_tags_within_bound)
 {
 	uint8_t b[128];
 	struct pkt_info pi;
-	struct wr w;
+	struct pktb w;
 
-	wr_init(&w, b, sizeof(b));
+	pktb_init(&w, b, sizeof(b));
 	eth(&w, 0x88a8);
 	vlan(&w, 1, 0x8100);
 	vlan(&w, 2, 0x8100);
 	vlan(&w, 3, 0x0800);
 	ipv4(&w, 0, 20, 0, 0, 1, 253, 0);
-	parse(&pi, b, w.off, PKT_START_ETH);
+	parse(&pi, b, w.w.off, PKT_START_ETH);
 	cr_assert_eq(pi.nvlans, 3);
 	cr_assert_eq(pi.vlan_outer, 1);
 	cr_assert_eq(pi.vlan_inner, 2);
@@ -262,15 +245,15 @@ Test(pkt, vlan_depth_bound)
 {
 	uint8_t b[128];
 	struct pkt_info pi;
-	struct wr w;
+	struct pktb w;
 
-	wr_init(&w, b, sizeof(b));
+	pktb_init(&w, b, sizeof(b));
 	eth(&w, 0x8100);
 	for (int i = 0; i < PKT_VLAN_MAX_DEPTH; i++)
 		vlan(&w, (uint16_t)(i + 1), 0x8100);
 	vlan(&w, 99, 0x0800);
 	ipv4(&w, 0, 20, 0, 0, 1, 6, 0);
-	parse(&pi, b, w.off, PKT_START_ETH);
+	parse(&pi, b, w.w.off, PKT_START_ETH);
 	cr_assert_eq(pi.flags, PKT_F_DEPTH);
 	cr_assert_eq(pi.nvlans, PKT_VLAN_MAX_DEPTH);
 	cr_assert_eq(pi.layers, PKT_L_ETH | PKT_L_VLAN | PKT_L_QINQ);
@@ -280,9 +263,9 @@ Test(pkt, mpls_ipv4)
 {
 	uint8_t b[128];
 	struct pkt_info pi;
-	struct wr w;
+	struct pktb w;
 
-	wr_init(&w, b, sizeof(b));
+	pktb_init(&w, b, sizeof(b));
 	eth(&w, 0x8847);
 	mpls(&w, 1000, 0);
 	mpls(&w, 2000, 0);
@@ -290,7 +273,7 @@ Test(pkt, mpls_ipv4)
 	mpls(&w, 4000, 1);
 	ipv4(&w, 0x10, 60, 7, 0, 9, 6, 0);
 	tcp(&w, 22, 60000, 0x18);
-	parse(&pi, b, w.off, PKT_START_ETH);
+	parse(&pi, b, w.w.off, PKT_START_ETH);
 
 	cr_assert_eq(pi.layers, PKT_L_ETH | PKT_L_MPLS | PKT_L_IPV4 | PKT_L_TCP);
 	cr_assert_eq(pi.nlabels, 4);
@@ -307,14 +290,14 @@ Test(pkt, mpls_multicast_ipv6)
 {
 	uint8_t b[128];
 	struct pkt_info pi;
-	struct wr w;
+	struct pktb w;
 
-	wr_init(&w, b, sizeof(b));
+	pktb_init(&w, b, sizeof(b));
 	eth(&w, 0x8848);
 	mpls(&w, 0xfffff, 1);
 	ipv6(&w, 0, 0x12345, 8, 58, 255);
 	icmp(&w, 135, 0);
-	parse(&pi, b, w.off, PKT_START_ETH);
+	parse(&pi, b, w.w.off, PKT_START_ETH);
 	cr_assert_eq(pi.layers, PKT_L_ETH | PKT_L_MPLS | PKT_L_IPV6 | PKT_L_ICMPV6);
 	cr_assert_eq(pi.mpls[0], 0xfffff);
 	cr_assert_eq(pi.etype, 0x86dd);
@@ -326,14 +309,14 @@ Test(pkt, mpls_non_ip_payload)
 {
 	uint8_t b[128];
 	struct pkt_info pi;
-	struct wr w;
+	struct pktb w;
 
-	wr_init(&w, b, sizeof(b));
+	pktb_init(&w, b, sizeof(b));
 	eth(&w, 0x8847);
 	mpls(&w, 16, 1);
-	wr_u32(&w, 0);			/* pseudowire control word */
+	wr_u32(&w.w, 0);			/* pseudowire control word */
 	eth(&w, 0x0800);
-	parse(&pi, b, w.off, PKT_START_ETH);
+	parse(&pi, b, w.w.off, PKT_START_ETH);
 	cr_assert_eq(pi.layers, PKT_L_ETH | PKT_L_MPLS);
 	cr_assert_eq(pi.flags, 0);
 	cr_assert_eq(pi.etype, 0x8847);
@@ -343,14 +326,14 @@ Test(pkt, mpls_depth_bound)
 {
 	uint8_t b[128];
 	struct pkt_info pi;
-	struct wr w;
+	struct pktb w;
 
-	wr_init(&w, b, sizeof(b));
+	pktb_init(&w, b, sizeof(b));
 	eth(&w, 0x8847);
 	for (int i = 0; i < PKT_MPLS_MAX_DEPTH + 2; i++)
 		mpls(&w, (uint32_t)i, 0);
 	ipv4(&w, 0, 20, 0, 0, 1, 6, 0);
-	parse(&pi, b, w.off, PKT_START_ETH);
+	parse(&pi, b, w.w.off, PKT_START_ETH);
 	cr_assert_eq(pi.flags, PKT_F_DEPTH);
 	cr_assert_eq(pi.nlabels, PKT_MPLS_MAX_DEPTH);
 	cr_assert_eq(pi.layers & PKT_L_IPV4, 0);
@@ -360,13 +343,13 @@ Test(pkt, ipv4_options)
 {
 	uint8_t b[128];
 	struct pkt_info pi;
-	struct wr w;
+	struct pktb w;
 
-	wr_init(&w, b, sizeof(b));
+	pktb_init(&w, b, sizeof(b));
 	eth(&w, 0x0800);
 	ipv4(&w, 0, 64, 0, 0, 64, 17, 12);	/* IHL 8 */
 	udp(&w, 5353, 5354);
-	parse(&pi, b, w.off, PKT_START_ETH);
+	parse(&pi, b, w.w.off, PKT_START_ETH);
 	cr_assert_eq(pi.layers, PKT_L_ETH | PKT_L_IPV4 | PKT_L_UDP);
 	cr_assert_eq(pi.l4_off, 14 + 32);
 	cr_assert_eq(pi.src_port, 5353, "ports read after the options");
@@ -377,13 +360,13 @@ Test(pkt, ipv4_first_fragment)
 {
 	uint8_t b[128];
 	struct pkt_info pi;
-	struct wr w;
+	struct pktb w;
 
-	wr_init(&w, b, sizeof(b));
+	pktb_init(&w, b, sizeof(b));
 	eth(&w, 0x0800);
 	ipv4(&w, 0, 1500, 0x1234, 0x2000, 64, 17, 0);	/* MF, offset 0 */
 	udp(&w, 4000, 4001);
-	parse(&pi, b, w.off, PKT_START_ETH);
+	parse(&pi, b, w.w.off, PKT_START_ETH);
 	cr_assert_eq(pi.layers, PKT_L_ETH | PKT_L_IPV4 | PKT_L_FRAG | PKT_L_UDP);
 	cr_assert_eq(pi.ip_flags, PKT_IP_MF);
 	cr_assert_eq(pi.frag_off, 0);
@@ -395,13 +378,13 @@ Test(pkt, ipv4_non_first_fragment)
 {
 	uint8_t b[128];
 	struct pkt_info pi;
-	struct wr w;
+	struct pktb w;
 
-	wr_init(&w, b, sizeof(b));
+	pktb_init(&w, b, sizeof(b));
 	eth(&w, 0x0800);
 	ipv4(&w, 0, 1500, 0x1234, 185, 64, 17, 0);	/* last fragment, offset 185 */
 	udp(&w, 4000, 4001);		/* payload bytes that look like UDP */
-	parse(&pi, b, w.off, PKT_START_ETH);
+	parse(&pi, b, w.w.off, PKT_START_ETH);
 	cr_assert_eq(pi.layers, PKT_L_ETH | PKT_L_IPV4 | PKT_L_FRAG);
 	cr_assert_eq(pi.frag_off, 185);
 	cr_assert_eq(pi.ip_flags, 0);
@@ -414,12 +397,12 @@ Test(pkt, ipv4_df_is_not_a_fragment)
 {
 	uint8_t b[128];
 	struct pkt_info pi;
-	struct wr w;
+	struct pktb w;
 
-	wr_init(&w, b, sizeof(b));
+	pktb_init(&w, b, sizeof(b));
 	ipv4(&w, 0, 28, 0, 0x4000, 64, 1, 0);
 	icmp(&w, 8, 0);
-	parse(&pi, b, w.off, PKT_START_IPV4);
+	parse(&pi, b, w.w.off, PKT_START_IPV4);
 	cr_assert_eq(pi.layers, PKT_L_IPV4 | PKT_L_ICMP);
 	cr_assert_eq(pi.ip_flags, PKT_IP_DF);
 	cr_assert_eq(pi.icmp_type, 8);
@@ -430,9 +413,9 @@ Test(pkt, ipv6_extension_chain)
 {
 	uint8_t b[160];
 	struct pkt_info pi;
-	struct wr w;
+	struct pktb w;
 
-	wr_init(&w, b, sizeof(b));
+	pktb_init(&w, b, sizeof(b));
 	eth(&w, 0x86dd);
 	ipv6(&w, 0xa0, 0xfedcb, 72, 0, 33);
 	ext(&w, 43, 0);			/* hop-by-hop, 8 bytes */
@@ -440,8 +423,8 @@ Test(pkt, ipv6_extension_chain)
 	ext(&w, 51, 0);			/* destination options, 8 bytes */
 	ah(&w, 17, 4);			/* AH, 24 bytes */
 	udp(&w, 500, 4500);
-	cr_assert_eq(w.err, 0);
-	parse(&pi, b, w.off, PKT_START_ETH);
+	cr_assert_eq(w.w.err, 0);
+	parse(&pi, b, w.w.off, PKT_START_ETH);
 
 	cr_assert_eq(pi.layers, PKT_L_ETH | PKT_L_IPV6 | PKT_L_IPV6_EXT | PKT_L_UDP);
 	cr_assert_eq(pi.n_ext, 4);
@@ -460,13 +443,13 @@ Test(pkt, ipv6_first_fragment)
 {
 	uint8_t b[128];
 	struct pkt_info pi;
-	struct wr w;
+	struct pktb w;
 
-	wr_init(&w, b, sizeof(b));
+	pktb_init(&w, b, sizeof(b));
 	ipv6(&w, 0, 0, 1000, 44, 64);
 	frag6(&w, 6, 0, 1, 0xdeadbeef);
 	tcp(&w, 80, 1234, 0x10);
-	parse(&pi, b, w.off, PKT_START_IPV6);
+	parse(&pi, b, w.w.off, PKT_START_IPV6);
 	cr_assert_eq(pi.layers, PKT_L_IPV6 | PKT_L_IPV6_EXT | PKT_L_FRAG | PKT_L_TCP);
 	cr_assert_eq(pi.ip_flags, PKT_IP_MF);
 	cr_assert_eq(pi.frag_off, 0);
@@ -480,15 +463,15 @@ Test(pkt, ipv6_non_first_fragment)
 {
 	uint8_t b[128];
 	struct pkt_info pi;
-	struct wr w;
+	struct pktb w;
 
-	wr_init(&w, b, sizeof(b));
+	pktb_init(&w, b, sizeof(b));
 	eth(&w, 0x86dd);
 	ipv6(&w, 0, 0, 1000, 0, 64);
 	ext(&w, 44, 0);
 	frag6(&w, 17, 100, 0, 7);
 	udp(&w, 9, 9);
-	parse(&pi, b, w.off, PKT_START_ETH);
+	parse(&pi, b, w.w.off, PKT_START_ETH);
 	cr_assert_eq(pi.layers, PKT_L_ETH | PKT_L_IPV6 | PKT_L_IPV6_EXT | PKT_L_FRAG);
 	cr_assert_eq(pi.frag_off, 100);
 	cr_assert_eq(pi.ip_flags, 0);
@@ -502,26 +485,26 @@ Test(pkt, ipv6_extension_bound)
 {
 	uint8_t b[256];
 	struct pkt_info pi;
-	struct wr w;
+	struct pktb w;
 
-	wr_init(&w, b, sizeof(b));
+	pktb_init(&w, b, sizeof(b));
 	ipv6(&w, 0, 0, 200, 60, 64);
 	for (int i = 0; i < PKT_IPV6_MAX_EXT + 1; i++)
 		ext(&w, i == PKT_IPV6_MAX_EXT ? 17 : 60, 0);
 	udp(&w, 1, 2);
-	cr_assert_eq(w.err, 0);
-	parse(&pi, b, w.off, PKT_START_IPV6);
+	cr_assert_eq(w.w.err, 0);
+	parse(&pi, b, w.w.off, PKT_START_IPV6);
 	cr_assert_eq(pi.flags, PKT_F_DEPTH);
 	cr_assert_eq(pi.n_ext, PKT_IPV6_MAX_EXT);
 	cr_assert_eq(pi.layers & PKT_L_UDP, 0);
 
 	/* Exactly the bound still reaches the transport header. */
-	wr_init(&w, b, sizeof(b));
+	pktb_init(&w, b, sizeof(b));
 	ipv6(&w, 0, 0, 200, 60, 64);
 	for (int i = 0; i < PKT_IPV6_MAX_EXT; i++)
 		ext(&w, i == PKT_IPV6_MAX_EXT - 1 ? 17 : 60, 0);
 	udp(&w, 1, 2);
-	parse(&pi, b, w.off, PKT_START_IPV6);
+	parse(&pi, b, w.w.off, PKT_START_IPV6);
 	cr_assert_eq(pi.flags, 0);
 	cr_assert(pi.layers & PKT_L_UDP);
 	cr_assert_eq(pi.dst_port, 2);
@@ -531,21 +514,21 @@ Test(pkt, icmp_and_icmpv6)
 {
 	uint8_t b[128];
 	struct pkt_info pi;
-	struct wr w;
+	struct pktb w;
 
-	wr_init(&w, b, sizeof(b));
+	pktb_init(&w, b, sizeof(b));
 	eth(&w, 0x0800);
 	ipv4(&w, 0, 56, 0, 0, 64, 1, 0);
 	icmp(&w, 3, 13);
-	parse(&pi, b, w.off, PKT_START_ETH);
+	parse(&pi, b, w.w.off, PKT_START_ETH);
 	cr_assert_eq(pi.layers, PKT_L_ETH | PKT_L_IPV4 | PKT_L_ICMP);
 	cr_assert_eq(pi.icmp_type, 3);
 	cr_assert_eq(pi.icmp_code, 13);
 
-	wr_init(&w, b, sizeof(b));
+	pktb_init(&w, b, sizeof(b));
 	ipv6(&w, 0, 0, 8, 58, 64);
 	icmp(&w, 1, 4);
-	parse(&pi, b, w.off, PKT_START_IPV6);
+	parse(&pi, b, w.w.off, PKT_START_IPV6);
 	cr_assert_eq(pi.layers, PKT_L_IPV6 | PKT_L_ICMPV6);
 	cr_assert_eq(pi.icmp_type, 1);
 	cr_assert_eq(pi.icmp_code, 4);
@@ -556,20 +539,20 @@ Test(pkt, link_layer_only)
 {
 	uint8_t b[64];
 	struct pkt_info pi;
-	struct wr w;
+	struct pktb w;
 
-	wr_init(&w, b, sizeof(b));
+	pktb_init(&w, b, sizeof(b));
 	eth(&w, 0x0806);		/* ARP */
-	wr_zero(&w, 28);
-	parse(&pi, b, w.off, PKT_START_ETH);
+	wr_zero(&w.w, 28);
+	parse(&pi, b, w.w.off, PKT_START_ETH);
 	cr_assert_eq(pi.layers, PKT_L_ETH);
 	cr_assert_eq(pi.flags, 0);
 	cr_assert_eq(pi.etype, 0x0806);
 
-	wr_init(&w, b, sizeof(b));
+	pktb_init(&w, b, sizeof(b));
 	eth(&w, 46);			/* 802.3 length, LLC follows */
-	wr_zero(&w, 46);
-	parse(&pi, b, w.off, PKT_START_ETH);
+	wr_zero(&w.w, 46);
+	parse(&pi, b, w.w.off, PKT_START_ETH);
 	cr_assert_eq(pi.layers, PKT_L_ETH);
 	cr_assert_eq(pi.etype, 0, "a length is not an ethertype");
 }
@@ -578,30 +561,30 @@ Test(pkt, malformed_ip)
 {
 	uint8_t b[128];
 	struct pkt_info pi;
-	struct wr w;
+	struct pktb w;
 
 	/* Ethertype IPv4, version nibble 6. */
-	wr_init(&w, b, sizeof(b));
+	pktb_init(&w, b, sizeof(b));
 	eth(&w, 0x0800);
 	ipv6(&w, 0, 0, 0, 59, 1);
-	parse(&pi, b, w.off, PKT_START_ETH);
+	parse(&pi, b, w.w.off, PKT_START_ETH);
 	cr_assert_eq(pi.flags, PKT_F_MALFORMED);
 	cr_assert_eq(pi.layers, PKT_L_ETH);
 
 	/* IHL 4: shorter than the fixed header. */
-	wr_init(&w, b, sizeof(b));
+	pktb_init(&w, b, sizeof(b));
 	ipv4(&w, 0, 40, 0, 0, 64, 6, 0);
 	b[0] = 0x44;
 	tcp(&w, 1, 2, 2);
-	parse(&pi, b, w.off, PKT_START_IPV4);
+	parse(&pi, b, w.w.off, PKT_START_IPV4);
 	cr_assert_eq(pi.flags, PKT_F_MALFORMED);
 	cr_assert_eq(pi.layers, 0);
 
 	/* Start says IPv6, bytes are IPv4. */
-	wr_init(&w, b, sizeof(b));
+	pktb_init(&w, b, sizeof(b));
 	ipv4(&w, 0, 40, 0, 0, 64, 6, 0);
-	wr_zero(&w, 20);
-	parse(&pi, b, w.off, PKT_START_IPV6);
+	wr_zero(&w.w, 20);
+	parse(&pi, b, w.w.off, PKT_START_IPV6);
 	cr_assert_eq(pi.flags, PKT_F_MALFORMED);
 	cr_assert_eq(pi.layers, 0);
 }
@@ -688,16 +671,16 @@ Test(pkt, truncate_qinq_ipv4_options_tcp)
 		{ PKT_L_TCP, 66 },
 	};
 	uint8_t b[128];
-	struct wr w;
+	struct pktb w;
 
-	wr_init(&w, b, sizeof(b));
+	pktb_init(&w, b, sizeof(b));
 	eth(&w, 0x88a8);
 	vlan(&w, 300, 0x8100);
 	vlan(&w, 400, 0x0800);
 	ipv4(&w, 0x28, 1400, 1, 0, 60, 6, 4);
 	tcp(&w, 179, 40000, 0x11);
-	wr_zero(&w, 16);		/* payload: not a header */
-	truncate_all(b, w.off, PKT_START_ETH, bd, 5);
+	wr_zero(&w.w, 16);		/* payload: not a header */
+	truncate_all(b, w.w.off, PKT_START_ETH, bd, 5);
 }
 
 Test(pkt, truncate_mpls_ipv6_ext_frag_udp)
@@ -709,9 +692,9 @@ Test(pkt, truncate_mpls_ipv6_ext_frag_udp)
 		{ PKT_L_IPV6_EXT, 70 }, { PKT_L_FRAG, 78 }, { PKT_L_UDP, 86 },
 	};
 	uint8_t b[128];
-	struct wr w;
+	struct pktb w;
 
-	wr_init(&w, b, sizeof(b));
+	pktb_init(&w, b, sizeof(b));
 	eth(&w, 0x8847);
 	mpls(&w, 100, 0);
 	mpls(&w, 200, 1);
@@ -719,7 +702,7 @@ Test(pkt, truncate_mpls_ipv6_ext_frag_udp)
 	ext(&w, 44, 0);
 	frag6(&w, 17, 0, 1, 99);
 	udp(&w, 4789, 4789);
-	truncate_all(b, w.off, PKT_START_ETH, bd, 6);
+	truncate_all(b, w.w.off, PKT_START_ETH, bd, 6);
 }
 
 Test(pkt, truncate_ipv6_icmpv6)
@@ -728,13 +711,13 @@ Test(pkt, truncate_ipv6_icmpv6)
 		{ PKT_L_ETH, 14 }, { PKT_L_IPV6, 54 }, { PKT_L_ICMPV6, 58 },
 	};
 	uint8_t b[128];
-	struct wr w;
+	struct pktb w;
 
-	wr_init(&w, b, sizeof(b));
+	pktb_init(&w, b, sizeof(b));
 	eth(&w, 0x86dd);
 	ipv6(&w, 0, 1, 8, 58, 255);
 	icmp(&w, 128, 0);
-	truncate_all(b, w.off, PKT_START_ETH, bd, 3);
+	truncate_all(b, w.w.off, PKT_START_ETH, bd, 3);
 }
 
 Test(pkt, truncate_raw_ipv4_icmp)
@@ -743,27 +726,27 @@ Test(pkt, truncate_raw_ipv4_icmp)
 		{ PKT_L_IPV4 | PKT_L_FRAG, 20 }, { PKT_L_ICMP, 24 },
 	};
 	uint8_t b[64];
-	struct wr w;
+	struct pktb w;
 
-	wr_init(&w, b, sizeof(b));
+	pktb_init(&w, b, sizeof(b));
 	ipv4(&w, 0, 28, 5, 0x2000, 64, 1, 0);	/* first fragment */
 	icmp(&w, 0, 0);
-	truncate_all(b, w.off, PKT_START_IPV4, bd, 2);
+	truncate_all(b, w.w.off, PKT_START_IPV4, bd, 2);
 }
 
 Test(pkt, truncate_at_128_keeps_headers)
 {
 	uint8_t b[1514];
 	struct pkt_info pi;
-	struct wr w;
+	struct pktb w;
 
 	/* The usual sFlow cut: a full-size frame sampled to 128 bytes. */
-	wr_init(&w, b, sizeof(b));
+	pktb_init(&w, b, sizeof(b));
 	eth(&w, 0x8100);
 	vlan(&w, 42, 0x0800);
 	ipv4(&w, 0, 1496, 0, 0x4000, 64, 6, 0);
 	tcp(&w, 443, 50000, 0x18);
-	wr_zero(&w, wr_left(&w));
+	wr_zero(&w.w, wr_left(&w.w));
 	parse(&pi, b, 128, PKT_START_ETH);
 	cr_assert_eq(pi.flags, 0);
 	cr_assert_eq(pi.layers, PKT_L_ETH | PKT_L_VLAN | PKT_L_IPV4 | PKT_L_TCP);

@@ -163,6 +163,27 @@ Test(tmpl, source_bounds)
 	tmpl_cache_free(c);
 }
 
+/* The exporters' table has the sources' bound too (hash.h): what it
+ * refuses is counted with the refused sources, never lost silently. */
+Test(tmpl, exporter_table_bound_counted)
+{
+	struct tmpl_limits lim;
+	struct tmpl_cache *c;
+
+	tmpl_limits_default(&lim);
+	lim.max_sources_per_exporter = 0;	/* exporters met, no source kept */
+	lim.max_sources = 2;
+	c = tmpl_cache_new(&lim, NULL);
+	for (uint8_t i = 0; i < 5; i++) {
+		struct weir_exporter e = exp_v4((uint8_t)(20 + i), 1);
+
+		cr_assert_null(tmpl_source_get(c, &e, 0, 1));
+	}
+	cr_assert_eq(tmpl_cache_stats(c)->sources_refused, 5);
+	cr_assert_eq(tmpl_cache_stats(c)->sources, 0);
+	tmpl_cache_free(c);
+}
+
 /* Random adds and withdrawals agree with a plain array, so the open
  * addressing (and its backward-shift delete) loses nothing. */
 Test(tmpl, table_agrees_with_reference)
