@@ -69,6 +69,7 @@ void col_text_free(struct col_text *t)
 struct col_sum {
 	struct col_counters c;
 	uint64_t errors[WEIR_E_MAX];
+	uint64_t quirks[WEIR_Q_MAX];
 	struct tmpl_stats ts;
 };
 
@@ -88,6 +89,7 @@ static void sum_workers(const struct col_shared *sh, struct col_sum *s)
 		/* Both structs are nothing but uint64_t counters. */
 		sum_u64((uint64_t *)&s->c, (const uint64_t *)&w->c, sizeof(s->c) / 8);
 		sum_u64(s->errors, w->ctx.errors, WEIR_E_MAX);
+		sum_u64(s->quirks, w->ctx.quirks, WEIR_Q_MAX);
 		sum_u64((uint64_t *)&s->ts, (const uint64_t *)ts, sizeof(s->ts) / 8);
 	}
 }
@@ -232,6 +234,11 @@ static void render_input(struct col_shared *sh, const struct col_sum *s, struct 
 	for (int k = 1; k < WEIR_E_MAX; k++)
 		col_text_printf(t, "weir_decode_errors_total{kind=\"%s\"} %llu\n", weir_errname(-k),
 				(unsigned long long)s->errors[k]);
+	head(t, "weir_decode_quirks_total", "counter",
+	     "Exporter quirks met: against the letter of the RFC, harmless, not errors: nf9_count_flowsets, nf9_count_data (v9 header counts), sequence_convention (IPFIX sequence numbers, once per source).");
+	for (int q = 0; q < WEIR_Q_MAX; q++)
+		col_text_printf(t, "weir_decode_quirks_total{kind=\"%s\"} %llu\n", weir_quirk_name(q),
+				(unsigned long long)s->quirks[q]);
 	if (sh->cfg->pcap) {
 		one(t, "weir_pcap_frames_total", "counter", "Frames read from --pcap.",
 		    s->c.pcap_frames);

@@ -22,3 +22,14 @@ int weir_decode(struct weir_ctx *ctx, const struct weir_exporter *e,
 	}
 	return weir_count(ctx, WEIR_E_VERSION);
 }
+
+const char *weir_quirk_name(int quirk)
+{
+	static const char *const names[WEIR_Q_MAX] = {
+		[WEIR_Q_NF9_COUNT_FLOWSETS] = "nf9_count_flowsets",
+		[WEIR_Q_NF9_COUNT_DATA] = "nf9_count_data",
+		[WEIR_Q_SEQ_CONVENTION] = "sequence_convention",
+	};
+
+	return quirk >= 0 && quirk < WEIR_Q_MAX ? names[quirk] : "unknown";
+}

@@ -65,6 +65,22 @@ struct weir_record {
  * WEIR_E_STOPPED). */
 typedef int (*weir_record_fn)(const struct weir_record *rec, void *user);
 
+/* Quirks: what a real exporter does against the letter of its RFC, always
+ * and harmlessly. Not errors: counted apart (weir_ctx.quirks), so that a
+ * clean run of such an exporter shows no error. */
+enum weir_quirk {
+	WEIR_Q_NF9_COUNT_FLOWSETS = 0,	/* v9 header count = flowsets (Cisco's white paper wording) */
+	WEIR_Q_NF9_COUNT_DATA,		/* v9 header count = data records, templates left out
+					 * (softflowd: flow records only) */
+	WEIR_Q_SEQ_CONVENTION,		/* IPFIX sequence numbers by another count: the
+					 * message's own records included, or options records
+					 * left out (softflowd); once per source */
+	WEIR_Q_MAX
+};
+
+/* A short token for a metric label ("unknown" out of range). */
+const char *weir_quirk_name(int quirk);
+
 struct weir_ctx {
 	struct tmpl_cache *cache;	/* templates and sources; needed by v9 and IPFIX,
 					 * optional for v5 and sFlow (sequence tracking) */
@@ -72,6 +88,7 @@ struct weir_ctx {
 	void *user;
 	unsigned max_list_depth;	/* RFC 6313 nesting bound; 0 means the default (4) */
 	uint64_t errors[WEIR_E_MAX];	/* every error met, by kind (index -err) */
+	uint64_t quirks[WEIR_Q_MAX];	/* exporter quirks met, by kind */
 	uint64_t records;		/* data and options records handed out */
 	uint64_t messages;		/* messages decoded without a fatal error */
 };

@@ -96,6 +96,8 @@ struct tmpl_source {
 	uint64_t seq_gaps;		/* gaps seen */
 	uint64_t seq_lost;		/* units missing (records, packets or datagrams) */
 	uint64_t seq_reordered;		/* sequence numbers that went backwards */
+	uint8_t seq_mode;		/* IPFIX: the source's convention (tmpl.c) */
+	uint32_t seq_last, seq_last_nall, seq_last_nflow;	/* IPFIX: the last message */
 	/* private to tmpl.c from here on */
 	struct tmpl_cache *cache;
 	struct tmpl_exp *exp;
@@ -146,10 +148,21 @@ int tmpl_add(struct tmpl_source *s, const struct tmpl *t, uint64_t now_ns);
 int tmpl_withdraw(struct tmpl_source *s, uint16_t id);
 int tmpl_withdraw_all(struct tmpl_source *s, int options);
 
-/* Sequence numbers. expected_step is what this message adds to the
- * exporter's counter (IPFIX: data records; v9 and sFlow: 1; v5: flows).
- * Returns the number of units lost before this message (0 in order). */
+/* Sequence numbers. step is what this message adds to the exporter's
+ * counter (v9: 1, export packets, RFC 3954 section 5.1; sFlow: 1,
+ * datagrams; v5: flows). Returns the number of units lost before this
+ * message (0 in order). */
 uint64_t tmpl_seq_check(struct tmpl_source *s, uint32_t seq, uint32_t step);
+
+/* IPFIX (RFC 7011 section 3.1): the sequence number counts the Data Records
+ * sent before this message; nall is this message's data records, nflow
+ * those of them of non-options templates. Real exporters count otherwise
+ * (softflowd: the message's own flow records included, options records
+ * left out): when a source's numbers fit one of those conventions and not
+ * the RFC's, the source is held to that convention from then on and 1 is
+ * returned (a quirk, once per source); else 0. Gaps and reordering are
+ * counted as by tmpl_seq_check. */
+int tmpl_seq_check_records(struct tmpl_source *s, uint32_t seq, uint32_t nall, uint32_t nflow);
 
 /* Samplers (RFC 7011 options data, v9 options): rate per sampler id; id 0
  * is the exporter's default (options records without a sampler id). */

@@ -273,6 +273,56 @@ Test(tmpl, sequence_numbers)
 	tmpl_cache_free(c);
 }
 
+/* IPFIX sequence numbers (RFC 7011 section 3.1: data records sent before
+ * the message), and the conventions real exporters follow instead: each is
+ * found from the numbers, counted once as a quirk, and then a real loss is
+ * still a loss. */
+Test(tmpl, sequence_conventions_of_records)
+{
+	struct tmpl_cache *c = cache_with(0, 0);
+	struct weir_exporter e = exp_v4(6, 4739);
+	struct tmpl_source *rfc = tmpl_source_get(c, &e, 1, 1);
+	struct tmpl_source *sfd = tmpl_source_get(c, &e, 2, 1);
+	struct tmpl_source *fl = tmpl_source_get(c, &e, 3, 1);
+
+	/* RFC: 10 records, 5 (one of them options), 7; then a message of 3
+	 * is lost. */
+	cr_assert_eq(tmpl_seq_check_records(rfc, 0, 10, 10), 0);
+	cr_assert_eq(tmpl_seq_check_records(rfc, 10, 5, 4), 0);
+	cr_assert_eq(tmpl_seq_check_records(rfc, 15, 7, 7), 0);
+	cr_assert_eq(tmpl_seq_check_records(rfc, 25, 4, 4), 0);
+	cr_assert_eq(rfc->seq_gaps, 1);
+	cr_assert_eq(rfc->seq_lost, 3);
+	cr_assert_eq(rfc->seq_reordered, 0);
+
+	/* softflowd (captured from softflowd -r): the number includes the
+	 * message's own flow records, and its options record is not
+	 * counted: 24 (24 flows + 1 options record), 56, 88, 100. */
+	cr_assert_eq(tmpl_seq_check_records(sfd, 24, 25, 24), 0);
+	cr_assert_eq(tmpl_seq_check_records(sfd, 56, 32, 32), 1, "the convention shows: a quirk");
+	cr_assert_eq(tmpl_seq_check_records(sfd, 88, 32, 32), 0);
+	cr_assert_eq(tmpl_seq_check_records(sfd, 100, 12, 12), 0);
+	/* Templates again, with the options record: 5 flows, 105. */
+	cr_assert_eq(tmpl_seq_check_records(sfd, 105, 6, 5), 0, "counted once");
+	cr_assert_eq(sfd->seq_gaps + sfd->seq_lost + sfd->seq_reordered, 0);
+	/* A message of 10 flows lost, then one of 5: 10 lost. */
+	cr_assert_eq(tmpl_seq_check_records(sfd, 120, 5, 5), 0);
+	cr_assert_eq(sfd->seq_gaps, 1);
+	cr_assert_eq(sfd->seq_lost, 10);
+	/* A late duplicate is reordered, and the expectation stays. */
+	cr_assert_eq(tmpl_seq_check_records(sfd, 105, 6, 5), 0);
+	cr_assert_eq(sfd->seq_reordered, 1);
+	cr_assert_eq(tmpl_seq_check_records(sfd, 123, 3, 3), 0);
+	cr_assert_eq(sfd->seq_gaps, 1);
+
+	/* Records before the message, options records left out. */
+	cr_assert_eq(tmpl_seq_check_records(fl, 0, 11, 10), 0);
+	cr_assert_eq(tmpl_seq_check_records(fl, 10, 6, 5), 1);
+	cr_assert_eq(tmpl_seq_check_records(fl, 15, 3, 3), 0);
+	cr_assert_eq(fl->seq_gaps + fl->seq_lost + fl->seq_reordered, 0);
+	tmpl_cache_free(c);
+}
+
 Test(tmpl, samplers)
 {
 	struct tmpl_cache *c = cache_with(0, 0);
