@@ -28,26 +28,6 @@ uint64_t col_now_real(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-int col_proto_of(const uint8_t *p, size_t len)
-{
-	if (len < 2)
-		return COL_P_OTHER;
-	switch (p[0] << 8 | p[1]) {
-	case 5:
-		return COL_P_NF5;
-	case 9:
-		return COL_P_NF9;
-	case 10:
-		return COL_P_IPFIX;
-	case 0:
-		/* sFlow's version is a 32-bit XDR integer (sFlow v5, "sample_datagram_v5"). */
-		if (len >= 4 && p[2] == 0 && p[3] == 5)
-			return COL_P_SFLOW;
-		break;
-	}
-	return COL_P_OTHER;
-}
-
 const char *col_proto_name(int p)
 {
 	static const char *const names[COL_P_MAX] = {
@@ -185,7 +165,7 @@ static void buf_added(struct col_worker *w, size_t n)
 	struct col_buf *b = &w->buf;
 
 	b->len += n;
-	w->c.records_out++;
+	col_inc(&w->c.records_out, 1);
 	if (b->cap - b->len < COL_BUF_LOW)
 		col_buf_flush(b);
 }
@@ -204,7 +184,7 @@ static void emit_raw(struct col_worker *w, const struct weir_record *rec)
 		n = rec_json(rec, b->p, b->cap);
 	}
 	if (!n) {
-		w->c.skipped_too_large++;
+		col_inc(&w->c.skipped_too_large, 1);
 		return;
 	}
 	buf_added(w, n);
@@ -253,7 +233,7 @@ static void write_flow(struct col_worker *w, const struct flow *f,
 		}
 	}
 	if (!n) {
-		w->c.skipped_too_large++;
+		col_inc(&w->c.skipped_too_large, 1);
 		return;
 	}
 	buf_added(w, n);
@@ -270,7 +250,8 @@ static void flush_pending(struct col_worker *w)
 	eb->n = 0;
 }
 
-static void emit_common(struct col_worker *w, const struct weir_record *rec, uint32_t rate)
+/* rec carries the rate to write (on_record): flow_from_record copies it. */
+static void emit_common(struct col_worker *w, const struct weir_record *rec)
 {
 	const struct col_cfg *cfg = w->sh->cfg;
 	const struct col_enr *enr = w->batch && cfg->ser != COL_S_NULL ? w->sh->enr : NULL;
@@ -284,13 +265,12 @@ static void emit_common(struct col_worker *w, const struct weir_record *rec, uin
 		f = &w->pend_f[w->batch->n];
 	}
 	if (flow_from_record(rec, f) != WEIR_OK) {
-		w->c.skipped_no_flow++;
+		col_inc(&w->c.skipped_no_flow, 1);
 		return;
 	}
-	f->sampling_rate = rate;
-	if (cfg->renormalize && rate > 1) {
-		f->bytes = mul_sat(f->bytes, rate);
-		f->packets = mul_sat(f->packets, rate);
+	if (cfg->renormalize && f->sampling_rate > 1) {
+		f->bytes = mul_sat(f->bytes, f->sampling_rate);
+		f->packets = mul_sat(f->packets, f->sampling_rate);
 	}
 	if (cfg->ser == COL_S_NULL)
 		return;
@@ -303,24 +283,26 @@ static void emit_common(struct col_worker *w, const struct weir_record *rec, uin
 static int on_record(const struct weir_record *rec, void *user)
 {
 	struct col_worker *w = user;
+	const struct col_cfg *cfg = w->sh->cfg;
 	const struct weir_msg *m = rec->msg;
+	struct weir_record r;
 	uint32_t rate;
 
 	if (m->src && m->src != w->last_src)
 		src_note(w, m->src);
-	w->c.records[proto_index(m->proto)]++;
-	rate = col_samp_rate(&w->sh->cfg->samp, w->override, rec->sampling_rate);
-	if (w->sh->cfg->format == COL_F_RAW) {
-		struct weir_record r = *rec;
-
-		if (w->sh->cfg->ser == COL_S_NULL)
-			return 0;
-
+	col_inc(&w->c.records[proto_index(m->proto)], 1);
+	/* The rate to write, set once: the decoder's unless --sampling-rate
+	 * says otherwise; both formats take it from the record. */
+	rate = col_samp_rate(&cfg->samp, w->override, rec->sampling_rate);
+	if (rate != rec->sampling_rate) {
+		r = *rec;
 		r.sampling_rate = rate;
-		emit_raw(w, &r);
-	} else {
-		emit_common(w, rec, rate);
+		rec = &r;
 	}
+	if (cfg->format != COL_F_RAW)
+		emit_common(w, rec);
+	else if (cfg->ser != COL_S_NULL)
+		emit_raw(w, rec);
 	return 0;
 }
 
@@ -328,33 +310,20 @@ int col_worker_datagram(struct col_worker *w, const struct weir_exporter *e,
 			const uint8_t *p, size_t len, uint64_t recv_ns)
 {
 	const struct col_cfg *cfg = w->sh->cfg;
-	struct weir_ctx *ctx = &w->ctx;
-	int proto = col_proto_of(p, len), rc;
+	uint8_t proto = weir_sniff(p, len);	/* the one look at the version */
+	int pi = proto_index(proto), rc;
 
-	w->c.datagrams[proto]++;
-	w->c.bytes[proto] += len;
+	col_inc(&w->c.datagrams[pi], 1);
+	col_inc(&w->c.bytes[pi], len);
 	w->override = cfg->samp.n ? col_samp_lookup(&cfg->samp, &e->addr) : 0;
-	if (cfg->type == COL_T_SFLOW) {
-		rc = proto == COL_P_SFLOW ? sflow_decode(ctx, e, p, len, recv_ns) : 1;
-	} else {
-		switch (proto) {
-		case COL_P_NF5:
-			rc = nf5_decode(ctx, e, p, len, recv_ns);
-			break;
-		case COL_P_NF9:
-			rc = nf9_decode(ctx, e, p, len, recv_ns);
-			break;
-		case COL_P_IPFIX:
-			rc = ipfix_decode(ctx, e, p, len, recv_ns);
-			break;
-		default:
-			rc = 1;
-		}
-	}
+	/* --type: sFlow alone, or the NetFlow family alone. */
+	if (proto && (cfg->type == COL_T_SFLOW) != (proto == WEIR_PROTO_SFLOW))
+		rc = weir_count(&w->ctx, WEIR_E_VERSION);
+	else
+		rc = weir_decode_as(&w->ctx, proto, e, p, len, recv_ns);
 	if (w->batch && w->batch->n)
 		flush_pending(w);
-	/* 1: another protocol than --type says, or no protocol at all. */
-	return rc != 1 ? rc : weir_count(ctx, len < 4 ? WEIR_E_TRUNCATED : WEIR_E_VERSION);
+	return rc;
 }
 
 struct col_worker *col_worker_new(struct col_shared *sh, unsigned id, char *err, size_t errlen)

@@ -2,8 +2,9 @@
  * template cache, its output batch and its counters.
  *
  * A worker is single-threaded: only its own thread touches its cache and
- * batch. The metrics thread reads the counters (plain uint64_t written by
- * the worker, read with relaxed atomic loads) and the list of sources the
+ * batch. The metrics thread reads the counters (uint64_t written by the
+ * worker with relaxed atomic stores, col_inc, read with relaxed atomic
+ * loads, col_load) and the list of sources the
  * worker has met (behind src_mu, which the worker takes only to add one).
  */
 #ifndef COL_WORKER_H
@@ -22,7 +23,7 @@
 #include "rec_json.h"
 #include "tmpl.h"
 
-/* Protocol of a datagram, from its version field. */
+/* Protocol of a datagram (weir_sniff), as an index of the counters. */
 enum col_proto {
 	COL_P_NF5 = 0,
 	COL_P_NF9,
@@ -32,7 +33,6 @@ enum col_proto {
 	COL_P_MAX
 };
 
-int col_proto_of(const uint8_t *p, size_t len);
 const char *col_proto_name(int p);	/* metric label value */
 
 /* Exporter addresses named in per-exporter metrics: the first
@@ -140,6 +140,14 @@ int col_worker_datagram(struct col_worker *w, const struct weir_exporter *e,
 static inline uint64_t col_load(const uint64_t *p)
 {
 	return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+/* Add to a counter of this thread's that the metrics thread reads: one
+ * writer, so a relaxed store of the sum (a plain add's cost, no lock
+ * prefix) and no torn or racy read. */
+static inline void col_inc(uint64_t *p, uint64_t n)
+{
+	__atomic_store_n(p, *p + n, __ATOMIC_RELAXED);
 }
 
 uint64_t col_now_mono(void);

@@ -98,9 +98,17 @@ struct weir_ctx {
 /* Count err in ctx and return it (for "return weir_count(ctx, err);"). */
 static inline int weir_count(struct weir_ctx *ctx, int err)
 {
+	/* One writer (the decoding thread); another thread may read the
+	 * counters with relaxed atomic loads: a relaxed store of the sum. */
 	if (err < 0 && err > -WEIR_E_MAX)
-		ctx->errors[-err]++;
+		__atomic_store_n(&ctx->errors[-err], ctx->errors[-err] + 1, __ATOMIC_RELAXED);
 	return err;
+}
+
+/* Count quirk q in ctx, as weir_count counts errors. */
+static inline void weir_quirk(struct weir_ctx *ctx, int q)
+{
+	__atomic_store_n(&ctx->quirks[q], ctx->quirks[q] + 1, __ATOMIC_RELAXED);
 }
 
 int nf5_decode(struct weir_ctx *ctx, const struct weir_exporter *e,
@@ -112,8 +120,18 @@ int ipfix_decode(struct weir_ctx *ctx, const struct weir_exporter *e,
 int sflow_decode(struct weir_ctx *ctx, const struct weir_exporter *e,
 		 const uint8_t *msg, size_t len, uint64_t recv_ns);
 
-/* Pick the decoder by the version field: 0x0005 v5, 0x0009 v9, 0x000a
- * IPFIX, 0x00000005 sFlow v5. WEIR_E_VERSION for anything else. */
+/* The protocol of a message by its version field (WEIR_PROTO_*): 0x0005
+ * v5, 0x0009 v9, 0x000a IPFIX, 0x00000005 sFlow v5; 0 for anything else
+ * or fewer than 4 bytes. */
+uint8_t weir_sniff(const uint8_t *msg, size_t len);
+
+/* Decode a message whose protocol weir_sniff() gave (a caller that needs
+ * the protocol first, to count or filter, looks once): WEIR_E_VERSION for
+ * proto 0 (WEIR_E_TRUNCATED under 4 bytes). */
+int weir_decode_as(struct weir_ctx *ctx, uint8_t proto, const struct weir_exporter *e,
+		   const uint8_t *msg, size_t len, uint64_t recv_ns);
+
+/* weir_decode_as(ctx, weir_sniff(msg, len), ...). */
 int weir_decode(struct weir_ctx *ctx, const struct weir_exporter *e,
 		const uint8_t *msg, size_t len, uint64_t recv_ns);
 

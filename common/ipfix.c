@@ -561,7 +561,7 @@ int ipfix_decode(struct weir_ctx *ctx, const struct weir_exporter *e,
 	ctx->messages++;
 	if (d.src) {
 		if (tmpl_seq_check_records(d.src, d.msg.sequence, d.nrec, d.nflow))
-			ctx->quirks[WEIR_Q_SEQ_CONVENTION]++;
+			weir_quirk(ctx, WEIR_Q_SEQ_CONVENTION);
 		if (d.held)
 			d.src->seq_valid = 0;
 	}

@@ -480,9 +480,9 @@ int nf9_decode(struct weir_ctx *ctx, const struct weir_exporter *e,
 	/* After another error some records went uncounted. */
 	if (!uncounted && !d.err && count != d.nrec) {
 		if (count == nsets)
-			ctx->quirks[WEIR_Q_NF9_COUNT_FLOWSETS]++;
+			weir_quirk(ctx, WEIR_Q_NF9_COUNT_FLOWSETS);
 		else if (count == d.ndata || count == d.nflow)
-			ctx->quirks[WEIR_Q_NF9_COUNT_DATA]++;
+			weir_quirk(ctx, WEIR_Q_NF9_COUNT_DATA);
 		else
 			nf9_err(&d, WEIR_E_COUNT);
 	}
