@@ -197,6 +197,22 @@ static uint64_t mul_sat(uint64_t a, uint64_t b)
 	return __builtin_mul_overflow(a, b, &r) ? UINT64_MAX : r;
 }
 
+/* Flow k's enrichment fields, for the formatter to write as it writes the
+ * line (struct flow_extra). */
+struct enr_extra {
+	const struct col_enr *enr;
+	const struct col_enr_batch *eb;
+	unsigned k;
+	struct col_enr_counts *ec;
+};
+
+static size_t enr_fields(void *arg, char *out, size_t cap)
+{
+	const struct enr_extra *a = arg;
+
+	return col_enr_write(a->enr, out, cap, a->eb, a->k, a->ec);
+}
+
 /* Format f (and its enrichment, held as flow k of eb, when eb) as one line
  * into the batch. */
 static void write_flow(struct col_worker *w, const struct flow *f,
@@ -204,33 +220,17 @@ static void write_flow(struct col_worker *w, const struct flow *f,
 {
 	const struct col_cfg *cfg = w->sh->cfg;
 	const struct col_enr *enr = eb ? w->sh->enr : NULL;
+	struct enr_extra a = { enr, eb, k, &w->ec };
+	const struct flow_extra x = { enr_fields, &a }, *xp = enr ? &x : NULL;
 	struct col_buf *b = &w->buf;
 	size_t n;
 
 	if (cfg->ser == COL_S_CSV) {
 		buf_room(w, FLOW_CSV_MAX + (enr ? enr->csv_max : 0));
-		n = flow_csv(f, b->p + b->len, b->cap - b->len);
+		n = flow_csv_x(f, b->p + b->len, b->cap - b->len, xp);
 	} else {
 		buf_room(w, FLOW_JSON_MAX + (enr ? enr->json_max : 0));
-		n = flow_json_cached(f, b->p + b->len, b->cap - b->len, &w->jcache);
-	}
-	if (n && enr) {
-		/* The enriched fields go before the line's end: "}\n" of a
-		 * JSON object, "\n" of a CSV row. */
-		int csv = cfg->ser == COL_S_CSV;
-		char *end = b->p + b->len + n - (csv ? 1 : 2);
-		size_t m = col_enr_write(enr, end, b->cap - b->len - n, eb, k, &w->ec);
-
-		if (m == SIZE_MAX) {
-			n = 0;
-		} else if (csv) {
-			end[m] = '\n';
-			n += m;
-		} else {
-			end[m] = '}';
-			end[m + 1] = '\n';
-			n += m;
-		}
+		n = flow_json_cached_x(f, b->p + b->len, b->cap - b->len, &w->jcache, xp);
 	}
 	if (!n) {
 		col_inc(&w->c.skipped_too_large, 1);
