@@ -165,6 +165,7 @@ static void buf_added(struct col_worker *w, size_t n)
 	struct col_buf *b = &w->buf;
 
 	b->len += n;
+	b->lines++;
 	col_inc(&w->c.records_out, 1);
 	if (b->cap - b->len < COL_BUF_LOW)
 		col_buf_flush(b);
