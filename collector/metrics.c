@@ -141,6 +141,31 @@ static uint64_t worker_datagrams(const struct col_worker *w)
 }
 
 /* Sequence numbers per exporter address, over every worker's sources. */
+/* Give the sources w's cache made since the last scrape their exporter
+ * label (the first COL_EXPORTER_LABELS addresses met, then "other"). */
+static void label_sources(struct col_shared *sh, struct col_worker *w)
+{
+	uint32_t n = tmpl_cache_nsources(w->ctx.cache);
+
+	if (n > w->label_cap) {
+		uint32_t cap = w->label_cap ? w->label_cap : 64;
+		uint32_t *nl;
+
+		while (cap < n)
+			cap *= 2;
+		nl = realloc(w->src_label, cap * sizeof(*nl));
+		if (!nl)
+			return;		/* labelled next time */
+		w->src_label = nl;
+		w->label_cap = cap;
+	}
+	for (; w->nlabelled < n; w->nlabelled++) {
+		const struct tmpl_source *s = tmpl_cache_source(w->ctx.cache, w->nlabelled);
+
+		w->src_label[w->nlabelled] = col_labels_get(&sh->labels, &s->exporter.addr);
+	}
+}
+
 static void per_exporter(struct col_text *t, struct col_shared *sh)
 {
 	static const char *const names[3] = {
@@ -163,6 +188,8 @@ static void per_exporter(struct col_text *t, struct col_shared *sh)
 		t->err = WEIR_E_NOMEM;
 		goto out;
 	}
+	for (unsigned i = 0; i < sh->nw; i++)
+		label_sources(sh, sh->w[i]);
 	pthread_mutex_lock(&sh->labels.mu);
 	n = sh->labels.n;
 	other = sh->labels.other_used;
@@ -170,19 +197,16 @@ static void per_exporter(struct col_text *t, struct col_shared *sh)
 	pthread_mutex_unlock(&sh->labels.mu);
 	for (unsigned i = 0; i < sh->nw; i++) {
 		struct col_worker *w = sh->w[i];
+		const struct tmpl_cache *c = w->ctx.cache;
 
-		pthread_mutex_lock(&w->src_mu);
-		for (uint32_t j = 0; j < w->nsrcs; j++) {
-			const struct tmpl_source *s = w->srcs[j].s;
-			uint32_t l = w->srcs[j].label;
+		for (uint32_t j = 0; j < w->nlabelled; j++) {
+			const struct tmpl_source *s = tmpl_cache_source(c, j);
+			uint32_t l = w->src_label[j];
 
-			if (l >= nl)
-				continue;
 			v[l][0] += col_load(&s->seq_gaps);
 			v[l][1] += col_load(&s->seq_lost);
 			v[l][2] += col_load(&s->seq_reordered);
 		}
-		pthread_mutex_unlock(&w->src_mu);
 	}
 	for (int k = 0; k < 3; k++) {
 		head(t, names[k], "counter", helps[k]);

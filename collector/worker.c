@@ -76,77 +76,6 @@ void col_limits(const struct col_cfg *cfg, struct tmpl_limits *lim)
 	lim->lifetime_ns = cfg->template_lifetime_s * 1000000000ull;
 }
 
-/* ---- sources met, for the per-exporter sequence metrics ---- */
-
-static uint32_t ptr_slot(const void *p, uint32_t cap)
-{
-	uint64_t h = (uint64_t)(uintptr_t)p * 0x9e3779b97f4a7c15ull;
-
-	return (uint32_t)(h >> 32) & (cap - 1);
-}
-
-static int set_grow(struct col_worker *w)
-{
-	uint32_t ncap = w->set_cap ? w->set_cap * 2 : 64;
-	const struct tmpl_source **ns = calloc(ncap, sizeof(*ns));
-
-	if (!ns)
-		return WEIR_E_NOMEM;
-	for (uint32_t i = 0; i < w->set_cap; i++) {
-		uint32_t j;
-
-		if (!w->set[i])
-			continue;
-		for (j = ptr_slot(w->set[i], ncap); ns[j]; j = (j + 1) & (ncap - 1))
-			;
-		ns[j] = w->set[i];
-	}
-	free(w->set);
-	w->set = ns;
-	w->set_cap = ncap;
-	return WEIR_OK;
-}
-
-/* Remember s (once). The set holds at most as many sources as the cache,
- * whose bounds (col_limits) keep it finite. */
-static void src_note(struct col_worker *w, const struct tmpl_source *s)
-{
-	uint32_t j;
-
-	w->last_src = s;
-	if (w->set_cap) {
-		for (j = ptr_slot(s, w->set_cap); w->set[j]; j = (j + 1) & (w->set_cap - 1))
-			if (w->set[j] == s)
-				return;
-	}
-	if ((w->set_used + 1) * 2 > w->set_cap && set_grow(w))
-		return;
-	if (w->nsrcs == w->srcs_cap) {
-		uint32_t ncap = w->srcs_cap ? w->srcs_cap * 2 : 64;
-		struct col_src *nl = malloc(ncap * sizeof(*nl));
-
-		if (!nl)
-			return;
-		/* A new array, published under the lock the metrics thread takes. */
-		pthread_mutex_lock(&w->src_mu);
-		if (w->nsrcs)
-			memcpy(nl, w->srcs, w->nsrcs * sizeof(*nl));
-		free(w->srcs);
-		w->srcs = nl;
-		w->srcs_cap = ncap;
-		pthread_mutex_unlock(&w->src_mu);
-	}
-	for (j = ptr_slot(s, w->set_cap); w->set[j]; j = (j + 1) & (w->set_cap - 1))
-		;
-	w->set[j] = s;
-	w->set_used++;
-	pthread_mutex_lock(&w->src_mu);
-	w->srcs[w->nsrcs].s = s;
-	w->srcs[w->nsrcs].label = col_labels_get(&w->sh->labels, &s->exporter.addr);
-	w->nsrcs++;
-	pthread_mutex_unlock(&w->src_mu);
-}
-
 /* ---- formatting into the batch ---- */
 
 /* Make sure need bytes are free; start the batch's clock when it is empty. */
@@ -289,8 +218,6 @@ static int on_record(const struct weir_record *rec, void *user)
 	struct weir_record r;
 	uint32_t rate;
 
-	if (m->src && m->src != w->last_src)
-		src_note(w, m->src);
 	col_inc(&w->c.records[proto_index(m->proto)], 1);
 	/* The rate to write, set once: the decoder's unless --sampling-rate
 	 * says otherwise; both formats take it from the record. */
@@ -337,7 +264,6 @@ struct col_worker *col_worker_new(struct col_shared *sh, unsigned id, char *err,
 	w->id = id;
 	w->sh = sh;
 	w->fd = -1;
-	pthread_mutex_init(&w->src_mu, NULL);
 	col_limits(sh->cfg, &lim);
 	w->ctx.cache = tmpl_cache_new(&lim, sh->ies);
 	w->ctx.on_record = on_record;
@@ -366,8 +292,6 @@ void col_worker_free(struct col_worker *w)
 	col_buf_free(&w->buf);
 	free(w->pend_f);
 	free(w->batch);
-	free(w->srcs);
-	free(w->set);
-	pthread_mutex_destroy(&w->src_mu);
+	free(w->src_label);
 	free(w);
 }

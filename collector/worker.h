@@ -4,8 +4,8 @@
  * A worker is single-threaded: only its own thread touches its cache and
  * batch. The metrics thread reads the counters (uint64_t written by the
  * worker with relaxed atomic stores, col_inc, read with relaxed atomic
- * loads, col_load) and the list of sources the
- * worker has met (behind src_mu, which the worker takes only to add one).
+ * loads, col_load) and walks the sources of the cache through its
+ * thread-safe index (tmpl_cache_source): no lock on the hot path.
  */
 #ifndef COL_WORKER_H
 #define COL_WORKER_H
@@ -86,11 +86,6 @@ struct col_counters {
 	uint64_t rcvbuf;			/* gauge: what the kernel gave the socket */
 };
 
-struct col_src {
-	const struct tmpl_source *s;		/* lives as long as the cache */
-	uint32_t label;
-};
-
 struct col_rx;
 
 struct col_worker {
@@ -112,13 +107,11 @@ struct col_worker {
 	int fd;					/* UDP socket, -1 none */
 	uint32_t ovfl_last;
 	struct col_rx *rx;
-	/* Sources met, for the per-exporter sequence metrics. */
-	pthread_mutex_t src_mu;
-	struct col_src *srcs;
-	uint32_t nsrcs, srcs_cap;
-	const struct tmpl_source **set;		/* the same, as a pointer set */
-	uint32_t set_cap, set_used;
-	const struct tmpl_source *last_src;
+	/* The exporter label of each source of the cache (tmpl_cache_source),
+	 * for the per-exporter sequence metrics: the metrics thread's alone
+	 * (it renders one scrape at a time), filled as sources appear. */
+	uint32_t *src_label;
+	uint32_t nlabelled, label_cap;
 	/* Template save handshake with the main thread (tsave.c). */
 	uint64_t save_done;			/* atomic */
 	int save_err;

@@ -50,10 +50,18 @@ struct src_node {
 	struct src_node *next;
 };
 
+/* The source index (tmpl_cache_source): pages of pointers that never move,
+ * under a directory of fixed size, so that a reader in another thread can
+ * walk it while the owner appends. */
+#define SRCX_PAGE	4096u
+#define SRCX_PAGES	(TMPL_SRC_INDEX_MAX / SRCX_PAGE)
+
 struct tmpl_cache {
 	struct tmpl_limits lim;
 	const struct ie_registry *ies;
 	struct tmpl_stats st;
+	struct tmpl_source **srcx[SRCX_PAGES];
+	uint32_t nsrcx;			/* published with a release store */
 	struct src_node **sb;
 	uint32_t sb_cap;
 	struct tmpl_exp **eb;
@@ -148,6 +156,8 @@ void tmpl_cache_free(struct tmpl_cache *c)
 			free(n);
 		}
 	}
+	for (uint32_t i = 0; i < SRCX_PAGES && c->srcx[i]; i++)
+		free(c->srcx[i]);
 	for (uint32_t i = 0; c->eb && i < c->eb_cap; i++) {
 		struct tmpl_exp *x = c->eb[i], *nx;
 
@@ -248,6 +258,27 @@ static struct tmpl_exp *exp_get(struct tmpl_cache *c, const struct weir_exporter
 	return x;
 }
 
+/* Append s to the index; past TMPL_SRC_INDEX_MAX, or without memory for a
+ * page, it is not indexed (counted: st.sources_unindexed). */
+static void srcx_add(struct tmpl_cache *c, struct tmpl_source *s)
+{
+	uint32_t i = c->nsrcx, pg = i / SRCX_PAGE;
+
+	if (pg >= SRCX_PAGES) {
+		c->st.sources_unindexed++;
+		return;
+	}
+	if (!c->srcx[pg]) {
+		c->srcx[pg] = malloc(SRCX_PAGE * sizeof(*c->srcx[pg]));
+		if (!c->srcx[pg]) {
+			c->st.sources_unindexed++;
+			return;
+		}
+	}
+	c->srcx[pg][i % SRCX_PAGE] = s;
+	__atomic_store_n(&c->nsrcx, i + 1, __ATOMIC_RELEASE);
+}
+
 struct tmpl_source *tmpl_source_get(struct tmpl_cache *c, const struct weir_exporter *e,
 				    uint32_t domain, int create)
 {
@@ -283,7 +314,20 @@ struct tmpl_source *tmpl_source_get(struct tmpl_cache *c, const struct weir_expo
 	c->sb[h & (c->sb_cap - 1)] = n;
 	c->st.sources++;
 	sb_grow(c);
+	srcx_add(c, &n->s);
 	return &n->s;
+}
+
+uint32_t tmpl_cache_nsources(const struct tmpl_cache *c)
+{
+	return __atomic_load_n(&c->nsrcx, __ATOMIC_ACQUIRE);
+}
+
+const struct tmpl_source *tmpl_cache_source(const struct tmpl_cache *c, uint32_t i)
+{
+	if (i >= tmpl_cache_nsources(c))
+		return NULL;
+	return c->srcx[i / SRCX_PAGE][i % SRCX_PAGE];
 }
 
 /* ---- per-source template table: linear probing, backward-shift delete ---- */
@@ -517,14 +561,15 @@ static uint64_t seq_account(struct tmpl_source *s, uint32_t seq, uint32_t expect
 
 	if (d == 0)
 		return 0;
+	/* Read by other threads (tmpl_cache_source): relaxed stores. */
 	if (d < 0x80000000u) {
-		s->seq_gaps++;
-		s->seq_lost += d;
+		__atomic_store_n(&s->seq_gaps, s->seq_gaps + 1, __ATOMIC_RELAXED);
+		__atomic_store_n(&s->seq_lost, s->seq_lost + d, __ATOMIC_RELAXED);
 		return d;
 	}
 	/* Behind what we expected: late (reordered) or the exporter restarted. */
 	if (expected - seq <= TMPL_SEQ_RESET)
-		s->seq_reordered++;
+		__atomic_store_n(&s->seq_reordered, s->seq_reordered + 1, __ATOMIC_RELAXED);
 	return 0;
 }
 

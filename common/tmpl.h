@@ -83,6 +83,7 @@ struct tmpl_stats {
 	uint64_t added, replaced, refreshed, withdrawn, expired;
 	uint64_t refused;		/* templates refused by a bound */
 	uint64_t sources_refused;
+	uint64_t sources_unindexed;	/* past TMPL_SRC_INDEX_MAX (tmpl_cache_source) */
 	uint64_t pending_held, pending_rescued, pending_dropped;
 	uint64_t pending_bytes;		/* held now */
 };
@@ -118,6 +119,17 @@ struct tmpl_cache *tmpl_cache_new(const struct tmpl_limits *lim, const struct ie
 void tmpl_cache_free(struct tmpl_cache *c);
 const struct tmpl_stats *tmpl_cache_stats(const struct tmpl_cache *c);
 const struct ie_registry *tmpl_cache_ies(const struct tmpl_cache *c);
+/* The sources of c in the order they were made, for a reader in another
+ * thread (a metrics thread) while the owner decodes: the count only grows
+ * (an acquire load), and a source returned lives as long as the cache; its
+ * exporter and domain do not change, and its seq_* counters are written
+ * with relaxed atomic stores (read them with relaxed atomic loads). The
+ * first TMPL_SRC_INDEX_MAX sources are indexed (the rest are counted in
+ * sources_unindexed). tmpl_cache_source returns NULL past the count. */
+#define TMPL_SRC_INDEX_MAX	(1u << 22)
+uint32_t tmpl_cache_nsources(const struct tmpl_cache *c);
+const struct tmpl_source *tmpl_cache_source(const struct tmpl_cache *c, uint32_t i);
+
 /* The registry of the cache a source belongs to (NULL: built-ins only). */
 const struct ie_registry *tmpl_source_ies(const struct tmpl_source *s);
 

@@ -218,7 +218,8 @@ Test(col_udp, reuseport_workers_threads_and_template_save)
 	for (unsigned i = 0; i < 2; i++)
 		pthread_join(t[i], NULL);
 	/* 16 sources (source ports) spread over the two sockets by the kernel. */
-	cr_assert_eq(r.w[0]->nsrcs + r.w[1]->nsrcs, 16);
+	cr_assert_eq(tmpl_cache_nsources(r.w[0]->ctx.cache) +
+		     tmpl_cache_nsources(r.w[1]->ctx.cache), 16);
 	cr_assert_eq(r.w[0]->c.records_out + r.w[1]->c.records_out, 160 * 30);
 	for (int i = 0; i < 16; i++)
 		close(fds[i]);
@@ -244,11 +245,13 @@ Test(col_udp, dual_stack_exporters)
 	send_v5(fd6, 1, 0);
 	read_all(&r);
 	cr_assert_eq(received(&r), 2);
-	cr_assert_eq(r.sh.labels.n, 2);
+	/* The exporters as the cache keys them (the metrics label them so). */
+	cr_assert_eq(tmpl_cache_nsources(r.w[0]->ctx.cache), 2);
 	weir_addr_v4u(&v4, 0x7f000001);
 	cr_assert_eq(weir_addr_parse(&v6, "::1"), 0);
-	cr_assert(weir_addr_eq(&r.sh.labels.addr[0], &v4), "IPv4 sender keyed as IPv4");
-	cr_assert(weir_addr_eq(&r.sh.labels.addr[1], &v6));
+	cr_assert(weir_addr_eq(&tmpl_cache_source(r.w[0]->ctx.cache, 0)->exporter.addr, &v4),
+		  "IPv4 sender keyed as IPv4");
+	cr_assert(weir_addr_eq(&tmpl_cache_source(r.w[0]->ctx.cache, 1)->exporter.addr, &v6));
 	close(fd4);
 	close(fd6);
 	rig_stop(&r);

@@ -1,5 +1,6 @@
 /* Unit tests of the template cache and per-source state (common/tmpl.c). */
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -320,6 +321,62 @@ Test(tmpl, sequence_conventions_of_records)
 	cr_assert_eq(tmpl_seq_check_records(fl, 10, 6, 5), 1);
 	cr_assert_eq(tmpl_seq_check_records(fl, 15, 3, 3), 0);
 	cr_assert_eq(fl->seq_gaps + fl->seq_lost + fl->seq_reordered, 0);
+	tmpl_cache_free(c);
+}
+
+/* The source index: every source in the order it was made, readable by
+ * another thread while the owner makes more (the metrics thread walks it
+ * while a worker decodes). */
+struct src_reader {
+	const struct tmpl_cache *c;
+	uint32_t want, seen_max;
+	int bad;
+};
+
+static void *read_sources(void *arg)
+{
+	struct src_reader *r = arg;
+
+	while (r->seen_max < r->want) {
+		uint32_t n = tmpl_cache_nsources(r->c);
+
+		for (uint32_t i = 0; i < n; i++) {
+			const struct tmpl_source *s = tmpl_cache_source(r->c, i);
+
+			if (!s || s->domain != i)
+				r->bad++;
+		}
+		if (tmpl_cache_source(r->c, n + 1000000))
+			r->bad++;
+		r->seen_max = n;
+	}
+	return NULL;
+}
+
+Test(tmpl, source_index_while_sources_are_made)
+{
+	struct tmpl_limits lim;
+	struct tmpl_cache *c;
+	struct weir_exporter e = exp_v4(9, 4739);
+	struct src_reader r = { 0 };
+	pthread_t t;
+
+	tmpl_limits_default(&lim);
+	lim.max_sources = 20000;
+	lim.max_sources_per_exporter = 20000;
+	c = tmpl_cache_new(&lim, NULL);
+	cr_assert_not_null(c);
+	r.c = c;
+	r.want = 20000;
+	cr_assert_eq(pthread_create(&t, NULL, read_sources, &r), 0);
+	for (uint32_t d = 0; d < 20000; d++)
+		cr_assert_not_null(tmpl_source_get(c, &e, d, 1));
+	cr_assert_null(tmpl_source_get(c, &e, 20000, 1), "the bound refuses");
+	pthread_join(t, NULL);
+	cr_assert_eq(r.bad, 0);
+	cr_assert_eq(tmpl_cache_nsources(c), 20000);
+	cr_assert_eq(tmpl_cache_source(c, 12345)->domain, 12345);
+	cr_assert_null(tmpl_cache_source(c, 20000));
 	tmpl_cache_free(c);
 }
 
