@@ -169,7 +169,10 @@ static int open_sockets(struct app *a)
 	for (unsigned i = 0; i < sh->nw; i++) {
 		struct col_worker *w = sh->w[i];
 
-		w->fd = col_udp_socket(&a->cfg, &w->c.rcvbuf, err, sizeof(err));
+		/* The first alone: the port must be free, not shared with
+		 * another process. */
+		w->fd = i ? col_udp_socket(&a->cfg, &w->c.rcvbuf, err, sizeof(err))
+			  : col_udp_socket_first(&a->cfg, &w->c.rcvbuf, err, sizeof(err));
 		if (w->fd < 0) {
 			prog_log(PROG_LOG_ERROR, "%s", err);
 			return PROG_EXIT_FAIL;

@@ -47,6 +47,7 @@ void col_text_free(struct col_text *t)
 struct col_sum {
 	struct col_counters c;
 	uint64_t errors[WEIR_E_MAX];
+	uint64_t quirks[WEIR_Q_MAX];
 	struct tmpl_stats ts;
 };
 
@@ -66,6 +67,7 @@ static void sum_workers(const struct col_shared *sh, struct col_sum *s)
 		/* Both structs are nothing but uint64_t counters. */
 		sum_u64((uint64_t *)&s->c, (const uint64_t *)&w->c, sizeof(s->c) / 8);
 		sum_u64(s->errors, w->ctx.errors, WEIR_E_MAX);
+		sum_u64(s->quirks, w->ctx.quirks, WEIR_Q_MAX);
 		sum_u64((uint64_t *)&s->ts, (const uint64_t *)ts, sizeof(s->ts) / 8);
 	}
 }
@@ -117,6 +119,31 @@ static uint64_t worker_datagrams(const struct col_worker *w)
 }
 
 /* Sequence numbers per exporter address, over every worker's sources. */
+/* Give the sources w's cache made since the last scrape their exporter
+ * label (the first COL_EXPORTER_LABELS addresses met, then "other"). */
+static void label_sources(struct col_shared *sh, struct col_worker *w)
+{
+	uint32_t n = tmpl_cache_nsources(w->ctx.cache);
+
+	if (n > w->label_cap) {
+		uint32_t cap = w->label_cap ? w->label_cap : 64;
+		uint32_t *nl;
+
+		while (cap < n)
+			cap *= 2;
+		nl = realloc(w->src_label, cap * sizeof(*nl));
+		if (!nl)
+			return;		/* labelled next time */
+		w->src_label = nl;
+		w->label_cap = cap;
+	}
+	for (; w->nlabelled < n; w->nlabelled++) {
+		const struct tmpl_source *s = tmpl_cache_source(w->ctx.cache, w->nlabelled);
+
+		w->src_label[w->nlabelled] = col_labels_get(&sh->labels, &s->exporter.addr);
+	}
+}
+
 static void per_exporter(struct col_text *t, struct col_shared *sh)
 {
 	static const char *const names[3] = {
@@ -139,6 +166,8 @@ static void per_exporter(struct col_text *t, struct col_shared *sh)
 		t->err = WEIR_E_NOMEM;
 		goto out;
 	}
+	for (unsigned i = 0; i < sh->nw; i++)
+		label_sources(sh, sh->w[i]);
 	pthread_mutex_lock(&sh->labels.mu);
 	n = sh->labels.n;
 	other = sh->labels.other_used;
@@ -146,19 +175,16 @@ static void per_exporter(struct col_text *t, struct col_shared *sh)
 	pthread_mutex_unlock(&sh->labels.mu);
 	for (unsigned i = 0; i < sh->nw; i++) {
 		struct col_worker *w = sh->w[i];
+		const struct tmpl_cache *c = w->ctx.cache;
 
-		pthread_mutex_lock(&w->src_mu);
-		for (uint32_t j = 0; j < w->nsrcs; j++) {
-			const struct tmpl_source *s = w->srcs[j].s;
-			uint32_t l = w->srcs[j].label;
+		for (uint32_t j = 0; j < w->nlabelled; j++) {
+			const struct tmpl_source *s = tmpl_cache_source(c, j);
+			uint32_t l = w->src_label[j];
 
-			if (l >= nl)
-				continue;
 			v[l][0] += col_load(&s->seq_gaps);
 			v[l][1] += col_load(&s->seq_lost);
 			v[l][2] += col_load(&s->seq_reordered);
 		}
-		pthread_mutex_unlock(&w->src_mu);
 	}
 	for (int k = 0; k < 3; k++) {
 		head(t, names[k], "counter", helps[k]);
@@ -210,6 +236,11 @@ static void render_input(struct col_shared *sh, const struct col_sum *s, struct 
 	for (int k = 1; k < WEIR_E_MAX; k++)
 		col_text_printf(t, "weir_decode_errors_total{kind=\"%s\"} %llu\n", weir_errname(-k),
 				(unsigned long long)s->errors[k]);
+	head(t, "weir_decode_quirks_total", "counter",
+	     "Exporter quirks met: against the letter of the RFC, harmless, not errors: nf9_count_flowsets, nf9_count_data (v9 header counts), sequence_convention (IPFIX sequence numbers, once per source).");
+	for (int q = 0; q < WEIR_Q_MAX; q++)
+		col_text_printf(t, "weir_decode_quirks_total{kind=\"%s\"} %llu\n", weir_quirk_name(q),
+				(unsigned long long)s->quirks[q]);
 	if (sh->cfg->pcap) {
 		one(t, "weir_pcap_frames_total", "counter", "Frames read from --pcap.",
 		    s->c.pcap_frames);

@@ -82,6 +82,7 @@ struct col_chunk {
 	struct col_chunk *next;
 	char *p;
 	size_t len, cap;
+	uint64_t lines;
 };
 
 /* Bytes of batches the writer may have queued: past it, a worker waits
@@ -141,6 +142,7 @@ void col_out_close(struct col_out *o);
 struct col_buf {
 	char *p;
 	size_t len, cap;
+	uint64_t lines;			/* lines in p, counted as they are added */
 	uint64_t first_ns;		/* when the oldest byte in p was added */
 	struct col_out *out;
 };

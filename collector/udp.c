@@ -37,7 +37,8 @@ static void set_rcvbuf(int fd, uint32_t want, uint64_t *got)
 	*got = v > 0 ? (uint64_t)v : 0;
 }
 
-int col_udp_socket(const struct col_cfg *cfg, uint64_t *got, char *err, size_t errlen)
+static int udp_socket(const struct col_cfg *cfg, int exclusive, uint64_t *got, char *err,
+		      size_t errlen)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl;
@@ -72,7 +73,7 @@ int col_udp_socket(const struct col_cfg *cfg, uint64_t *got, char *err, size_t e
 		snprintf(err, errlen, "socket: %s", strerror(errno));
 		return -1;
 	}
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0 ||
+	if ((!exclusive && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0) ||
 	    setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one)) < 0 ||
 	    (!v4 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero)) < 0)) {
 		snprintf(err, errlen, "setsockopt: %s", strerror(errno));
@@ -94,14 +95,31 @@ int col_udp_socket(const struct col_cfg *cfg, uint64_t *got, char *err, size_t e
 			snprintf(host, sizeof(host), "0.0.0.0");
 		else
 			weir_addr_str(&cfg->listen_addr, host, sizeof(host));
-		snprintf(err, errlen, "cannot listen on UDP %s%s%s:%u: %s", v4 ? "" : "[", host,
-			 v4 ? "" : "]", cfg->port, strerror(e));
+		snprintf(err, errlen, "cannot listen on UDP %s%s%s:%u: %s%s", v4 ? "" : "[", host,
+			 v4 ? "" : "]", cfg->port, strerror(e),
+			 e == EADDRINUSE ? " (another program holds the port: is another "
+					   "weir-collector running?)" : "");
+		goto fail;
+	}
+	/* Bound alone: now the other workers' sockets may join it. */
+	if (exclusive && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0) {
+		snprintf(err, errlen, "setsockopt SO_REUSEPORT: %s", strerror(errno));
 		goto fail;
 	}
 	return fd;
 fail:
 	close(fd);
 	return -1;
+}
+
+int col_udp_socket(const struct col_cfg *cfg, uint64_t *got, char *err, size_t errlen)
+{
+	return udp_socket(cfg, 0, got, err, errlen);
+}
+
+int col_udp_socket_first(const struct col_cfg *cfg, uint64_t *got, char *err, size_t errlen)
+{
+	return udp_socket(cfg, 1, got, err, errlen);
 }
 
 int col_rx_alloc(struct col_worker *w)
@@ -173,7 +191,7 @@ static void note_ovfl(struct col_worker *w, const struct msghdr *h)
 		    c->cmsg_len < CMSG_LEN(sizeof(v)))
 			continue;
 		memcpy(&v, CMSG_DATA(c), sizeof(v));
-		w->c.kernel_drops += (uint32_t)(v - w->ovfl_last);
+		col_inc(&w->c.kernel_drops, (uint32_t)(v - w->ovfl_last));
 		w->ovfl_last = v;
 	}
 }
@@ -191,7 +209,7 @@ int col_udp_round(struct col_worker *w, int flags)
 		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
 			if (!w->c.recv_errors)
 				prog_log(PROG_LOG_ERROR, "worker %u: recvmmsg: %s", w->id, strerror(errno));
-			w->c.recv_errors++;
+			col_inc(&w->c.recv_errors, 1);
 		}
 		return -1;
 	}

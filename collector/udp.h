@@ -30,6 +30,13 @@
  * SO_RCVBUF). *got is what the kernel reports it gave. The fd, or -1 with a
  * sentence in err. */
 int col_udp_socket(const struct col_cfg *cfg, uint64_t *got, char *err, size_t errlen);
+/* The same for a process's first socket: bound without SO_REUSEPORT, so
+ * that the bind fails (EADDRINUSE) when any other socket holds the port,
+ * a second weir-collector's workers included (SO_REUSEPORT lets sockets of
+ * one user share a port, so a second collector would silently take part
+ * of the traffic); SO_REUSEPORT is set after the bind, for the process's
+ * other workers (col_udp_socket) to join it. */
+int col_udp_socket_first(const struct col_cfg *cfg, uint64_t *got, char *err, size_t errlen);
 
 /* Receive buffers of a worker (COL_BATCH x COL_DGRAM_MAX bytes). */
 int col_rx_alloc(struct col_worker *w);

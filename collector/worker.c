@@ -13,26 +13,6 @@
 #include "rec_json.h"
 #include "worker.h"
 
-int col_proto_of(const uint8_t *p, size_t len)
-{
-	if (len < 2)
-		return COL_P_OTHER;
-	switch (p[0] << 8 | p[1]) {
-	case 5:
-		return COL_P_NF5;
-	case 9:
-		return COL_P_NF9;
-	case 10:
-		return COL_P_IPFIX;
-	case 0:
-		/* sFlow's version is a 32-bit XDR integer (sFlow v5, "sample_datagram_v5"). */
-		if (len >= 4 && p[2] == 0 && p[3] == 5)
-			return COL_P_SFLOW;
-		break;
-	}
-	return COL_P_OTHER;
-}
-
 const char *col_proto_name(int p)
 {
 	static const char *const names[COL_P_MAX] = {
@@ -81,36 +61,6 @@ void col_limits(const struct col_cfg *cfg, struct tmpl_limits *lim)
 	lim->lifetime_ns = cfg->template_lifetime_s * 1000000000ull;
 }
 
-/* ---- sources met, for the per-exporter sequence metrics ---- */
-
-/* Remember s (once). The set holds at most as many sources as the cache
- * (its bound, col_worker_new; what it refuses is counted in set.refused). */
-static void src_note(struct col_worker *w, const struct tmpl_source *s)
-{
-	w->last_src = s;
-	if (oah_find(&w->set, (uintptr_t)s))
-		return;
-	if (w->nsrcs == w->srcs_cap) {
-		size_t cap = w->srcs_cap;
-		int err;
-
-		/* Grown under the lock the metrics thread reads it with. */
-		pthread_mutex_lock(&w->src_mu);
-		err = dbuf_grow(&w->srcs, &cap, (size_t)w->nsrcs + 1, sizeof(*w->srcs), w->set.max);
-		w->srcs_cap = (uint32_t)cap;
-		pthread_mutex_unlock(&w->src_mu);
-		if (err)
-			return;
-	}
-	if (oah_add(&w->set, (uintptr_t)s, 0))
-		return;
-	pthread_mutex_lock(&w->src_mu);
-	w->srcs[w->nsrcs].s = s;
-	w->srcs[w->nsrcs].label = col_labels_get(&w->sh->labels, &s->exporter.addr);
-	w->nsrcs++;
-	pthread_mutex_unlock(&w->src_mu);
-}
-
 /* ---- formatting into the batch ---- */
 
 /* Make sure need bytes are free; start the batch's clock when it is empty. */
@@ -129,7 +79,8 @@ static void buf_added(struct col_worker *w, size_t n)
 	struct col_buf *b = &w->buf;
 
 	b->len += n;
-	w->c.records_out++;
+	b->lines++;
+	col_inc(&w->c.records_out, 1);
 	if (b->cap - b->len < COL_BUF_LOW)
 		col_buf_flush(b);
 }
@@ -148,7 +99,7 @@ static void emit_raw(struct col_worker *w, const struct weir_record *rec)
 		n = rec_json(rec, b->p, b->cap);
 	}
 	if (!n) {
-		w->c.skipped_too_large++;
+		col_inc(&w->c.skipped_too_large, 1);
 		return;
 	}
 	buf_added(w, n);
@@ -161,6 +112,22 @@ static uint64_t mul_sat(uint64_t a, uint64_t b)
 	return __builtin_mul_overflow(a, b, &r) ? UINT64_MAX : r;
 }
 
+/* Flow k's enrichment fields, for the formatter to write as it writes the
+ * line (struct flow_extra). */
+struct enr_extra {
+	const struct col_enr *enr;
+	const struct col_enr_batch *eb;
+	unsigned k;
+	struct col_enr_counts *ec;
+};
+
+static size_t enr_fields(void *arg, char *out, size_t cap)
+{
+	const struct enr_extra *a = arg;
+
+	return col_enr_write(a->enr, out, cap, a->eb, a->k, a->ec);
+}
+
 /* Format f (and its enrichment, held as flow k of eb, when eb) as one line
  * into the batch. */
 static void write_flow(struct col_worker *w, const struct flow *f,
@@ -168,36 +135,20 @@ static void write_flow(struct col_worker *w, const struct flow *f,
 {
 	const struct col_cfg *cfg = w->sh->cfg;
 	const struct col_enr *enr = eb ? w->sh->enr : NULL;
+	struct enr_extra a = { enr, eb, k, &w->ec };
+	const struct flow_extra x = { enr_fields, &a }, *xp = enr ? &x : NULL;
 	struct col_buf *b = &w->buf;
 	size_t n;
 
 	if (cfg->ser == COL_S_CSV) {
 		buf_room(w, FLOW_CSV_MAX + (enr ? enr->csv_max : 0));
-		n = flow_csv(f, b->p + b->len, b->cap - b->len);
+		n = flow_csv_x(f, b->p + b->len, b->cap - b->len, xp);
 	} else {
 		buf_room(w, FLOW_JSON_MAX + (enr ? enr->json_max : 0));
-		n = flow_json_cached(f, b->p + b->len, b->cap - b->len, &w->jcache);
-	}
-	if (n && enr) {
-		/* The enriched fields go before the line's end: "}\n" of a
-		 * JSON object, "\n" of a CSV row. */
-		int csv = cfg->ser == COL_S_CSV;
-		char *end = b->p + b->len + n - (csv ? 1 : 2);
-		size_t m = col_enr_write(enr, end, b->cap - b->len - n, eb, k, &w->ec);
-
-		if (m == SIZE_MAX) {
-			n = 0;
-		} else if (csv) {
-			end[m] = '\n';
-			n += m;
-		} else {
-			end[m] = '}';
-			end[m + 1] = '\n';
-			n += m;
-		}
+		n = flow_json_cached_x(f, b->p + b->len, b->cap - b->len, &w->jcache, xp);
 	}
 	if (!n) {
-		w->c.skipped_too_large++;
+		col_inc(&w->c.skipped_too_large, 1);
 		return;
 	}
 	buf_added(w, n);
@@ -214,7 +165,8 @@ static void flush_pending(struct col_worker *w)
 	eb->n = 0;
 }
 
-static void emit_common(struct col_worker *w, const struct weir_record *rec, uint32_t rate)
+/* rec carries the rate to write (on_record): flow_from_record copies it. */
+static void emit_common(struct col_worker *w, const struct weir_record *rec)
 {
 	const struct col_cfg *cfg = w->sh->cfg;
 	const struct col_enr *enr = w->batch && cfg->ser != COL_S_NULL ? w->sh->enr : NULL;
@@ -228,13 +180,12 @@ static void emit_common(struct col_worker *w, const struct weir_record *rec, uin
 		f = &w->pend_f[w->batch->n];
 	}
 	if (flow_from_record(rec, f) != WEIR_OK) {
-		w->c.skipped_no_flow++;
+		col_inc(&w->c.skipped_no_flow, 1);
 		return;
 	}
-	f->sampling_rate = rate;
-	if (cfg->renormalize && rate > 1) {
-		f->bytes = mul_sat(f->bytes, rate);
-		f->packets = mul_sat(f->packets, rate);
+	if (cfg->renormalize && f->sampling_rate > 1) {
+		f->bytes = mul_sat(f->bytes, f->sampling_rate);
+		f->packets = mul_sat(f->packets, f->sampling_rate);
 	}
 	if (cfg->ser == COL_S_NULL)
 		return;
@@ -247,24 +198,24 @@ static void emit_common(struct col_worker *w, const struct weir_record *rec, uin
 static int on_record(const struct weir_record *rec, void *user)
 {
 	struct col_worker *w = user;
+	const struct col_cfg *cfg = w->sh->cfg;
 	const struct weir_msg *m = rec->msg;
+	struct weir_record r;
 	uint32_t rate;
 
-	if (m->src && m->src != w->last_src)
-		src_note(w, m->src);
-	w->c.records[proto_index(m->proto)]++;
-	rate = col_samp_rate(&w->sh->cfg->samp, w->override, rec->sampling_rate);
-	if (w->sh->cfg->format == COL_F_RAW) {
-		struct weir_record r = *rec;
-
-		if (w->sh->cfg->ser == COL_S_NULL)
-			return 0;
-
+	col_inc(&w->c.records[proto_index(m->proto)], 1);
+	/* The rate to write, set once: the decoder's unless --sampling-rate
+	 * says otherwise; both formats take it from the record. */
+	rate = col_samp_rate(&cfg->samp, w->override, rec->sampling_rate);
+	if (rate != rec->sampling_rate) {
+		r = *rec;
 		r.sampling_rate = rate;
-		emit_raw(w, &r);
-	} else {
-		emit_common(w, rec, rate);
+		rec = &r;
 	}
+	if (cfg->format != COL_F_RAW)
+		emit_common(w, rec);
+	else if (cfg->ser != COL_S_NULL)
+		emit_raw(w, rec);
 	return 0;
 }
 
@@ -272,33 +223,20 @@ int col_worker_datagram(struct col_worker *w, const struct weir_exporter *e,
 			const uint8_t *p, size_t len, uint64_t recv_ns)
 {
 	const struct col_cfg *cfg = w->sh->cfg;
-	struct weir_ctx *ctx = &w->ctx;
-	int proto = col_proto_of(p, len), rc;
+	uint8_t proto = weir_sniff(p, len);	/* the one look at the version */
+	int pi = proto_index(proto), rc;
 
-	w->c.datagrams[proto]++;
-	w->c.bytes[proto] += len;
+	col_inc(&w->c.datagrams[pi], 1);
+	col_inc(&w->c.bytes[pi], len);
 	w->override = cfg->samp.n ? col_samp_lookup(&cfg->samp, &e->addr) : 0;
-	if (cfg->type == COL_T_SFLOW) {
-		rc = proto == COL_P_SFLOW ? sflow_decode(ctx, e, p, len, recv_ns) : 1;
-	} else {
-		switch (proto) {
-		case COL_P_NF5:
-			rc = nf5_decode(ctx, e, p, len, recv_ns);
-			break;
-		case COL_P_NF9:
-			rc = nf9_decode(ctx, e, p, len, recv_ns);
-			break;
-		case COL_P_IPFIX:
-			rc = ipfix_decode(ctx, e, p, len, recv_ns);
-			break;
-		default:
-			rc = 1;
-		}
-	}
+	/* --type: sFlow alone, or the NetFlow family alone. */
+	if (proto && (cfg->type == COL_T_SFLOW) != (proto == WEIR_PROTO_SFLOW))
+		rc = weir_count(&w->ctx, WEIR_E_VERSION);
+	else
+		rc = weir_decode_as(&w->ctx, proto, e, p, len, recv_ns);
 	if (w->batch && w->batch->n)
 		flush_pending(w);
-	/* 1: another protocol than --type says, or no protocol at all. */
-	return rc != 1 ? rc : weir_count(ctx, len < 4 ? WEIR_E_TRUNCATED : WEIR_E_VERSION);
+	return rc;
 }
 
 struct col_worker *col_worker_new(struct col_shared *sh, unsigned id, char *err, size_t errlen)
@@ -311,9 +249,7 @@ struct col_worker *col_worker_new(struct col_shared *sh, unsigned id, char *err,
 	w->id = id;
 	w->sh = sh;
 	w->fd = -1;
-	pthread_mutex_init(&w->src_mu, NULL);
 	col_limits(sh->cfg, &lim);
-	oah_init(&w->set, lim.max_sources);
 	w->ctx.cache = tmpl_cache_new(&lim, sh->ies);
 	w->ctx.on_record = on_record;
 	w->ctx.user = w;
@@ -341,8 +277,6 @@ void col_worker_free(struct col_worker *w)
 	col_buf_free(&w->buf);
 	free(w->pend_f);
 	free(w->batch);
-	free(w->srcs);
-	oah_free(&w->set);
-	pthread_mutex_destroy(&w->src_mu);
+	free(w->src_label);
 	free(w);
 }

@@ -2,9 +2,10 @@
  * template cache, its output batch and its counters.
  *
  * A worker is single-threaded: only its own thread touches its cache and
- * batch. The metrics thread reads the counters (plain uint64_t written by
- * the worker, read with relaxed atomic loads) and the list of sources the
- * worker has met (behind src_mu, which the worker takes only to add one).
+ * batch. The metrics thread reads the counters (uint64_t written by the
+ * worker with relaxed atomic stores, col_inc, read with relaxed atomic
+ * loads, col_load) and walks the sources of the cache through its
+ * thread-safe index (tmpl_cache_source): no lock on the hot path.
  */
 #ifndef COL_WORKER_H
 #define COL_WORKER_H
@@ -23,7 +24,7 @@
 #include "rec_json.h"
 #include "tmpl.h"
 
-/* Protocol of a datagram, from its version field. */
+/* Protocol of a datagram (weir_sniff), as an index of the counters. */
 enum col_proto {
 	COL_P_NF5 = 0,
 	COL_P_NF9,
@@ -33,7 +34,6 @@ enum col_proto {
 	COL_P_MAX
 };
 
-int col_proto_of(const uint8_t *p, size_t len);
 const char *col_proto_name(int p);	/* metric label value */
 
 /* Exporter addresses named in per-exporter metrics: the first
@@ -87,11 +87,6 @@ struct col_counters {
 	uint64_t rcvbuf;			/* gauge: what the kernel gave the socket */
 };
 
-struct col_src {
-	const struct tmpl_source *s;		/* lives as long as the cache */
-	uint32_t label;
-};
-
 struct col_rx;
 
 struct col_worker {
@@ -113,12 +108,11 @@ struct col_worker {
 	int fd;					/* UDP socket, -1 none */
 	uint32_t ovfl_last;
 	struct col_rx *rx;
-	/* Sources met, for the per-exporter sequence metrics. */
-	pthread_mutex_t src_mu;
-	struct col_src *srcs;
-	uint32_t nsrcs, srcs_cap;
-	struct oah set;				/* the same, as a pointer set (hash.h) */
-	const struct tmpl_source *last_src;
+	/* The exporter label of each source of the cache (tmpl_cache_source),
+	 * for the per-exporter sequence metrics: the metrics thread's alone
+	 * (it renders one scrape at a time), filled as sources appear. */
+	uint32_t *src_label;
+	uint32_t nlabelled, label_cap;
 	/* Template save handshake with the main thread (tsave.c). */
 	uint64_t save_done;			/* atomic */
 	int save_err;
@@ -140,6 +134,14 @@ int col_worker_datagram(struct col_worker *w, const struct weir_exporter *e,
 static inline uint64_t col_load(const uint64_t *p)
 {
 	return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+/* Add to a counter of this thread's that the metrics thread reads: one
+ * writer, so a relaxed store of the sum (a plain add's cost, no lock
+ * prefix) and no torn or racy read. */
+static inline void col_inc(uint64_t *p, uint64_t n)
+{
+	__atomic_store_n(p, *p + n, __ATOMIC_RELAXED);
 }
 
 #endif

@@ -9,6 +9,7 @@
 #ifndef WEIR_FLOW_H
 #define WEIR_FLOW_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -116,5 +117,15 @@ int flow_from_record(const struct weir_record *rec, struct flow *f);
  * extended records. Returns WEIR_OK, or WEIR_E_INVALID for a counter
  * sample or a record that is not sFlow. */
 int sflow_flow(const struct weir_record *rec, struct flow *f);
+
+/* Text a caller adds to a flow's line while a formatter writes it (the
+ * collector's enrichment fields): JSON members (",\"k\":v", ...) before the
+ * closing brace, CSV cells (",v", ...) before the newline. fn writes into
+ * out (cap bytes) and returns the length, or SIZE_MAX when it does not
+ * fit (the line is then not written). */
+struct flow_extra {
+	size_t (*fn)(void *arg, char *out, size_t cap);
+	void *arg;
+};
 
 #endif

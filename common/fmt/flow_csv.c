@@ -72,7 +72,8 @@ static void cell_mac(struct wr *w, uint64_t has, const uint8_t *m)
 	wr_bytes(w, tmp, sizeof(tmp));
 }
 
-size_t flow_csv(const struct flow *f, char *buf, size_t cap)
+static inline __attribute__((always_inline)) size_t
+csv_row(const struct flow *f, char *buf, size_t cap, const struct flow_extra *x)
 {
 	struct wr w;
 	uint64_t h = f->has;
@@ -116,6 +117,24 @@ size_t flow_csv(const struct flow *f, char *buf, size_t cap)
 	cell_num(&w, h & FLOW_HAS_FLOW_LABEL, f->ipv6_flow_label);
 	cell_num(&w, h & FLOW_HAS_FRAG, f->fragment_offset);
 	cell_num(&w, h & FLOW_HAS_FRAG, f->ip_flags);
+	if (x && !w.err) {
+		size_t n = x->fn(x->arg, (char *)w.buf + w.off, w.cap - w.off);
+
+		if (n == SIZE_MAX)
+			w.err = WEIR_E_NOSPACE;
+		else
+			w.off += n;
+	}
 	wr_u8(&w, '\n');
 	return w.err ? 0 : w.off;
+}
+
+size_t flow_csv(const struct flow *f, char *buf, size_t cap)
+{
+	return csv_row(f, buf, cap, NULL);
+}
+
+size_t flow_csv_x(const struct flow *f, char *buf, size_t cap, const struct flow_extra *x)
+{
+	return csv_row(f, buf, cap, x);
 }

@@ -19,5 +19,8 @@
 size_t flow_csv_header(char *buf, size_t cap);
 /* One row and a newline; the length, or 0 when cap is too small. */
 size_t flow_csv(const struct flow *f, char *buf, size_t cap);
+/* flow_csv() with x's cells written before the newline (x may be NULL);
+ * 0 when they do not fit either. */
+size_t flow_csv_x(const struct flow *f, char *buf, size_t cap, const struct flow_extra *x);
 
 #endif

@@ -147,6 +147,19 @@ static void put_body(struct wr *w, const struct flow *f)
 		put_num(w, "fragment_offset", f->fragment_offset);
 		put_num(w, "ip_flags", f->ip_flags);
 	}
+}
+
+/* The caller's members (x may be NULL), then the end of the object. */
+static inline __attribute__((always_inline)) void put_end(struct wr *w, const struct flow_extra *x)
+{
+	if (x && !w->err) {
+		size_t n = x->fn(x->arg, (char *)w->buf + w->off, w->cap - w->off);
+
+		if (n == SIZE_MAX)
+			w->err = WEIR_E_NOSPACE;
+		else
+			w->off += n;
+	}
 	put_str(w, "}\n");
 }
 
@@ -157,6 +170,7 @@ size_t flow_json(const struct flow *f, char *buf, size_t cap)
 	wr_init(&w, buf, cap);
 	put_head(&w, f);
 	put_body(&w, f);
+	put_end(&w, NULL);
 	return w.err ? 0 : w.off;
 }
 
@@ -169,7 +183,9 @@ static int head_matches(const struct flow_json_cache *c, const struct flow *f)
 	       (!c->has_sampler || weir_addr_eq(&c->sampler_address, &f->sampler_address));
 }
 
-size_t flow_json_cached(const struct flow *f, char *buf, size_t cap, struct flow_json_cache *c)
+static inline __attribute__((always_inline)) size_t
+json_cached(const struct flow *f, char *buf, size_t cap, struct flow_json_cache *c,
+	    const struct flow_extra *x)
 {
 	struct wr w;
 
@@ -178,7 +194,11 @@ size_t flow_json_cached(const struct flow *f, char *buf, size_t cap, struct flow
 		put_head(&w, f);
 		if (w.err) {
 			c->len = 0;
-			return flow_json(f, buf, cap);
+			wr_init(&w, buf, cap);
+			put_head(&w, f);
+			put_body(&w, f);
+			put_end(&w, x);
+			return w.err ? 0 : w.off;
 		}
 		c->len = (uint16_t)w.off;
 		c->time_received_ns = f->time_received_ns;
@@ -192,5 +212,17 @@ size_t flow_json_cached(const struct flow *f, char *buf, size_t cap, struct flow
 	wr_init(&w, buf, cap);
 	wr_bytes(&w, c->text, c->len);
 	put_body(&w, f);
+	put_end(&w, x);
 	return w.err ? 0 : w.off;
+}
+
+size_t flow_json_cached(const struct flow *f, char *buf, size_t cap, struct flow_json_cache *c)
+{
+	return json_cached(f, buf, cap, c, NULL);
+}
+
+size_t flow_json_cached_x(const struct flow *f, char *buf, size_t cap, struct flow_json_cache *c,
+			  const struct flow_extra *x)
+{
+	return json_cached(f, buf, cap, c, x);
 }

@@ -36,5 +36,9 @@ struct flow_json_cache {
 /* flow_json() with the shared members taken from c when they match f
  * (and c refilled when they do not). The output is the same. */
 size_t flow_json_cached(const struct flow *f, char *buf, size_t cap, struct flow_json_cache *c);
+/* flow_json_cached() with x's members written before the closing brace
+ * (x may be NULL); 0 when they do not fit either. */
+size_t flow_json_cached_x(const struct flow *f, char *buf, size_t cap, struct flow_json_cache *c,
+			  const struct flow_extra *x);
 
 #endif

@@ -65,6 +65,22 @@ struct weir_record {
  * WEIR_E_STOPPED). */
 typedef int (*weir_record_fn)(const struct weir_record *rec, void *user);
 
+/* Quirks: what a real exporter does against the letter of its RFC, always
+ * and harmlessly. Not errors: counted apart (weir_ctx.quirks), so that a
+ * clean run of such an exporter shows no error. */
+enum weir_quirk {
+	WEIR_Q_NF9_COUNT_FLOWSETS = 0,	/* v9 header count = flowsets (Cisco's white paper wording) */
+	WEIR_Q_NF9_COUNT_DATA,		/* v9 header count = data records, templates left out
+					 * (softflowd: flow records only) */
+	WEIR_Q_SEQ_CONVENTION,		/* IPFIX sequence numbers by another count: the
+					 * message's own records included, or options records
+					 * left out (softflowd); once per source */
+	WEIR_Q_MAX
+};
+
+/* A short token for a metric label ("unknown" out of range). */
+const char *weir_quirk_name(int quirk);
+
 struct weir_ctx {
 	struct tmpl_cache *cache;	/* templates and sources; needed by v9 and IPFIX,
 					 * optional for v5 and sFlow (sequence tracking) */
@@ -72,6 +88,7 @@ struct weir_ctx {
 	void *user;
 	unsigned max_list_depth;	/* RFC 6313 nesting bound; 0 means the default (4) */
 	uint64_t errors[WEIR_E_MAX];	/* every error met, by kind (index -err) */
+	uint64_t quirks[WEIR_Q_MAX];	/* exporter quirks met, by kind */
 	uint64_t records;		/* data and options records handed out */
 	uint64_t messages;		/* messages decoded without a fatal error */
 };
@@ -81,9 +98,17 @@ struct weir_ctx {
 /* Count err in ctx and return it (for "return weir_count(ctx, err);"). */
 static inline int weir_count(struct weir_ctx *ctx, int err)
 {
+	/* One writer (the decoding thread); another thread may read the
+	 * counters with relaxed atomic loads: a relaxed store of the sum. */
 	if (err < 0 && err > -WEIR_E_MAX)
-		ctx->errors[-err]++;
+		__atomic_store_n(&ctx->errors[-err], ctx->errors[-err] + 1, __ATOMIC_RELAXED);
 	return err;
+}
+
+/* Count quirk q in ctx, as weir_count counts errors. */
+static inline void weir_quirk(struct weir_ctx *ctx, int q)
+{
+	__atomic_store_n(&ctx->quirks[q], ctx->quirks[q] + 1, __ATOMIC_RELAXED);
 }
 
 int nf5_decode(struct weir_ctx *ctx, const struct weir_exporter *e,
@@ -95,8 +120,18 @@ int ipfix_decode(struct weir_ctx *ctx, const struct weir_exporter *e,
 int sflow_decode(struct weir_ctx *ctx, const struct weir_exporter *e,
 		 const uint8_t *msg, size_t len, uint64_t recv_ns);
 
-/* Pick the decoder by the version field: 0x0005 v5, 0x0009 v9, 0x000a
- * IPFIX, 0x00000005 sFlow v5. WEIR_E_VERSION for anything else. */
+/* The protocol of a message by its version field (WEIR_PROTO_*): 0x0005
+ * v5, 0x0009 v9, 0x000a IPFIX, 0x00000005 sFlow v5; 0 for anything else
+ * or fewer than 4 bytes. */
+uint8_t weir_sniff(const uint8_t *msg, size_t len);
+
+/* Decode a message whose protocol weir_sniff() gave (a caller that needs
+ * the protocol first, to count or filter, looks once): WEIR_E_VERSION for
+ * proto 0 (WEIR_E_TRUNCATED under 4 bytes). */
+int weir_decode_as(struct weir_ctx *ctx, uint8_t proto, const struct weir_exporter *e,
+		   const uint8_t *msg, size_t len, uint64_t recv_ns);
+
+/* weir_decode_as(ctx, weir_sniff(msg, len), ...). */
 int weir_decode(struct weir_ctx *ctx, const struct weir_exporter *e,
 		const uint8_t *msg, size_t len, uint64_t recv_ns);
 

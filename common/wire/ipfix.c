@@ -21,6 +21,7 @@ struct ipfix_dec {
 	int err;			/* first error met */
 	int stop;			/* the callback asked to stop */
 	uint32_t nrec;			/* data records of this message: sequence step */
+	uint32_t nflow;			/* those of them of non-options templates */
 	uint32_t held;			/* sets of this message not decoded (template unknown) */
 };
 
@@ -343,7 +344,11 @@ static void data_set(struct ipfix_dec *d, uint16_t tid, const uint8_t *body, siz
 	struct ipfix_hold h;
 
 	if (t) {
-		d->nrec += data_records(d, &d->msg, t, body, len);
+		uint32_t n = data_records(d, &d->msg, t, body, len);
+
+		d->nrec += n;
+		if (!t->scope_count)
+			d->nflow += n;
 		return;
 	}
 	dec_fail(d, WEIR_E_NO_TEMPLATE);
@@ -378,6 +383,8 @@ static void pending_cb(void *user, const void *hdr, size_t hdr_len, const uint8_
 	if (h.recv_ns == d->msg.recv_time_ns && h.sequence == d->msg.sequence &&
 	    h.export_time == d->msg.export_time && d->held) {
 		d->nrec += n;
+		if (!pc->t->scope_count)
+			d->nflow += n;
 		d->held--;
 	}
 }
@@ -554,7 +561,8 @@ int ipfix_decode(struct weir_ctx *ctx, const struct weir_exporter *e,
 		return d.err;
 	ctx->messages++;
 	if (d.src) {
-		tmpl_seq_check(d.src, d.msg.sequence, d.nrec);
+		if (tmpl_seq_check_records(d.src, d.msg.sequence, d.nrec, d.nflow))
+			weir_quirk(ctx, WEIR_Q_SEQ_CONVENTION);
 		if (d.held)
 			d.src->seq_valid = 0;
 	}

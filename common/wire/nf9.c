@@ -18,10 +18,13 @@
  * field past its flowset (rest of that flowset), the header count.
  *
  * The header count is "the total number of records in the Export Packet"
- * (section 5.1), but Cisco's own white paper words it as the number of
- * FlowSet records, and FortiGate, Streamcore, nProbe and Cisco WLC exporters
- * send the number of flowsets (vendor payloads). Either meaning is accepted;
- * anything else is WEIR_E_COUNT, counted and returned but not fatal: every
+ * (section 5.1: the sum of template, options template and data records),
+ * but Cisco's own white paper words it as the number of FlowSet records,
+ * and FortiGate, Streamcore, nProbe and Cisco WLC exporters send the number
+ * of flowsets (vendor payloads); softflowd sends the number of flow
+ * records, without templates and options data. These are accepted and
+ * counted as quirks (WEIR_Q_NF9_COUNT_FLOWSETS, WEIR_Q_NF9_COUNT_DATA), not
+ * errors; anything else is WEIR_E_COUNT, counted and returned but not fatal: every
  * record was handed out by then, and tshark does not check it either. It is
  * not checked when some flowset could not be counted (held, reserved, or
  * skipped after another error).
@@ -54,6 +57,7 @@ struct nf9_dec {
 	int err;			/* first error met */
 	int stop;			/* the callback asked to stop */
 	uint32_t nrec;			/* records of this message, for the count */
+	uint32_t ndata, nflow;		/* its data records; those of non-options templates */
 	uint16_t rescue_tid;
 	struct weir_value v[TMPL_MAX_FIELDS];
 	union {
@@ -366,7 +370,12 @@ static void nf9_dataset(struct nf9_dec *d, const struct weir_msg *m, uint16_t ti
 	}
 	t = tmpl_find(d->src, tid, d->now);
 	if (t) {
-		d->nrec += nf9_data(d, m, t, s->buf, s->len);
+		uint32_t n = nf9_data(d, m, t, s->buf, s->len);
+
+		d->nrec += n;
+		d->ndata += n;
+		if (!t->scope_count)
+			d->nflow += n;
 		return;
 	}
 	*uncounted = 1;
@@ -422,6 +431,8 @@ int nf9_decode(struct weir_ctx *ctx, const struct weir_exporter *e,
 	d.err = WEIR_OK;
 	d.stop = 0;
 	d.nrec = 0;
+	d.ndata = 0;
+	d.nflow = 0;
 	d.rescue_tid = 0;
 	if (ctx->cache) {
 		d.src = tmpl_source_get(ctx->cache, e, m.domain, 1);
@@ -467,8 +478,14 @@ int nf9_decode(struct weir_ctx *ctx, const struct weir_exporter *e,
 	if (fatal)
 		return d.err;
 	/* After another error some records went uncounted. */
-	if (!uncounted && !d.err && count != d.nrec && count != nsets)
-		nf9_err(&d, WEIR_E_COUNT);
+	if (!uncounted && !d.err && count != d.nrec) {
+		if (count == nsets)
+			weir_quirk(ctx, WEIR_Q_NF9_COUNT_FLOWSETS);
+		else if (count == d.ndata || count == d.nflow)
+			weir_quirk(ctx, WEIR_Q_NF9_COUNT_DATA);
+		else
+			nf9_err(&d, WEIR_E_COUNT);
+	}
 	ctx->messages++;
 	return d.err;
 }

@@ -497,9 +497,16 @@ int sflow_decode(struct weir_ctx *ctx, const struct weir_exporter *e,
 	if (err)
 		return weir_count(ctx, err);
 
-	/* Datagram sequence numbers count per sub-agent (sample_datagram_v5). */
+	/* Datagram sequence numbers count per sub-agent of an agent
+	 * (sample_datagram_v5): the source is the agent address (port 0) and
+	 * the sub-agent, not the UDP sender, which may relay several agents
+	 * (or send from another address than the agent's). */
 	if (ctx->cache && e) {
-		d.msg.src = tmpl_source_get(ctx->cache, e, d.msg.domain, 1);
+		struct weir_exporter ag;
+
+		memset(&ag, 0, sizeof(ag));
+		ag.addr = d.msg.agent;
+		d.msg.src = tmpl_source_get(ctx->cache, &ag, d.msg.domain, 1);
 		if (d.msg.src)
 			tmpl_seq_check(d.msg.src, d.msg.sequence, 1);
 	}

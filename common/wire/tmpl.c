@@ -63,6 +63,12 @@ struct src_node {
 	struct src_node *xnext;		/* next source of the same exporter */
 };
 
+/* The source index (tmpl_cache_source): pages of pointers that never move,
+ * under a directory of fixed size, so that a reader in another thread can
+ * walk it while the owner appends. */
+#define SRCX_PAGE	4096u
+#define SRCX_PAGES	(TMPL_SRC_INDEX_MAX / SRCX_PAGE)
+
 struct tmpl_cache {
 	struct tmpl_limits lim;
 	const struct ie_registry *ies;
@@ -70,6 +76,8 @@ struct tmpl_cache {
 	struct oah src;			/* src_key() -> struct tmpl_source * */
 	struct oah exps;		/* exp_key() -> struct tmpl_exp * */
 	struct tmpl_exp *cls[RES_N][EXP_CLASSES];
+	struct tmpl_source **srcx[SRCX_PAGES];
+	uint32_t nsrcx;			/* published with a release store */
 };
 
 void tmpl_limits_default(struct tmpl_limits *lim)
@@ -172,6 +180,8 @@ void tmpl_cache_free(struct tmpl_cache *c)
 		free((struct tmpl_exp *)(uintptr_t)slot->val);
 	oah_free(&c->src);
 	oah_free(&c->exps);
+	for (i = 0; i < SRCX_PAGES && c->srcx[i]; i++)
+		free(c->srcx[i]);
 	free(c);
 }
 
@@ -281,6 +291,27 @@ static struct tmpl_exp *exp_victim(struct tmpl_cache *c, const struct tmpl_exp *
 	return NULL;
 }
 
+/* Append s to the index; past TMPL_SRC_INDEX_MAX, or without memory for a
+ * page, it is not indexed (counted: st.sources_unindexed). */
+static void srcx_add(struct tmpl_cache *c, struct tmpl_source *s)
+{
+	uint32_t i = c->nsrcx, pg = i / SRCX_PAGE;
+
+	if (pg >= SRCX_PAGES) {
+		c->st.sources_unindexed++;
+		return;
+	}
+	if (!c->srcx[pg]) {
+		c->srcx[pg] = malloc(SRCX_PAGE * sizeof(*c->srcx[pg]));
+		if (!c->srcx[pg]) {
+			c->st.sources_unindexed++;
+			return;
+		}
+	}
+	c->srcx[pg][i % SRCX_PAGE] = s;
+	__atomic_store_n(&c->nsrcx, i + 1, __ATOMIC_RELEASE);
+}
+
 struct tmpl_source *tmpl_source_get(struct tmpl_cache *c, const struct weir_exporter *e,
 				    uint32_t domain, int create)
 {
@@ -328,7 +359,20 @@ struct tmpl_source *tmpl_source_get(struct tmpl_cache *c, const struct weir_expo
 	x->srcs = n;
 	x->nsources++;
 	c->st.sources++;
+	srcx_add(c, &n->s);
 	return &n->s;
+}
+
+uint32_t tmpl_cache_nsources(const struct tmpl_cache *c)
+{
+	return __atomic_load_n(&c->nsrcx, __ATOMIC_ACQUIRE);
+}
+
+const struct tmpl_source *tmpl_cache_source(const struct tmpl_cache *c, uint32_t i)
+{
+	if (i >= tmpl_cache_nsources(c))
+		return NULL;
+	return c->srcx[i / SRCX_PAGE][i % SRCX_PAGE];
 }
 
 /* ---- per-source template table (hash.h), keyed by template id + 1 ---- */
@@ -527,32 +571,97 @@ int tmpl_withdraw_all(struct tmpl_source *s, int options)
 	return WEIR_OK;
 }
 
-uint64_t tmpl_seq_check(struct tmpl_source *s, uint32_t seq, uint32_t step)
+/* seq against the expected next: a gap (the units missing), in order (0),
+ * or behind (late, or the exporter restarted). */
+static uint64_t seq_account(struct tmpl_source *s, uint32_t seq, uint32_t expected)
 {
-	uint32_t d;
+	uint32_t d = seq - expected;
 
-	if (!s->seq_valid) {
-		s->seq_valid = 1;
-		s->seq_next = seq + step;
+	if (d == 0)
 		return 0;
-	}
-	d = seq - s->seq_next;
-	if (d == 0) {
-		s->seq_next = seq + step;
-		return 0;
-	}
+	/* Read by other threads (tmpl_cache_source): relaxed stores. */
 	if (d < 0x80000000u) {
-		s->seq_gaps++;
-		s->seq_lost += d;
-		s->seq_next = seq + step;
+		__atomic_store_n(&s->seq_gaps, s->seq_gaps + 1, __ATOMIC_RELAXED);
+		__atomic_store_n(&s->seq_lost, s->seq_lost + d, __ATOMIC_RELAXED);
 		return d;
 	}
 	/* Behind what we expected: late (reordered) or the exporter restarted. */
-	if (s->seq_next - seq > TMPL_SEQ_RESET)
-		s->seq_next = seq + step;
-	else
-		s->seq_reordered++;
+	if (expected - seq <= TMPL_SEQ_RESET)
+		__atomic_store_n(&s->seq_reordered, s->seq_reordered + 1, __ATOMIC_RELAXED);
 	return 0;
+}
+
+uint64_t tmpl_seq_check(struct tmpl_source *s, uint32_t seq, uint32_t step)
+{
+	uint64_t lost = 0;
+
+	if (s->seq_valid) {
+		uint32_t expected = s->seq_next;
+
+		lost = seq_account(s, seq, expected);
+		/* A late datagram does not move the expectation back. */
+		if (seq - expected >= 0x80000000u && expected - seq <= TMPL_SEQ_RESET)
+			return 0;
+	}
+	s->seq_valid = 1;
+	s->seq_next = seq + step;
+	return lost;
+}
+
+/* The IPFIX conventions met in the field (tmpl_seq_check_records). */
+enum {
+	SEQ_RFC = 0,		/* records sent before this message */
+	SEQ_FLOWS,		/* the same, options records left out */
+	SEQ_INCL,		/* records sent up to and with this message */
+	SEQ_INCL_FLOWS,		/* the same, options records left out (softflowd) */
+	SEQ_MODES
+};
+
+static uint32_t seq_expect(const struct tmpl_source *s, int mode, uint32_t nall, uint32_t nflow)
+{
+	switch (mode) {
+	case SEQ_FLOWS:
+		return s->seq_last + s->seq_last_nflow;
+	case SEQ_INCL:
+		return s->seq_last + nall;
+	case SEQ_INCL_FLOWS:
+		return s->seq_last + nflow;
+	}
+	return s->seq_last + s->seq_last_nall;
+}
+
+int tmpl_seq_check_records(struct tmpl_source *s, uint32_t seq, uint32_t nall, uint32_t nflow)
+{
+	int quirk = 0;
+
+	if (s->seq_valid) {
+		uint32_t expected = seq_expect(s, s->seq_mode, nall, nflow);
+
+		/* A number that fits another convention and not the source's
+		 * is that convention, not a loss. The first message with
+		 * options records tells the two counts apart: a source can
+		 * move from one convention to its sibling later; the quirk
+		 * counts once, when it leaves the RFC's. */
+		if (seq != expected) {
+			for (int m = SEQ_RFC; m < SEQ_MODES; m++) {
+				if (m != s->seq_mode && seq == seq_expect(s, m, nall, nflow)) {
+					quirk = s->seq_mode == SEQ_RFC;
+					s->seq_mode = (uint8_t)m;
+					expected = seq;
+					break;
+				}
+			}
+		}
+		seq_account(s, seq, expected);
+		if (seq - expected >= 0x80000000u && expected - seq <= TMPL_SEQ_RESET)
+			return quirk;	/* late: keep the expectation */
+	}
+	s->seq_valid = 1;
+	s->seq_last = seq;
+	s->seq_last_nall = nall;
+	s->seq_last_nflow = nflow;
+	s->seq_next = seq_expect(s, SEQ_RFC, 0, 0);
+	return quirk;
 }
 
 int tmpl_sampler_set(struct tmpl_source *s, uint64_t sampler_id, uint32_t rate)

@@ -91,6 +91,7 @@ struct tmpl_stats {
 	uint64_t refused;		/* templates refused by a bound */
 	uint64_t evicted;		/* templates evicted for an exporter under its minimum */
 	uint64_t sources_refused;
+	uint64_t sources_unindexed;	/* past TMPL_SRC_INDEX_MAX (tmpl_cache_source) */
 	uint64_t pending_held, pending_rescued, pending_dropped;
 	uint64_t pending_bytes;		/* held now */
 };
@@ -108,6 +109,8 @@ struct tmpl_source {
 	 * source: IPFIX systemInitTimeMilliseconds (IE 160), ms since the
 	 * epoch, 0 unknown. The flow layer sets and reads it (norm.c). */
 	uint64_t sys_init_ms;
+	uint8_t seq_mode;		/* IPFIX: the source's convention (tmpl.c) */
+	uint32_t seq_last, seq_last_nall, seq_last_nflow;	/* IPFIX: the last message */
 	/* private to tmpl.c from here on */
 	struct tmpl_cache *cache;
 	struct tmpl_exp *exp;
@@ -127,6 +130,17 @@ struct tmpl_cache *tmpl_cache_new(const struct tmpl_limits *lim, const struct ie
 void tmpl_cache_free(struct tmpl_cache *c);
 const struct tmpl_stats *tmpl_cache_stats(const struct tmpl_cache *c);
 const struct ie_registry *tmpl_cache_ies(const struct tmpl_cache *c);
+/* The sources of c in the order they were made, for a reader in another
+ * thread (a metrics thread) while the owner decodes: the count only grows
+ * (an acquire load), and a source returned lives as long as the cache; its
+ * exporter and domain do not change, and its seq_* counters are written
+ * with relaxed atomic stores (read them with relaxed atomic loads). The
+ * first TMPL_SRC_INDEX_MAX sources are indexed (the rest are counted in
+ * sources_unindexed). tmpl_cache_source returns NULL past the count. */
+#define TMPL_SRC_INDEX_MAX	(1u << 22)
+uint32_t tmpl_cache_nsources(const struct tmpl_cache *c);
+const struct tmpl_source *tmpl_cache_source(const struct tmpl_cache *c, uint32_t i);
+
 /* The registry of the cache a source belongs to (NULL: built-ins only). */
 const struct ie_registry *tmpl_source_ies(const struct tmpl_source *s);
 
@@ -158,10 +172,21 @@ int tmpl_add(struct tmpl_source *s, const struct tmpl *t, uint64_t now_ns);
 int tmpl_withdraw(struct tmpl_source *s, uint16_t id);
 int tmpl_withdraw_all(struct tmpl_source *s, int options);
 
-/* Sequence numbers. expected_step is what this message adds to the
- * exporter's counter (IPFIX: data records; v9 and sFlow: 1; v5: flows).
- * Returns the number of units lost before this message (0 in order). */
+/* Sequence numbers. step is what this message adds to the exporter's
+ * counter (v9: 1, export packets, RFC 3954 section 5.1; sFlow: 1,
+ * datagrams; v5: flows). Returns the number of units lost before this
+ * message (0 in order). */
 uint64_t tmpl_seq_check(struct tmpl_source *s, uint32_t seq, uint32_t step);
+
+/* IPFIX (RFC 7011 section 3.1): the sequence number counts the Data Records
+ * sent before this message; nall is this message's data records, nflow
+ * those of them of non-options templates. Real exporters count otherwise
+ * (softflowd: the message's own flow records included, options records
+ * left out): when a source's numbers fit one of those conventions and not
+ * the RFC's, the source is held to that convention from then on and 1 is
+ * returned (a quirk, once per source); else 0. Gaps and reordering are
+ * counted as by tmpl_seq_check. */
+int tmpl_seq_check_records(struct tmpl_source *s, uint32_t seq, uint32_t nall, uint32_t nflow);
 
 /* Samplers (RFC 7011 options data, v9 options): rate per sampler id; id 0
  * is the exporter's default (options records without a sampler id). */

@@ -218,7 +218,8 @@ Test(col_udp, reuseport_workers_threads_and_template_save)
 	for (unsigned i = 0; i < 2; i++)
 		pthread_join(t[i], NULL);
 	/* 16 sources (source ports) spread over the two sockets by the kernel. */
-	cr_assert_eq(r.w[0]->nsrcs + r.w[1]->nsrcs, 16);
+	cr_assert_eq(tmpl_cache_nsources(r.w[0]->ctx.cache) +
+		     tmpl_cache_nsources(r.w[1]->ctx.cache), 16);
 	cr_assert_eq(r.w[0]->c.records_out + r.w[1]->c.records_out, 160 * 30);
 	for (int i = 0; i < 16; i++)
 		close(fds[i]);
@@ -244,11 +245,13 @@ Test(col_udp, dual_stack_exporters)
 	send_v5(fd6, 1, 0);
 	read_all(&r);
 	cr_assert_eq(received(&r), 2);
-	cr_assert_eq(r.sh.labels.n, 2);
+	/* The exporters as the cache keys them (the metrics label them so). */
+	cr_assert_eq(tmpl_cache_nsources(r.w[0]->ctx.cache), 2);
 	weir_addr_v4u(&v4, 0x7f000001);
 	cr_assert_eq(weir_addr_parse(&v6, "::1"), 0);
-	cr_assert(weir_addr_eq(&r.sh.labels.addr[0], &v4), "IPv4 sender keyed as IPv4");
-	cr_assert(weir_addr_eq(&r.sh.labels.addr[1], &v6));
+	cr_assert(weir_addr_eq(&tmpl_cache_source(r.w[0]->ctx.cache, 0)->exporter.addr, &v4),
+		  "IPv4 sender keyed as IPv4");
+	cr_assert(weir_addr_eq(&tmpl_cache_source(r.w[0]->ctx.cache, 1)->exporter.addr, &v6));
 	close(fd4);
 	close(fd6);
 	rig_stop(&r);
@@ -446,6 +449,47 @@ Test(col_udp, binary_sigterm_while_a_fifo_waits_for_its_reader)
 	st = wait_for(pid, 5000);
 	cr_assert_neq(st, -1, "SIGTERM did not stop the collector within 5 s (killed)");
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %d", st);
+}
+
+/* A second weir-collector on the port of a running one must fail with a
+ * clear error, not join its SO_REUSEPORT group and take part of the
+ * traffic; the first keeps receiving everything. */
+Test(col_udp, binary_second_collector_on_the_port_fails)
+{
+	static char page[1 << 16];
+	uint16_t port = free_port(SOCK_DGRAM), mport = free_port(SOCK_STREAM),
+		 mport2 = free_port(SOCK_STREAM);
+	char ps[8], ms[8], ms2[8];
+	const char *errf = path_of("first.err"), *errf2 = path_of("second.err");
+	char *argv[] = { "weir-collector", "-t", "netflow", "-p", ps, "--metrics-port", ms, "-w", "2",
+			 "-s", "null", NULL };
+	char *argv2[] = { "weir-collector", "-t", "netflow", "-p", ps, "--metrics-port", ms2, "-w", "2",
+			  "-s", "null", NULL };
+	long long want;
+	char *e;
+	pid_t a, b;
+	int st;
+
+	snprintf(ps, sizeof(ps), "%u", port);
+	snprintf(ms, sizeof(ms), "%u", mport);
+	snprintf(ms2, sizeof(ms2), "%u", mport2);
+	a = spawn(argv, errf, NULL);
+	cr_assert(wait_up(a, mport, page, sizeof(page), errf, 5000), "the first did not come up");
+	b = spawn(argv2, errf2, NULL);
+	st = wait_for(b, 5000);
+	cr_assert_neq(st, -1, "the second collector ran on the same port (killed after 5 s)");
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) != 0, "second: status %d", st);
+	e = slurp(errf2, NULL);
+	cr_assert_not_null(strstr(e, "in use"), "%s", e);
+	cr_assert_not_null(strstr(e, "another weir-collector"), "%s", e);
+	free(e);
+	/* 8 exporters, 8 source ports: every one reaches the first. */
+	generate(port, NULL, "--protocol v5 -n 320 -r 20000 --exporters 8", path_of("two-ledger.json"));
+	want = (long long)ledger_total(path_of("two-ledger.json"), "flow_records");
+	scrape_until(mport, page, sizeof(page), "weir_records_total{protocol=\"netflow_v5\"}", want, 5000);
+	cr_assert_eq(metric(page, "weir_records_total{protocol=\"netflow_v5\"}"), want);
+	st = term_wait(a);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "first: status %d", st);
 }
 
 Test(col_udp, binary_pcap_and_usage)

@@ -386,3 +386,31 @@ Test(flow_csv, rows_from_vendor_payloads)
 	cr_expect_gt(v.rows, 40, "rows: %zu", v.rows);
 	tmpl_cache_free(ctx.cache);
 }
+
+/* A caller's cells (struct flow_extra) go before the newline, as the
+ * formatter writes the row; a row they do not fit is 0. */
+static size_t two_cells(void *arg, char *out, size_t cap)
+{
+	(void)arg;
+	if (cap < 9)
+		return SIZE_MAX;
+	memcpy(out, ",64500,x", 8);
+	return 8;
+}
+
+Test(flow_csv, extra_cells_before_the_newline)
+{
+	char want[FLOW_CSV_MAX], buf[FLOW_CSV_MAX + 64];
+	struct flow_extra x = { two_cells, NULL };
+	struct flow f;
+	size_t n, m;
+
+	full_flow(&f);
+	n = flow_csv(&f, want, sizeof(want));
+	m = flow_csv_x(&f, buf, sizeof(buf), &x);
+	cr_assert_eq(m, n + 8);
+	cr_assert_eq(memcmp(buf, want, n - 1), 0);
+	cr_assert_eq(memcmp(buf + n - 1, ",64500,x\n", 9), 0, "%.*s", (int)m, buf);
+	for (size_t cap = 0; cap < m; cap++)
+		cr_assert_eq(flow_csv_x(&f, buf, cap, &x), 0, "cap %zu", cap);
+}

@@ -82,3 +82,39 @@ Test(flow_json, cached_output_too_small_is_zero)
 		cr_assert_eq(flow_json_cached(&f, b, cap, &c), 0, "cap %zu", cap);
 	cr_assert_eq(flow_json_cached(&f, b, n, &c), n);
 }
+
+/* A caller's members (struct flow_extra) go before the closing brace, as
+ * the formatter writes the line; a line they do not fit is 0. */
+static size_t two_members(void *arg, char *out, size_t cap)
+{
+	static const char m[] = ",\"asn\":64500,\"org\":\"x\"";
+
+	(*(unsigned *)arg)++;
+	if (cap < sizeof(m) - 1)
+		return SIZE_MAX;
+	memcpy(out, m, sizeof(m) - 1);
+	return sizeof(m) - 1;
+}
+
+Test(flow_json, extra_members_before_the_brace)
+{
+	struct flow_json_cache c;
+	struct flow f;
+	char a[FLOW_JSON_MAX], b[FLOW_JSON_MAX + 64];
+	unsigned calls = 0;
+	struct flow_extra x = { two_members, &calls };
+	uint64_t s = 7;
+
+	memset(&c, 0, sizeof(c));
+	random_flow(&f, &s, NULL);
+	size_t n = flow_json(&f, a, sizeof(a));
+	size_t m = flow_json_cached_x(&f, b, sizeof(b), &c, &x);
+
+	cr_assert_eq(m, n + 22);
+	cr_assert_eq(memcmp(a, b, n - 2), 0);
+	cr_assert_eq(memcmp(b + n - 2, ",\"asn\":64500,\"org\":\"x\"}\n", 24), 0, "%.*s", (int)m, b);
+	cr_assert_eq(calls, 1);
+	for (size_t cap = n - 2; cap < m; cap++)
+		cr_assert_eq(flow_json_cached_x(&f, b, cap, &c, &x), 0, "cap %zu", cap);
+	cr_assert_eq(flow_json_cached_x(&f, b, sizeof(b), &c, NULL), n, "no extra: the plain line");
+}

@@ -590,9 +590,10 @@ static const struct vgroup vgroups[] = {
 		    "netflow9_test_ubnt_edgerouter_data1025.dat" }, { 0, 0, 0 }, 16, 0 },
 	{ "unknown", { "netflow9_test_unknown_tpl266_292_data.dat" }, { 0 }, 2, 0 },
 	{ "valid01", { "netflow9_test_valid01.dat" }, { 0 }, 7, 0 },
-	/* invalid01: the header count says 2 for 6 flowsets of 6 records;
-	 * everything else holds, so the records come out. */
-	{ "invalid01", { "netflow9_test_invalid01.dat" }, { WEIR_E_COUNT }, 2, 1 },
+	/* invalid01: the header count says 2 for 6 flowsets of 6 records: its
+	 * 2 flow records, softflowd's meaning of the count (a quirk, counted
+	 * apart, not an error); everything else holds. */
+	{ "invalid01", { "netflow9_test_invalid01.dat" }, { WEIR_OK }, 2, 1 },
 };
 
 /* Feed the files of group g through one cache; records into log. */
@@ -1353,16 +1354,18 @@ Test(nf9, stream_good_bad_good)
 	tmpl_cache_free(c);
 }
 
-/* The header count: records (RFC 3954) or flowsets (several exporters)
- * are both right; anything else is counted, not fatal. */
+/* The header count: records (RFC 3954) is right; flowsets (several
+ * exporters) and data records alone (softflowd) are quirks, counted apart;
+ * anything else is an error, counted, not fatal. */
 Test(nf9, header_count_meanings)
 {
-	static const struct { uint16_t count; int rc; } cases[] = {
-		{ 5, WEIR_OK },		/* 1 template + 4 records */
-		{ 3, WEIR_OK },		/* 3 flowsets */
-		{ 4, WEIR_E_COUNT },
-		{ 0, WEIR_E_COUNT },
-		{ 65535, WEIR_E_COUNT },
+	static const struct { uint16_t count; int rc; int quirk; } cases[] = {
+		{ 5, WEIR_OK, -1 },		/* 1 template + 4 records */
+		{ 3, WEIR_OK, WEIR_Q_NF9_COUNT_FLOWSETS },	/* 3 flowsets */
+		{ 4, WEIR_OK, WEIR_Q_NF9_COUNT_DATA },	/* 4 data records */
+		{ 2, WEIR_E_COUNT, -1 },
+		{ 0, WEIR_E_COUNT, -1 },
+		{ 65535, WEIR_E_COUNT, -1 },
 	};
 
 	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
@@ -1382,9 +1385,45 @@ Test(nf9, header_count_meanings)
 			     cases[k].count);
 		cr_assert_eq(log.n, 4);
 		cr_assert_eq(ctx.messages, 1);
+		for (int q = 0; q < WEIR_Q_MAX; q++)
+			cr_assert_eq(ctx.quirks[q], q == cases[k].quirk, "count %u: quirk %s",
+				     cases[k].count, weir_quirk_name(q));
 		log_free(&log);
 		tmpl_cache_free(c);
 	}
+}
+
+/* softflowd's v9 convention (seen in softflowd -r exports): the header
+ * count is its flow records, templates left out; sequence numbers count
+ * packets, 1, 2, ... No error, one quirk for the packet with the
+ * template, no sequence gap. */
+Test(nf9, softflowd_count_is_its_flows)
+{
+	struct tmpl_cache *c = cache_new();
+	struct weir_exporter e = exp1();
+	static struct mb m;
+	struct rec_log log;
+	struct weir_ctx ctx;
+	struct tmpl_source *s;
+
+	log_init(&log, 64);
+	ctx_init(&ctx, &log, c);
+	for (uint32_t seq = 1; seq <= 3; seq++) {
+		/* header count = flow records: 4 in the first, 3 later */
+		hdr(&m, seq == 1 ? 4 : 3);
+		m.b[15] = (uint8_t)seq;		/* sequence: packets */
+		if (seq == 1)
+			tpl256(&m);
+		data256(&m, seq == 1 ? 4 : 3, 0);
+		cr_assert_eq(nf9_decode(&ctx, &e, m.b, m.n, RECV_NS), WEIR_OK, "packet %u", seq);
+	}
+	for (int k = 1; k < WEIR_E_MAX; k++)
+		cr_assert_eq(ctx.errors[k], 0, "error %s", weir_errname(-k));
+	cr_assert_eq(ctx.quirks[WEIR_Q_NF9_COUNT_DATA], 1, "the packet with the template");
+	s = tmpl_source_get(c, &e, 0, 0);
+	cr_assert_eq(s->seq_gaps + s->seq_lost + s->seq_reordered, 0);
+	log_free(&log);
+	tmpl_cache_free(c);
 }
 
 Test(nf9, callback_stops)

@@ -758,6 +758,9 @@ Test(sflow, sequence_tracking)
 	cr_assert_eq(sflow_encode(&w, &b, fl, 1, NULL, 0), WEIR_OK);
 	cr_assert_eq(decode(&ctx, buf, w.off), WEIR_OK);
 
+	/* Sources are (agent address, sub-agent), whoever sent them. */
+	memset(&e, 0, sizeof(e));
+	e.addr = a.addr;
 	s = tmpl_source_get(ctx.cache, &e, 7, 0);
 	s2 = tmpl_source_get(ctx.cache, &e, 8, 0);
 	cr_assert_not_null(s);
@@ -767,6 +770,41 @@ Test(sflow, sequence_tracking)
 	cr_assert_eq(s2->seq_gaps, 0);
 	cr_assert_eq(s2->seq_lost, 0);
 	cr_assert_eq(s->seq_next, 1004);
+	tmpl_cache_free(ctx.cache);
+}
+
+/* A relay (one UDP sender) forwarding two agents, the same sub-agent id and
+ * sequence numbers of their own, interleaved: each agent's numbers are in
+ * order, so no gap and no reordering. */
+Test(sflow, sequence_per_agent_behind_one_sender)
+{
+	static struct seen sn;
+	struct sflow_agent a = agent("192.0.2.1"), b = agent("192.0.2.2");
+	struct weir_ctx ctx;
+	struct flow fl[16];
+	uint8_t buf[4096];
+	uint32_t n;
+	struct wr w;
+
+	make_flows(fl);
+	ctx_init(&ctx, &sn);
+	ctx.cache = tmpl_cache_new(NULL, NULL);
+	cr_assert_not_null(ctx.cache);
+	b.sequence = 5;
+	for (int i = 0; i < 6; i++) {
+		struct sflow_agent *x = i & 1 ? &b : &a;
+
+		wr_init(&w, buf, sizeof(buf));
+		cr_assert_eq(sflow_encode(&w, x, fl, 1, NULL, 0), WEIR_OK);
+		cr_assert_eq(decode(&ctx, buf, w.off), WEIR_OK);
+	}
+	n = tmpl_cache_nsources(ctx.cache);
+	cr_assert_eq(n, 2, "one source an agent");
+	for (uint32_t i = 0; i < n; i++) {
+		const struct tmpl_source *s = tmpl_cache_source(ctx.cache, i);
+
+		cr_assert_eq(s->seq_gaps + s->seq_lost + s->seq_reordered, 0, "agent %u", i);
+	}
 	tmpl_cache_free(ctx.cache);
 }
 

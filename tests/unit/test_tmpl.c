@@ -1,5 +1,6 @@
 /* Unit tests of the template cache and per-source state (common/tmpl.c). */
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -291,6 +292,112 @@ Test(tmpl, sequence_numbers)
 	cr_assert_eq(tmpl_seq_check(s, 3, 1), 0);
 	cr_assert_eq(tmpl_seq_check(s, 4, 1), 0);
 	cr_assert_eq(s->seq_lost, 10 + 0x70000000u - 1);
+	tmpl_cache_free(c);
+}
+
+/* IPFIX sequence numbers (RFC 7011 section 3.1: data records sent before
+ * the message), and the conventions real exporters follow instead: each is
+ * found from the numbers, counted once as a quirk, and then a real loss is
+ * still a loss. */
+Test(tmpl, sequence_conventions_of_records)
+{
+	struct tmpl_cache *c = cache_with(0, 0);
+	struct weir_exporter e = exp_v4(6, 4739);
+	struct tmpl_source *rfc = tmpl_source_get(c, &e, 1, 1);
+	struct tmpl_source *sfd = tmpl_source_get(c, &e, 2, 1);
+	struct tmpl_source *fl = tmpl_source_get(c, &e, 3, 1);
+
+	/* RFC: 10 records, 5 (one of them options), 7; then a message of 3
+	 * is lost. */
+	cr_assert_eq(tmpl_seq_check_records(rfc, 0, 10, 10), 0);
+	cr_assert_eq(tmpl_seq_check_records(rfc, 10, 5, 4), 0);
+	cr_assert_eq(tmpl_seq_check_records(rfc, 15, 7, 7), 0);
+	cr_assert_eq(tmpl_seq_check_records(rfc, 25, 4, 4), 0);
+	cr_assert_eq(rfc->seq_gaps, 1);
+	cr_assert_eq(rfc->seq_lost, 3);
+	cr_assert_eq(rfc->seq_reordered, 0);
+
+	/* softflowd (captured from softflowd -r): the number includes the
+	 * message's own flow records, and its options record is not
+	 * counted: 24 (24 flows + 1 options record), 56, 88, 100. */
+	cr_assert_eq(tmpl_seq_check_records(sfd, 24, 25, 24), 0);
+	cr_assert_eq(tmpl_seq_check_records(sfd, 56, 32, 32), 1, "the convention shows: a quirk");
+	cr_assert_eq(tmpl_seq_check_records(sfd, 88, 32, 32), 0);
+	cr_assert_eq(tmpl_seq_check_records(sfd, 100, 12, 12), 0);
+	/* Templates again, with the options record: 5 flows, 105. */
+	cr_assert_eq(tmpl_seq_check_records(sfd, 105, 6, 5), 0, "counted once");
+	cr_assert_eq(sfd->seq_gaps + sfd->seq_lost + sfd->seq_reordered, 0);
+	/* A message of 10 flows lost, then one of 5: 10 lost. */
+	cr_assert_eq(tmpl_seq_check_records(sfd, 120, 5, 5), 0);
+	cr_assert_eq(sfd->seq_gaps, 1);
+	cr_assert_eq(sfd->seq_lost, 10);
+	/* A late duplicate is reordered, and the expectation stays. */
+	cr_assert_eq(tmpl_seq_check_records(sfd, 105, 6, 5), 0);
+	cr_assert_eq(sfd->seq_reordered, 1);
+	cr_assert_eq(tmpl_seq_check_records(sfd, 123, 3, 3), 0);
+	cr_assert_eq(sfd->seq_gaps, 1);
+
+	/* Records before the message, options records left out. */
+	cr_assert_eq(tmpl_seq_check_records(fl, 0, 11, 10), 0);
+	cr_assert_eq(tmpl_seq_check_records(fl, 10, 6, 5), 1);
+	cr_assert_eq(tmpl_seq_check_records(fl, 15, 3, 3), 0);
+	cr_assert_eq(fl->seq_gaps + fl->seq_lost + fl->seq_reordered, 0);
+	tmpl_cache_free(c);
+}
+
+/* The source index: every source in the order it was made, readable by
+ * another thread while the owner makes more (the metrics thread walks it
+ * while a worker decodes). */
+struct src_reader {
+	const struct tmpl_cache *c;
+	uint32_t want, seen_max;
+	int bad;
+};
+
+static void *read_sources(void *arg)
+{
+	struct src_reader *r = arg;
+
+	while (r->seen_max < r->want) {
+		uint32_t n = tmpl_cache_nsources(r->c);
+
+		for (uint32_t i = 0; i < n; i++) {
+			const struct tmpl_source *s = tmpl_cache_source(r->c, i);
+
+			if (!s || s->domain != i)
+				r->bad++;
+		}
+		if (tmpl_cache_source(r->c, n + 1000000))
+			r->bad++;
+		r->seen_max = n;
+	}
+	return NULL;
+}
+
+Test(tmpl, source_index_while_sources_are_made)
+{
+	struct tmpl_limits lim;
+	struct tmpl_cache *c;
+	struct weir_exporter e = exp_v4(9, 4739);
+	struct src_reader r = { 0 };
+	pthread_t t;
+
+	tmpl_limits_default(&lim);
+	lim.max_sources = 20000;
+	lim.max_sources_per_exporter = 20000;
+	c = tmpl_cache_new(&lim, NULL);
+	cr_assert_not_null(c);
+	r.c = c;
+	r.want = 20000;
+	cr_assert_eq(pthread_create(&t, NULL, read_sources, &r), 0);
+	for (uint32_t d = 0; d < 20000; d++)
+		cr_assert_not_null(tmpl_source_get(c, &e, d, 1));
+	cr_assert_null(tmpl_source_get(c, &e, 20000, 1), "the bound refuses");
+	pthread_join(t, NULL);
+	cr_assert_eq(r.bad, 0);
+	cr_assert_eq(tmpl_cache_nsources(c), 20000);
+	cr_assert_eq(tmpl_cache_source(c, 12345)->domain, 12345);
+	cr_assert_null(tmpl_cache_source(c, 20000));
 	tmpl_cache_free(c);
 }
 
