@@ -160,7 +160,8 @@ int col_pcap_run(struct col_worker *w, const char *path, uint16_t port,
 		struct col_udp_view v;
 		uint64_t recv_ns;
 
-		if ((++w->c.pcap_frames & 1023) == 0) {
+		cnt_add(&w->c.pcap_frames, 1);
+		if ((w->c.pcap_frames & 1023) == 0) {
 			w->now_ns = col_now_mono();
 			col_buf_tick(&w->buf, w->now_ns);
 			col_enr_quiescent(&w->qs);
@@ -168,7 +169,7 @@ int col_pcap_run(struct col_worker *w, const char *path, uint16_t port,
 				break;
 		}
 		if (col_pcap_frame(dlt, data, h->caplen, &v) || (port && v.dport != port)) {
-			w->c.pcap_skipped++;
+			cnt_add(&w->c.pcap_skipped, 1);
 			continue;
 		}
 		/* Opened with nanosecond precision: tv_usec holds nanoseconds. */

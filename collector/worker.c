@@ -185,7 +185,7 @@ static void buf_added(struct col_worker *w, size_t n)
 	struct col_buf *b = &w->buf;
 
 	b->len += n;
-	w->c.records_out++;
+	cnt_add(&w->c.records_out, 1);
 	if (b->cap - b->len < COL_BUF_LOW)
 		col_buf_flush(b);
 }
@@ -204,7 +204,7 @@ static void emit_raw(struct col_worker *w, const struct weir_record *rec)
 		n = rec_json(rec, b->p, b->cap);
 	}
 	if (!n) {
-		w->c.skipped_too_large++;
+		cnt_add(&w->c.skipped_too_large, 1);
 		return;
 	}
 	buf_added(w, n);
@@ -253,7 +253,7 @@ static void write_flow(struct col_worker *w, const struct flow *f,
 		}
 	}
 	if (!n) {
-		w->c.skipped_too_large++;
+		cnt_add(&w->c.skipped_too_large, 1);
 		return;
 	}
 	buf_added(w, n);
@@ -284,7 +284,7 @@ static void emit_common(struct col_worker *w, const struct weir_record *rec, uin
 		f = &w->pend_f[w->batch->n];
 	}
 	if (flow_from_record(rec, f) != WEIR_OK) {
-		w->c.skipped_no_flow++;
+		cnt_add(&w->c.skipped_no_flow, 1);
 		return;
 	}
 	f->sampling_rate = rate;
@@ -308,7 +308,7 @@ static int on_record(const struct weir_record *rec, void *user)
 
 	if (m->src && m->src != w->last_src)
 		src_note(w, m->src);
-	w->c.records[proto_index(m->proto)]++;
+	cnt_add(&w->c.records[proto_index(m->proto)], 1);
 	rate = col_samp_rate(&w->sh->cfg->samp, w->override, rec->sampling_rate);
 	if (w->sh->cfg->format == COL_F_RAW) {
 		struct weir_record r = *rec;
@@ -331,8 +331,8 @@ int col_worker_datagram(struct col_worker *w, const struct weir_exporter *e,
 	struct weir_ctx *ctx = &w->ctx;
 	int proto = col_proto_of(p, len), rc;
 
-	w->c.datagrams[proto]++;
-	w->c.bytes[proto] += len;
+	cnt_add(&w->c.datagrams[proto], 1);
+	cnt_add(&w->c.bytes[proto], len);
 	w->override = cfg->samp.n ? col_samp_lookup(&cfg->samp, &e->addr) : 0;
 	if (cfg->type == COL_T_SFLOW) {
 		rc = proto == COL_P_SFLOW ? sflow_decode(ctx, e, p, len, recv_ns) : 1;

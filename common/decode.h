@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "cnt.h"
 #include "err.h"
 #include "tmpl.h"
 
@@ -82,7 +83,7 @@ struct weir_ctx {
 static inline int weir_count(struct weir_ctx *ctx, int err)
 {
 	if (err < 0 && err > -WEIR_E_MAX)
-		ctx->errors[-err]++;
+		cnt_add(&ctx->errors[-err], 1);
 	return err;
 }
 

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cnt.h"
 #include "err.h"
 #include "flow.h"
 #include "rd.h"
@@ -335,14 +336,14 @@ struct tmpl_source *tmpl_source_get(struct tmpl_cache *c, const struct weir_expo
 	if (!create)
 		return NULL;
 	if (c->st.sources >= c->lim.max_sources) {
-		c->st.sources_refused++;
+		cnt_add(&c->st.sources_refused, 1);
 		return NULL;
 	}
 	x = exp_get(c, e);
 	if (!x)
 		return NULL;
 	if (x->nsources >= c->lim.max_sources_per_exporter) {
-		c->st.sources_refused++;
+		cnt_add(&c->st.sources_refused, 1);
 		return NULL;
 	}
 	n = calloc(1, sizeof(*n));
@@ -357,7 +358,7 @@ struct tmpl_source *tmpl_source_get(struct tmpl_cache *c, const struct weir_expo
 	x->nsources++;
 	n->next = c->sb[h & (c->sb_cap - 1)];
 	c->sb[h & (c->sb_cap - 1)] = n;
-	c->st.sources++;
+	cnt_add(&c->st.sources, 1);
 	sb_grow(c);
 	return &n->s;
 }
@@ -423,7 +424,7 @@ static void tab_remove(struct tmpl_source *s, struct tmpl **slot)
 	s->tab_used--;
 	s->exp->ntemplates--;
 	exp_reclass(s->cache, s->exp, RES_TPL);
-	s->cache->st.templates--;
+	cnt_sub(&s->cache->st.templates, 1);
 	/* Backward shift: pull later entries of the probe run into the hole. */
 	for (;;) {
 		uint32_t k;
@@ -451,7 +452,7 @@ const struct tmpl *tmpl_find(struct tmpl_source *s, uint16_t id, uint64_t now_ns
 		return NULL;
 	if (life && now_ns > (*slot)->refreshed_ns && now_ns - (*slot)->refreshed_ns > life) {
 		tab_remove(s, slot);
-		s->cache->st.expired++;
+		cnt_add(&s->cache->st.expired, 1);
 		return NULL;
 	}
 	return *slot;
@@ -536,7 +537,7 @@ static int tpl_evict_for(struct tmpl_source *s)
 	if (!old)
 		return -1;
 	tab_remove(vs, old);
-	c->st.evicted++;
+	cnt_add(&c->st.evicted, 1);
 	return 0;
 }
 
@@ -552,37 +553,37 @@ int tmpl_add(struct tmpl_source *s, const struct tmpl *t, uint64_t now_ns)
 	slot = tab_lookup(s, t->id);
 	if (slot && tmpl_same(*slot, t)) {
 		(*slot)->refreshed_ns = now_ns;
-		c->st.refreshed++;
+		cnt_add(&c->st.refreshed, 1);
 		return WEIR_OK;
 	}
 	n = tmpl_dup(t);
 	if (!n) {
-		c->st.refused++;
+		cnt_add(&c->st.refused, 1);
 		return WEIR_E_NOMEM;
 	}
 	n->refreshed_ns = now_ns;
 	if (slot) {
 		free(*slot);
 		*slot = n;
-		c->st.replaced++;
+		cnt_add(&c->st.replaced, 1);
 		return WEIR_OK;
 	}
 	if (s->exp->ntemplates >= c->lim.max_templates_per_exporter ||
 	    (c->st.templates >= c->lim.max_templates && tpl_evict_for(s))) {
 		free(n);
-		c->st.refused++;
+		cnt_add(&c->st.refused, 1);
 		return WEIR_E_LIMIT;
 	}
 	err = tab_insert(s, n);
 	if (err) {
 		free(n);
-		c->st.refused++;
+		cnt_add(&c->st.refused, 1);
 		return err;
 	}
 	s->exp->ntemplates++;
 	exp_reclass(c, s->exp, RES_TPL);
-	c->st.templates++;
-	c->st.added++;
+	cnt_add(&c->st.templates, 1);
+	cnt_add(&c->st.added, 1);
 	return WEIR_OK;
 }
 
@@ -593,7 +594,7 @@ int tmpl_withdraw(struct tmpl_source *s, uint16_t id)
 	if (!slot)
 		return WEIR_E_NO_TEMPLATE;
 	tab_remove(s, slot);
-	s->cache->st.withdrawn++;
+	cnt_add(&s->cache->st.withdrawn, 1);
 	return WEIR_OK;
 }
 
@@ -608,7 +609,7 @@ int tmpl_withdraw_all(struct tmpl_source *s, int options)
 
 		if (t && (t->scope_count > 0) == (options != 0)) {
 			tab_remove(s, &s->tab[i]);
-			s->cache->st.withdrawn++;
+			cnt_add(&s->cache->st.withdrawn, 1);
 			continue;
 		}
 		i++;
@@ -631,8 +632,8 @@ uint64_t tmpl_seq_check(struct tmpl_source *s, uint32_t seq, uint32_t step)
 		return 0;
 	}
 	if (d < 0x80000000u) {
-		s->seq_gaps++;
-		s->seq_lost += d;
+		cnt_add(&s->seq_gaps, 1);
+		cnt_add(&s->seq_lost, d);
 		s->seq_next = seq + step;
 		return d;
 	}
@@ -640,7 +641,7 @@ uint64_t tmpl_seq_check(struct tmpl_source *s, uint32_t seq, uint32_t step)
 	if (s->seq_next - seq > TMPL_SEQ_RESET)
 		s->seq_next = seq + step;
 	else
-		s->seq_reordered++;
+		cnt_add(&s->seq_reordered, 1);
 	return 0;
 }
 
@@ -696,8 +697,8 @@ static void pending_drop_head(struct tmpl_source *s)
 	s->pend_bytes -= sz;
 	s->exp->pend_bytes -= sz;
 	exp_reclass(s->cache, s->exp, RES_PEND);
-	s->cache->st.pending_bytes -= sz;
-	s->cache->st.pending_dropped++;
+	cnt_sub(&s->cache->st.pending_bytes, sz);
+	cnt_add(&s->cache->st.pending_dropped, 1);
 	free(p);
 }
 
@@ -742,7 +743,7 @@ int tmpl_pending_add(struct tmpl_source *s, uint16_t tid, const void *hdr, size_
 
 	pending_expire(s, now_ns);
 	if (hdr_len > 32 || len > 65535 || (sz = hdr_len + len) > c->lim.max_pending_per_source) {
-		c->st.pending_dropped++;
+		cnt_add(&c->st.pending_dropped, 1);
 		return WEIR_E_LIMIT;
 	}
 	/* Room from this source's own oldest sets first for its bound and
@@ -760,12 +761,12 @@ int tmpl_pending_add(struct tmpl_source *s, uint16_t tid, const void *hdr, size_
 	}
 	if (c->st.pending_bytes + sz > c->lim.max_pending_bytes ||
 	    s->exp->pend_bytes + sz > c->lim.max_pending_per_exporter) {
-		c->st.pending_dropped++;
+		cnt_add(&c->st.pending_dropped, 1);
 		return WEIR_E_LIMIT;
 	}
 	p = malloc(sizeof(*p) + sz);
 	if (!p) {
-		c->st.pending_dropped++;
+		cnt_add(&c->st.pending_dropped, 1);
 		return WEIR_E_NOMEM;
 	}
 	p->next = NULL;
@@ -785,8 +786,8 @@ int tmpl_pending_add(struct tmpl_source *s, uint16_t tid, const void *hdr, size_
 	s->pend_bytes += (uint32_t)sz;
 	s->exp->pend_bytes += (uint32_t)sz;
 	exp_reclass(c, s->exp, RES_PEND);
-	c->st.pending_bytes += sz;
-	c->st.pending_held++;
+	cnt_add(&c->st.pending_bytes, sz);
+	cnt_add(&c->st.pending_held, 1);
 	return WEIR_OK;
 }
 
@@ -809,7 +810,7 @@ void tmpl_pending_take(struct tmpl_source *s, uint16_t tid, uint64_t now_ns,
 		tail = &p->next;
 		s->pend_bytes -= p->hdr_len + p->len;
 		s->exp->pend_bytes -= p->hdr_len + p->len;
-		s->cache->st.pending_bytes -= p->hdr_len + p->len;
+		cnt_sub(&s->cache->st.pending_bytes, p->hdr_len + p->len);
 	}
 	exp_reclass(s->cache, s->exp, RES_PEND);
 	s->pend_tail = NULL;
@@ -817,7 +818,7 @@ void tmpl_pending_take(struct tmpl_source *s, uint16_t tid, uint64_t now_ns,
 		s->pend_tail = p;
 	while ((p = taken)) {
 		taken = p->next;
-		s->cache->st.pending_rescued++;
+		cnt_add(&s->cache->st.pending_rescued, 1);
 		fn(user, p->data, p->hdr_len, p->data + p->hdr_len, p->len);
 		free(p);
 	}
