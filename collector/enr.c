@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "cnt.h"
 #include "enr.h"
 #include "err.h"
 #include "prog_clock.h"
@@ -156,11 +157,10 @@ static int grace(struct col_enr *e)
 	snap = calloc(e->nq, sizeof(*snap));
 	if (!snap)
 		return 0;
-	/* Pairs with the fence of col_enr_quiescent(): the swap is visible
-	 * before the counters are read. */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	/* Sequentially consistent, as the swap before and the workers'
+	 * bumps (col_enr_quiescent()): the swap precedes these reads. */
 	for (unsigned i = 0; i < e->nq; i++)
-		snap[i] = __atomic_load_n(e->q[i], __ATOMIC_ACQUIRE);
+		snap[i] = __atomic_load_n(e->q[i], __ATOMIC_SEQ_CST);
 	do {
 		/* Stopping: the workers are joined before the reload thread
 		 * is stopped, so none can hold the table any more. */
@@ -168,7 +168,7 @@ static int grace(struct col_enr *e)
 			break;
 		done = 1;
 		for (unsigned i = 0; i < e->nq; i++)
-			if (__atomic_load_n(e->q[i], __ATOMIC_ACQUIRE) == snap[i])
+			if (__atomic_load_n(e->q[i], __ATOMIC_SEQ_CST) == snap[i])
 				done = 0;
 		if (!done) {
 			sleep_ms(1);
@@ -296,14 +296,14 @@ void col_enr_lookup(const struct col_enr *e, struct col_enr_batch *b, const stru
 			b->a[i][k] = a;
 			looked += a != NULL;
 		}
-		c->lookups[i] += looked;
+		cnt_add(&c->lookups[i], looked);
 		enrich_find_many(b->t[i], b->csv, b->a[i], b->row[i], b->n);
 		/* A flow without the key is no lookup, and no miss. A miss of
 		 * a source that answers only when written (ENRICH_ROW_DIRECT)
 		 * is counted then. */
 		for (unsigned k = 0; k < b->n; k++)
 			missed += b->row[i][k] == ENRICH_ROW_NONE;
-		c->misses[i] += missed - (b->n - looked);
+		cnt_add(&c->misses[i], missed - (b->n - looked));
 	}
 }
 
@@ -331,7 +331,7 @@ size_t col_enr_write_slot(const struct col_enr *e, char *out, size_t cap,
 			: enrich_json(b->t[i], b->a[i][k], out, cap, &hit);
 		/* A miss of a source without rows shows only now. */
 		if (n != SIZE_MAX)
-			c->misses[i] += !hit;
+			cnt_add(&c->misses[i], !hit);
 		return n;
 	}
 	return csv ? enrich_csv_row(b->t[i], row, out, cap) : enrich_json_row(b->t[i], row, out, cap);

@@ -54,7 +54,7 @@ struct col_sum {
 static void sum_u64(uint64_t *dst, const uint64_t *src, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		dst[i] += col_load(&src[i]);
+		dst[i] += cnt_load(&src[i]);
 }
 
 static void sum_workers(const struct col_shared *sh, struct col_sum *s)
@@ -105,7 +105,7 @@ static void per_worker(struct col_text *t, const struct col_shared *sh, const ch
 		const uint64_t *v = (const uint64_t *)((const char *)&sh->w[i]->c + field);
 
 		col_text_printf(t, "%s{worker=\"%u\"} %llu\n", name, i,
-				(unsigned long long)col_load(v));
+				(unsigned long long)cnt_load(v));
 	}
 }
 
@@ -114,7 +114,7 @@ static uint64_t worker_datagrams(const struct col_worker *w)
 	uint64_t n = 0;
 
 	for (int p = 0; p < COL_P_MAX; p++)
-		n += col_load(&w->c.datagrams[p]);
+		n += cnt_load(&w->c.datagrams[p]);
 	return n;
 }
 
@@ -181,9 +181,9 @@ static void per_exporter(struct col_text *t, struct col_shared *sh)
 			const struct tmpl_source *s = tmpl_cache_source(c, j);
 			uint32_t l = w->src_label[j];
 
-			v[l][0] += col_load(&s->seq_gaps);
-			v[l][1] += col_load(&s->seq_lost);
-			v[l][2] += col_load(&s->seq_reordered);
+			v[l][0] += cnt_load(&s->seq_gaps);
+			v[l][1] += cnt_load(&s->seq_lost);
+			v[l][2] += cnt_load(&s->seq_reordered);
 		}
 	}
 	for (int k = 0; k < 3; k++) {
@@ -292,7 +292,7 @@ static void render_output(struct col_shared *sh, const struct col_sum *s, struct
 	    s->c.records_out);
 	one(t, "weir_records_written_total", "counter",
 	    "Records that reached the output (whole lines written; Kafka: taken by the producer queue).",
-	    o ? col_load(&o->lines) : 0);
+	    o ? cnt_load(&o->lines) : 0);
 	head(t, "weir_records_skipped_total", "counter",
 	     "Records decoded but not written: no_flow (common format: options records, sFlow counter samples), too_large.");
 	col_text_printf(t, "weir_records_skipped_total{reason=\"no_flow\"} %llu\n",
@@ -301,34 +301,34 @@ static void render_output(struct col_shared *sh, const struct col_sum *s, struct
 			(unsigned long long)s->c.skipped_too_large);
 	if (o) {
 		one(t, "weir_output_bytes_total", "counter", "Bytes written to the output.",
-		    col_load(&o->bytes));
+		    cnt_load(&o->bytes));
 		one(t, "weir_output_flushes_total", "counter", "Batches handed to the output.",
-		    col_load(&o->flushes));
+		    cnt_load(&o->flushes));
 		one(t, "weir_output_writes_total", "counter", "write() calls on the output.",
-		    col_load(&o->writes));
+		    cnt_load(&o->writes));
 		one(t, "weir_output_write_errors_total", "counter",
-		    "Output writes that failed (their batch is lost).", col_load(&o->write_errors));
+		    "Output writes that failed (their batch is lost).", cnt_load(&o->write_errors));
 		head(t, "weir_records_lost_total", "counter",
 		     "Lines formatted that did not reach the output, by reason: write_error (disk full, I/O error, closed pipe; Kafka: dropped before the queue), stalled (at stop, the output took nothing for 2 s).");
 		for (int r = 0; r < COL_LOST_MAX; r++)
 			col_text_printf(t, "weir_records_lost_total{reason=\"%s\"} %llu\n",
-					col_lost_name(r), (unsigned long long)col_load(&o->lost[r]));
+					col_lost_name(r), (unsigned long long)cnt_load(&o->lost[r]));
 		one(t, "weir_output_cut_lines_total", "counter",
 		    "Lines a failed write cut that could not be taken back (not a regular file).",
-		    col_load(&o->cut_lines));
+		    cnt_load(&o->cut_lines));
 		one(t, "weir_output_reopens_total", "counter", "Output reopens (SIGHUP).",
-		    col_load(&o->reopens));
+		    cnt_load(&o->reopens));
 		one(t, "weir_output_queue_bytes", "gauge",
-		    "Bytes of batches waiting for the writer thread.", col_load(&o->queued_bytes));
+		    "Bytes of batches waiting for the writer thread.", cnt_load(&o->queued_bytes));
 		one(t, "weir_output_queue_waits_total", "counter",
 		    "Times a worker waited for the writer thread (its queue was full).",
-		    col_load(&o->queue_waits));
+		    cnt_load(&o->queue_waits));
 	}
 	head(t, "weir_template_file_saves_total", "counter", "Saves of --template-file, by result.");
 	col_text_printf(t, "weir_template_file_saves_total{result=\"ok\"} %llu\n",
-			(unsigned long long)col_load(&sh->tsave_ok));
+			(unsigned long long)cnt_load(&sh->tsave_ok));
 	col_text_printf(t, "weir_template_file_saves_total{result=\"error\"} %llu\n",
-			(unsigned long long)col_load(&sh->tsave_err));
+			(unsigned long long)cnt_load(&sh->tsave_err));
 }
 
 /* --enrich, per enrichment. */
@@ -359,13 +359,13 @@ static void render_enrich(const struct col_shared *sh, struct col_text *t)
 			case 0:
 			case 1:
 				for (unsigned w = 0; w < sh->nw; w++)
-					v += col_load(k == 0 ? &sh->w[w]->ec.lookups[i] : &sh->w[w]->ec.misses[i]);
+					v += cnt_load(k == 0 ? &sh->w[w]->ec.lookups[i] : &sh->w[w]->ec.misses[i]);
 				break;
-			case 2: v = col_load(&s->reloads); break;
-			case 3: v = col_load(&s->reload_failures); break;
-			case 4: v = col_load(&s->entries); break;
-			case 5: v = col_load(&s->bytes); break;
-			default: v = col_load(&s->loaded_at); break;
+			case 2: v = cnt_load(&s->reloads); break;
+			case 3: v = cnt_load(&s->reload_failures); break;
+			case 4: v = cnt_load(&s->entries); break;
+			case 5: v = cnt_load(&s->bytes); break;
+			default: v = cnt_load(&s->loaded_at); break;
 			}
 			/* Label values: the index (stable), the key and the
 			 * file as given; a path needs escaping of \ and ". */

@@ -145,7 +145,7 @@ int col_pcap_run(struct col_worker *w, const char *path, uint16_t port,
 	while ((r = wpcap_next(&rd, &f)) == 1) {
 		struct col_udp_view v;
 
-		col_inc(&w->c.pcap_frames, 1);
+		cnt_add(&w->c.pcap_frames, 1);
 		if ((w->c.pcap_frames & 1023) == 0) {
 			w->now_ns = prog_now_mono();
 			col_buf_tick(&w->buf, w->now_ns);
@@ -154,7 +154,7 @@ int col_pcap_run(struct col_worker *w, const char *path, uint16_t port,
 				break;
 		}
 		if (col_pcap_frame(rd.dlt, f.p, f.caplen, &v) || (port && v.dport != port)) {
-			col_inc(&w->c.pcap_skipped, 1);
+			cnt_add(&w->c.pcap_skipped, 1);
 			continue;
 		}
 		col_worker_datagram(w, &v.e, v.p, v.len, f.t_ns);

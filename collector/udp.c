@@ -191,7 +191,7 @@ static void note_ovfl(struct col_worker *w, const struct msghdr *h)
 		    c->cmsg_len < CMSG_LEN(sizeof(v)))
 			continue;
 		memcpy(&v, CMSG_DATA(c), sizeof(v));
-		col_inc(&w->c.kernel_drops, (uint32_t)(v - w->ovfl_last));
+		cnt_add(&w->c.kernel_drops, (uint32_t)(v - w->ovfl_last));
 		w->ovfl_last = v;
 	}
 }
@@ -209,7 +209,7 @@ int col_udp_round(struct col_worker *w, int flags)
 		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
 			if (!w->c.recv_errors)
 				prog_log(PROG_LOG_ERROR, "worker %u: recvmmsg: %s", w->id, strerror(errno));
-			col_inc(&w->c.recv_errors, 1);
+			cnt_add(&w->c.recv_errors, 1);
 		}
 		return -1;
 	}

@@ -80,7 +80,7 @@ static void buf_added(struct col_worker *w, size_t n)
 
 	b->len += n;
 	b->lines++;
-	col_inc(&w->c.records_out, 1);
+	cnt_add(&w->c.records_out, 1);
 	if (b->cap - b->len < COL_BUF_LOW)
 		col_buf_flush(b);
 }
@@ -99,7 +99,7 @@ static void emit_raw(struct col_worker *w, const struct weir_record *rec)
 		n = rec_json(rec, b->p, b->cap);
 	}
 	if (!n) {
-		col_inc(&w->c.skipped_too_large, 1);
+		cnt_add(&w->c.skipped_too_large, 1);
 		return;
 	}
 	buf_added(w, n);
@@ -148,7 +148,7 @@ static void write_flow(struct col_worker *w, const struct flow *f,
 		n = flow_json_cached_x(f, b->p + b->len, b->cap - b->len, &w->jcache, xp);
 	}
 	if (!n) {
-		col_inc(&w->c.skipped_too_large, 1);
+		cnt_add(&w->c.skipped_too_large, 1);
 		return;
 	}
 	buf_added(w, n);
@@ -180,7 +180,7 @@ static void emit_common(struct col_worker *w, const struct weir_record *rec)
 		f = &w->pend_f[w->batch->n];
 	}
 	if (flow_from_record(rec, f) != WEIR_OK) {
-		col_inc(&w->c.skipped_no_flow, 1);
+		cnt_add(&w->c.skipped_no_flow, 1);
 		return;
 	}
 	if (cfg->renormalize && f->sampling_rate > 1) {
@@ -203,7 +203,7 @@ static int on_record(const struct weir_record *rec, void *user)
 	struct weir_record r;
 	uint32_t rate;
 
-	col_inc(&w->c.records[proto_index(m->proto)], 1);
+	cnt_add(&w->c.records[proto_index(m->proto)], 1);
 	/* The rate to write, set once: the decoder's unless --sampling-rate
 	 * says otherwise; both formats take it from the record. */
 	rate = col_samp_rate(&cfg->samp, w->override, rec->sampling_rate);
@@ -226,8 +226,8 @@ int col_worker_datagram(struct col_worker *w, const struct weir_exporter *e,
 	uint8_t proto = weir_sniff(p, len);	/* the one look at the version */
 	int pi = proto_index(proto), rc;
 
-	col_inc(&w->c.datagrams[pi], 1);
-	col_inc(&w->c.bytes[pi], len);
+	cnt_add(&w->c.datagrams[pi], 1);
+	cnt_add(&w->c.bytes[pi], len);
 	w->override = cfg->samp.n ? col_samp_lookup(&cfg->samp, &e->addr) : 0;
 	/* --type: sFlow alone, or the NetFlow family alone. */
 	if (proto && (cfg->type == COL_T_SFLOW) != (proto == WEIR_PROTO_SFLOW))

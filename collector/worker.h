@@ -131,17 +131,4 @@ void col_worker_free(struct col_worker *w);
 int col_worker_datagram(struct col_worker *w, const struct weir_exporter *e,
 			const uint8_t *p, size_t len, uint64_t recv_ns);
 
-static inline uint64_t col_load(const uint64_t *p)
-{
-	return __atomic_load_n(p, __ATOMIC_RELAXED);
-}
-
-/* Add to a counter of this thread's that the metrics thread reads: one
- * writer, so a relaxed store of the sum (a plain add's cost, no lock
- * prefix) and no torn or racy read. */
-static inline void col_inc(uint64_t *p, uint64_t n)
-{
-	__atomic_store_n(p, *p + n, __ATOMIC_RELAXED);
-}
-
 #endif

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "cnt.h"
 #include "err.h"
 #include "tmpl.h"
 
@@ -98,17 +99,16 @@ struct weir_ctx {
 /* Count err in ctx and return it (for "return weir_count(ctx, err);"). */
 static inline int weir_count(struct weir_ctx *ctx, int err)
 {
-	/* One writer (the decoding thread); another thread may read the
-	 * counters with relaxed atomic loads: a relaxed store of the sum. */
+	/* One writer (the decoding thread); others may read (cnt.h). */
 	if (err < 0 && err > -WEIR_E_MAX)
-		__atomic_store_n(&ctx->errors[-err], ctx->errors[-err] + 1, __ATOMIC_RELAXED);
+		cnt_add(&ctx->errors[-err], 1);
 	return err;
 }
 
 /* Count quirk q in ctx, as weir_count counts errors. */
 static inline void weir_quirk(struct weir_ctx *ctx, int q)
 {
-	__atomic_store_n(&ctx->quirks[q], ctx->quirks[q] + 1, __ATOMIC_RELAXED);
+	cnt_add(&ctx->quirks[q], 1);
 }
 
 int nf5_decode(struct weir_ctx *ctx, const struct weir_exporter *e,

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cnt.h"
 #include "err.h"
 #include "rd.h"
 #include "tmpl.h"
@@ -298,13 +299,13 @@ static void srcx_add(struct tmpl_cache *c, struct tmpl_source *s)
 	uint32_t i = c->nsrcx, pg = i / SRCX_PAGE;
 
 	if (pg >= SRCX_PAGES) {
-		c->st.sources_unindexed++;
+		cnt_add(&c->st.sources_unindexed, 1);
 		return;
 	}
 	if (!c->srcx[pg]) {
 		c->srcx[pg] = malloc(SRCX_PAGE * sizeof(*c->srcx[pg]));
 		if (!c->srcx[pg]) {
-			c->st.sources_unindexed++;
+			cnt_add(&c->st.sources_unindexed, 1);
 			return;
 		}
 	}
@@ -329,17 +330,17 @@ struct tmpl_source *tmpl_source_get(struct tmpl_cache *c, const struct weir_expo
 	if (!create)
 		return NULL;
 	if (c->st.sources >= c->lim.max_sources) {
-		c->st.sources_refused++;
+		cnt_add(&c->st.sources_refused, 1);
 		return NULL;
 	}
 	x = exp_get(c, e);
 	if (!x) {
 		if (c->exps.n >= c->exps.max)
-			c->st.sources_refused++;	/* the exporters' bound */
+			cnt_add(&c->st.sources_refused, 1);	/* the exporters' bound */
 		return NULL;
 	}
 	if (x->nsources >= c->lim.max_sources_per_exporter) {
-		c->st.sources_refused++;
+		cnt_add(&c->st.sources_refused, 1);
 		return NULL;
 	}
 	n = calloc(1, sizeof(*n));
@@ -352,13 +353,13 @@ struct tmpl_source *tmpl_source_get(struct tmpl_cache *c, const struct weir_expo
 	oah_init(&n->s.tab, c->lim.max_templates_per_exporter);
 	if (oah_add(&c->src, k, (uintptr_t)&n->s)) {
 		free(n);
-		c->st.sources_refused++;
+		cnt_add(&c->st.sources_refused, 1);
 		return NULL;
 	}
 	n->xnext = x->srcs;
 	x->srcs = n;
 	x->nsources++;
-	c->st.sources++;
+	cnt_add(&c->st.sources, 1);
 	srcx_add(c, &n->s);
 	return &n->s;
 }
@@ -388,7 +389,7 @@ static void tab_remove(struct tmpl_source *s, struct oah_slot *slot)
 	oah_del(&s->tab, slot);
 	s->exp->ntemplates--;
 	exp_reclass(s->cache, s->exp, RES_TPL);
-	s->cache->st.templates--;
+	cnt_sub(&s->cache->st.templates, 1);
 }
 
 const struct tmpl *tmpl_find(struct tmpl_source *s, uint16_t id, uint64_t now_ns)
@@ -402,7 +403,7 @@ const struct tmpl *tmpl_find(struct tmpl_source *s, uint16_t id, uint64_t now_ns
 	t = slot_tmpl(slot);
 	if (life && now_ns > t->refreshed_ns && now_ns - t->refreshed_ns > life) {
 		tab_remove(s, slot);
-		s->cache->st.expired++;
+		cnt_add(&s->cache->st.expired, 1);
 		return NULL;
 	}
 	return t;
@@ -495,7 +496,7 @@ static int tpl_evict_for(struct tmpl_source *s)
 	if (!old)
 		return -1;
 	tab_remove(vs, old);
-	c->st.evicted++;
+	cnt_add(&c->st.evicted, 1);
 	return 0;
 }
 
@@ -511,37 +512,37 @@ int tmpl_add(struct tmpl_source *s, const struct tmpl *t, uint64_t now_ns)
 	slot = tab_lookup(s, t->id);
 	if (slot && tmpl_same(slot_tmpl(slot), t)) {
 		slot_tmpl(slot)->refreshed_ns = now_ns;
-		c->st.refreshed++;
+		cnt_add(&c->st.refreshed, 1);
 		return WEIR_OK;
 	}
 	n = tmpl_dup(t);
 	if (!n) {
-		c->st.refused++;
+		cnt_add(&c->st.refused, 1);
 		return WEIR_E_NOMEM;
 	}
 	n->refreshed_ns = now_ns;
 	if (slot) {
 		free(slot_tmpl(slot));
 		slot->val = (uintptr_t)n;
-		c->st.replaced++;
+		cnt_add(&c->st.replaced, 1);
 		return WEIR_OK;
 	}
 	if (s->exp->ntemplates >= c->lim.max_templates_per_exporter ||
 	    (c->st.templates >= c->lim.max_templates && tpl_evict_for(s))) {
 		free(n);
-		c->st.refused++;
+		cnt_add(&c->st.refused, 1);
 		return WEIR_E_LIMIT;
 	}
 	err = oah_add(&s->tab, (uint64_t)t->id + 1, (uintptr_t)n);
 	if (err) {
 		free(n);
-		c->st.refused++;
+		cnt_add(&c->st.refused, 1);
 		return err;
 	}
 	s->exp->ntemplates++;
 	exp_reclass(c, s->exp, RES_TPL);
-	c->st.templates++;
-	c->st.added++;
+	cnt_add(&c->st.templates, 1);
+	cnt_add(&c->st.added, 1);
 	return WEIR_OK;
 }
 
@@ -552,7 +553,7 @@ int tmpl_withdraw(struct tmpl_source *s, uint16_t id)
 	if (!slot)
 		return WEIR_E_NO_TEMPLATE;
 	tab_remove(s, slot);
-	s->cache->st.withdrawn++;
+	cnt_add(&s->cache->st.withdrawn, 1);
 	return WEIR_OK;
 }
 
@@ -565,7 +566,7 @@ int tmpl_withdraw_all(struct tmpl_source *s, int options)
 		if ((slot_tmpl(slot)->scope_count > 0) == (options != 0)) {
 			i = (uint32_t)(slot - s->tab.slot);
 			tab_remove(s, slot);
-			s->cache->st.withdrawn++;
+			cnt_add(&s->cache->st.withdrawn, 1);
 		}
 	}
 	return WEIR_OK;
@@ -581,13 +582,13 @@ static uint64_t seq_account(struct tmpl_source *s, uint32_t seq, uint32_t expect
 		return 0;
 	/* Read by other threads (tmpl_cache_source): relaxed stores. */
 	if (d < 0x80000000u) {
-		__atomic_store_n(&s->seq_gaps, s->seq_gaps + 1, __ATOMIC_RELAXED);
-		__atomic_store_n(&s->seq_lost, s->seq_lost + d, __ATOMIC_RELAXED);
+		cnt_add(&s->seq_gaps, 1);
+		cnt_add(&s->seq_lost, d);
 		return d;
 	}
 	/* Behind what we expected: late (reordered) or the exporter restarted. */
 	if (expected - seq <= TMPL_SEQ_RESET)
-		__atomic_store_n(&s->seq_reordered, s->seq_reordered + 1, __ATOMIC_RELAXED);
+		cnt_add(&s->seq_reordered, 1);
 	return 0;
 }
 
@@ -716,8 +717,8 @@ static void pending_drop_head(struct tmpl_source *s)
 	s->pend_bytes -= sz;
 	s->exp->pend_bytes -= sz;
 	exp_reclass(s->cache, s->exp, RES_PEND);
-	s->cache->st.pending_bytes -= sz;
-	s->cache->st.pending_dropped++;
+	cnt_sub(&s->cache->st.pending_bytes, sz);
+	cnt_add(&s->cache->st.pending_dropped, 1);
 	free(p);
 }
 
@@ -762,7 +763,7 @@ int tmpl_pending_add(struct tmpl_source *s, uint16_t tid, const void *hdr, size_
 
 	pending_expire(s, now_ns);
 	if (hdr_len > 32 || len > 65535 || (sz = hdr_len + len) > c->lim.max_pending_per_source) {
-		c->st.pending_dropped++;
+		cnt_add(&c->st.pending_dropped, 1);
 		return WEIR_E_LIMIT;
 	}
 	/* Room from this source's own oldest sets first for its bound and
@@ -780,12 +781,12 @@ int tmpl_pending_add(struct tmpl_source *s, uint16_t tid, const void *hdr, size_
 	}
 	if (c->st.pending_bytes + sz > c->lim.max_pending_bytes ||
 	    s->exp->pend_bytes + sz > c->lim.max_pending_per_exporter) {
-		c->st.pending_dropped++;
+		cnt_add(&c->st.pending_dropped, 1);
 		return WEIR_E_LIMIT;
 	}
 	p = malloc(sizeof(*p) + sz);
 	if (!p) {
-		c->st.pending_dropped++;
+		cnt_add(&c->st.pending_dropped, 1);
 		return WEIR_E_NOMEM;
 	}
 	p->next = NULL;
@@ -805,8 +806,8 @@ int tmpl_pending_add(struct tmpl_source *s, uint16_t tid, const void *hdr, size_
 	s->pend_bytes += (uint32_t)sz;
 	s->exp->pend_bytes += (uint32_t)sz;
 	exp_reclass(c, s->exp, RES_PEND);
-	c->st.pending_bytes += sz;
-	c->st.pending_held++;
+	cnt_add(&c->st.pending_bytes, sz);
+	cnt_add(&c->st.pending_held, 1);
 	return WEIR_OK;
 }
 
@@ -829,7 +830,7 @@ void tmpl_pending_take(struct tmpl_source *s, uint16_t tid, uint64_t now_ns,
 		tail = &p->next;
 		s->pend_bytes -= p->hdr_len + p->len;
 		s->exp->pend_bytes -= p->hdr_len + p->len;
-		s->cache->st.pending_bytes -= p->hdr_len + p->len;
+		cnt_sub(&s->cache->st.pending_bytes, p->hdr_len + p->len);
 	}
 	exp_reclass(s->cache, s->exp, RES_PEND);
 	s->pend_tail = NULL;
@@ -837,7 +838,7 @@ void tmpl_pending_take(struct tmpl_source *s, uint16_t tid, uint64_t now_ns,
 		s->pend_tail = p;
 	while ((p = taken)) {
 		taken = p->next;
-		s->cache->st.pending_rescued++;
+		cnt_add(&s->cache->st.pending_rescued, 1);
 		fn(user, p->data, p->hdr_len, p->data + p->hdr_len, p->len);
 		free(p);
 	}

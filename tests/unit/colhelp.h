@@ -27,11 +27,21 @@
 
 #include "prog_log.h"
 
-/* The build folder with weir-collector and weir-generator (the Makefile
- * passes $(B)). */
-#ifndef COL_TEST_BIN
-#define COL_TEST_BIN "build"
+/* The build folder with weir-collector and weir-generator: the Makefile
+ * passes $(B) as COL_TEST_BUILD; WEIR_TEST_BIN, when set, replaces it at
+ * run time (make tsan runs these tests against the programs built with
+ * ThreadSanitizer, which Criterion's own runner cannot be built with). */
+#ifndef COL_TEST_BUILD
+#define COL_TEST_BUILD "build"
 #endif
+
+static inline const char *col_test_bin(void)
+{
+	const char *b = getenv("WEIR_TEST_BIN");
+
+	return b && *b ? b : COL_TEST_BUILD;
+}
+#define COL_TEST_BIN col_test_bin()
 
 /* The running test's temp dir, made by suite_init. */
 static char tmpdir[128];

@@ -115,7 +115,7 @@ static uint64_t received(const struct rig *r)
 	uint64_t n = 0;
 
 	for (unsigned i = 0; i < r->sh.nw; i++)
-		n += col_load(&r->w[i]->c.datagrams[COL_P_NF5]);
+		n += cnt_load(&r->w[i]->c.datagrams[COL_P_NF5]);
 	return n;
 }
 
