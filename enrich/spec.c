@@ -8,6 +8,7 @@
 
 #include "err.h"
 #include "internal.h"
+#include "prog_val.h"
 
 #define RELOAD_MIN_NS	(1000000000ull)			/* 1s */
 #define RELOAD_MAX_NS	(24ull * 3600 * 1000000000ull)	/* 24h */
@@ -116,28 +117,17 @@ static int ends_with_ci(const char *s, const char *suffix)
 	return n > m && strcasecmp(s + n - m, suffix) == 0;
 }
 
-/* "30s", "5m", "1h": a positive decimal count and one unit. */
+/* reload=: a duration by the rules of every weir flag (prog_val.h: "30s",
+ * "5m", "1.5h", seconds without a unit), from 1s to 24h. */
 static int parse_interval(const char *v, size_t n, uint64_t *ns, char *err, size_t errlen)
 {
-	char q[80];
-	uint64_t count = 0, unit;
-	size_t i;
+	char buf[64], q[80];
 
-	quoted(q, sizeof(q), v, n);
-	for (i = 0; i < n && v[i] >= '0' && v[i] <= '9'; i++) {
-		count = count * 10 + (uint64_t)(v[i] - '0');
-		if (count > 1000000)
-			return fail(err, errlen, "reload interval %s is longer than 24h", q);
-	}
-	if (i == 0)
-		return fail(err, errlen, "reload interval %s is not a count and a unit (10s, 1m, 1h)", q);
-	if (i + 1 != n || (v[i] != 's' && v[i] != 'm' && v[i] != 'h'))
-		return fail(err, errlen, "reload interval %s needs one unit: s, m or h (10s, 1m, 1h)", q);
-	unit = v[i] == 's' ? 1 : v[i] == 'm' ? 60 : 3600;
-	*ns = count * unit * 1000000000ull;
-	if (*ns < RELOAD_MIN_NS || *ns > RELOAD_MAX_NS)
-		return fail(err, errlen, "reload interval %s is outside 1s..24h", q);
-	return WEIR_OK;
+	if (n >= sizeof(buf))
+		return fail(err, errlen, "reload: %s is not a duration (too long)", quoted(q, sizeof(q), v, n));
+	memcpy(buf, v, n);
+	buf[n] = '\0';
+	return prog_parse_duration(buf, RELOAD_MIN_NS, RELOAD_MAX_NS, ns, "reload", err, errlen);
 }
 
 /* A dotted MMDB path: no empty component (a.b, subdivisions.0.iso_code). */
