@@ -8,6 +8,7 @@
 
 #include "err.h"
 #include "internal.h"
+#include "prog_val.h"
 
 #define RELOAD_MIN_NS	(1000000000ull)			/* 1s */
 #define RELOAD_MAX_NS	(24ull * 3600 * 1000000000ull)	/* 24h */
@@ -61,21 +62,6 @@ static const char *quoted(char *buf, size_t len, const char *s, size_t n)
 	return buf;
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return WEIR_E_INVALID;
-}
-
 static int is_blank(char c)
 {
 	return c == ' ' || c == '\t';
@@ -116,28 +102,18 @@ static int ends_with_ci(const char *s, const char *suffix)
 	return n > m && strcasecmp(s + n - m, suffix) == 0;
 }
 
-/* "30s", "5m", "1h": a positive decimal count and one unit. */
+/* reload=: a duration by the rules of every weir flag (prog_val.h: "30s",
+ * "5m", "1.5h", seconds without a unit), from 1s to 24h. */
 static int parse_interval(const char *v, size_t n, uint64_t *ns, char *err, size_t errlen)
 {
-	char q[80];
-	uint64_t count = 0, unit;
-	size_t i;
+	char buf[64], q[80];
 
-	quoted(q, sizeof(q), v, n);
-	for (i = 0; i < n && v[i] >= '0' && v[i] <= '9'; i++) {
-		count = count * 10 + (uint64_t)(v[i] - '0');
-		if (count > 1000000)
-			return fail(err, errlen, "reload interval %s is longer than 24h", q);
-	}
-	if (i == 0)
-		return fail(err, errlen, "reload interval %s is not a count and a unit (10s, 1m, 1h)", q);
-	if (i + 1 != n || (v[i] != 's' && v[i] != 'm' && v[i] != 'h'))
-		return fail(err, errlen, "reload interval %s needs one unit: s, m or h (10s, 1m, 1h)", q);
-	unit = v[i] == 's' ? 1 : v[i] == 'm' ? 60 : 3600;
-	*ns = count * unit * 1000000000ull;
-	if (*ns < RELOAD_MIN_NS || *ns > RELOAD_MAX_NS)
-		return fail(err, errlen, "reload interval %s is outside 1s..24h", q);
-	return WEIR_OK;
+	if (n >= sizeof(buf))
+		return prog_fail(err, errlen, "reload: %s is not a duration (too long)",
+				 quoted(q, sizeof(q), v, n));
+	memcpy(buf, v, n);
+	buf[n] = '\0';
+	return prog_parse_duration(buf, RELOAD_MIN_NS, RELOAD_MAX_NS, ns, "reload", err, errlen);
 }
 
 /* A dotted MMDB path: no empty component (a.b, subdivisions.0.iso_code). */
@@ -162,47 +138,49 @@ static int parse_pair(struct enrich_spec *s, const char *p, size_t n, unsigned i
 
 	p = trim(p, &n);
 	if (!n)
-		return fail(err, errlen, "fields: pair %u is empty (pairs are source:output separated by ';')", idx);
+		return prog_fail(err, errlen,
+				 "fields: pair %u is empty (pairs are source:output separated by ';')", idx);
 	quoted(q, sizeof(q), p, n);
 	colon = memchr(p, ':', n);
 	if (!colon)
-		return fail(err, errlen, "fields: pair %s has no ':' (expected source:output)", q);
+		return prog_fail(err, errlen, "fields: pair %s has no ':' (expected source:output)", q);
 	if (memchr(colon + 1, ':', n - (size_t)(colon + 1 - p)))
-		return fail(err, errlen, "fields: pair %s has more than one ':'", q);
+		return prog_fail(err, errlen, "fields: pair %s has more than one ':'", q);
 	ns = (size_t)(colon - p);
 	no = n - ns - 1;
 	src = trim(p, &ns);
 	out = trim(colon + 1, &no);
 	if (!ns)
-		return fail(err, errlen, "fields: pair %s has an empty source name", q);
+		return prog_fail(err, errlen, "fields: pair %s has an empty source name", q);
 	if (!no)
-		return fail(err, errlen, "fields: pair %s has an empty output name", q);
+		return prog_fail(err, errlen, "fields: pair %s has an empty output name", q);
 	if (ns > ENRICH_NAME_MAX)
-		return fail(err, errlen, "fields: source name %s is longer than %d bytes",
-			    quoted(q2, sizeof(q2), src, ns), ENRICH_NAME_MAX);
+		return prog_fail(err, errlen, "fields: source name %s is longer than %d bytes",
+				 quoted(q2, sizeof(q2), src, ns), ENRICH_NAME_MAX);
 	if (no > ENRICH_NAME_MAX)
-		return fail(err, errlen, "fields: output name %s is longer than %d bytes",
-			    quoted(q2, sizeof(q2), out, no), ENRICH_NAME_MAX);
+		return prog_fail(err, errlen, "fields: output name %s is longer than %d bytes",
+				 quoted(q2, sizeof(q2), out, no), ENRICH_NAME_MAX);
 	quoted(q2, sizeof(q2), out, no);
 	if (!ident_ok(out, no))
-		return fail(err, errlen, "fields: output name %s is not a name ([A-Za-z_][A-Za-z0-9_]*)", q2);
+		return prog_fail(err, errlen,
+				 "fields: output name %s is not a name ([A-Za-z_][A-Za-z0-9_]*)", q2);
 	if (s->nfields == ENRICH_MAX_FIELDS)
-		return fail(err, errlen, "fields: more than %d pairs", ENRICH_MAX_FIELDS);
+		return prog_fail(err, errlen, "fields: more than %d pairs", ENRICH_MAX_FIELDS);
 	s->f[s->nfields].src = strndup(src, ns);
 	s->f[s->nfields].out = strndup(out, no);
 	if (!s->f[s->nfields].src || !s->f[s->nfields].out) {
 		free(s->f[s->nfields].src);
 		free(s->f[s->nfields].out);
 		s->f[s->nfields].src = s->f[s->nfields].out = NULL;
-		fail(err, errlen, "out of memory");
+		prog_fail(err, errlen, "out of memory");
 		return WEIR_E_NOMEM;
 	}
 	s->nfields++;
 	if (enrich_name_reserved(s->f[s->nfields - 1].out))
-		return fail(err, errlen, "fields: output name %s is a field of the flow record already", q2);
+		return prog_fail(err, errlen, "fields: output name %s is a field of the flow record already", q2);
 	for (unsigned i = 0; i + 1 < s->nfields; i++)
 		if (strcmp(s->f[i].out, s->f[s->nfields - 1].out) == 0)
-			return fail(err, errlen, "fields: output name %s is given twice", q2);
+			return prog_fail(err, errlen, "fields: output name %s is given twice", q2);
 	return WEIR_OK;
 }
 
@@ -246,16 +224,16 @@ int enrich_spec_parse(const char *text, struct enrich_spec *s, char *err, size_t
 	if (err && errlen)
 		err[0] = '\0';
 	if (!text)
-		return fail(err, errlen, "empty --enrich option");
+		return prog_fail(err, errlen, "empty --enrich option");
 	s->text = strdup(text);
 	if (!s->text) {
-		fail(err, errlen, "out of memory");
+		prog_fail(err, errlen, "out of memory");
 		return WEIR_E_NOMEM;
 	}
 	p = text;
 	end = text + strlen(text);
 	if (p == end)
-		return fail(err, errlen, "empty --enrich option");
+		return prog_fail(err, errlen, "empty --enrich option");
 	for (;;) {
 		comma = memchr(p, ',', (size_t)(end - p));
 		if (!comma)
@@ -263,11 +241,11 @@ int enrich_spec_parse(const char *text, struct enrich_spec *s, char *err, size_t
 		nn = (size_t)(comma - p);
 		name = trim(p, &nn);
 		if (!nn)
-			return fail(err, errlen, "an empty option (two commas in a row, or one at an end)");
+			return prog_fail(err, errlen, "an empty option (two commas in a row, or one at an end)");
 		eq = memchr(name, '=', nn);
 		if (!eq)
-			return fail(err, errlen, "option %s has no '=' (options are name=value separated by ',')",
-				    quoted(q, sizeof(q), name, nn));
+			return prog_fail(err, errlen, "option %s has no '=' (options are name=value separated by ',')",
+					 quoted(q, sizeof(q), name, nn));
 		nv = nn - (size_t)(eq + 1 - name);
 		v = trim(eq + 1, &nv);
 		nn = (size_t)(eq - name);
@@ -276,12 +254,12 @@ int enrich_spec_parse(const char *text, struct enrich_spec *s, char *err, size_t
 			if (strlen(opt_names[k]) == nn && memcmp(opt_names[k], name, nn) == 0)
 				break;
 		if (k == O_COUNT)
-			return fail(err, errlen, "unknown option %s (known: type, source, key, fields, reload)",
-				    quoted(q, sizeof(q), name, nn));
+			return prog_fail(err, errlen, "unknown option %s (known: type, source, key, fields, reload)",
+					 quoted(q, sizeof(q), name, nn));
 		if (val[k])
-			return fail(err, errlen, "option '%s' is given twice", opt_names[k]);
+			return prog_fail(err, errlen, "option '%s' is given twice", opt_names[k]);
 		if (!nv)
-			return fail(err, errlen, "option '%s' is empty", opt_names[k]);
+			return prog_fail(err, errlen, "option '%s' is empty", opt_names[k]);
 		val[k] = v;
 		vlen[k] = nv;
 		if (comma == end)
@@ -290,25 +268,25 @@ int enrich_spec_parse(const char *text, struct enrich_spec *s, char *err, size_t
 	}
 	for (k = 0; k < O_COUNT; k++)
 		if (!val[k] && k != O_RELOAD)
-			return fail(err, errlen, "option '%s' is missing", opt_names[k]);
+			return prog_fail(err, errlen, "option '%s' is missing", opt_names[k]);
 
 	if (vlen[O_TYPE] != strlen("prefix_lookup") ||
 	    memcmp(val[O_TYPE], "prefix_lookup", vlen[O_TYPE]) != 0)
-		return fail(err, errlen, "unknown type %s (the one type is prefix_lookup)",
-			    quoted(q, sizeof(q), val[O_TYPE], vlen[O_TYPE]));
+		return prog_fail(err, errlen, "unknown type %s (the one type is prefix_lookup)",
+				 quoted(q, sizeof(q), val[O_TYPE], vlen[O_TYPE]));
 
 	for (k = 0; k < sizeof(key_names) / sizeof(key_names[0]); k++)
 		if (strlen(key_names[k]) == vlen[O_KEY] &&
 		    memcmp(key_names[k], val[O_KEY], vlen[O_KEY]) == 0)
 			break;
 	if (k == sizeof(key_names) / sizeof(key_names[0]))
-		return fail(err, errlen, "unknown key %s (src_addr, dst_addr, next_hop or sampler_address)",
-			    quoted(q, sizeof(q), val[O_KEY], vlen[O_KEY]));
+		return prog_fail(err, errlen, "unknown key %s (src_addr, dst_addr, next_hop or sampler_address)",
+				 quoted(q, sizeof(q), val[O_KEY], vlen[O_KEY]));
 	s->key = (enum enrich_key)k;
 
 	s->source = strndup(val[O_SOURCE], vlen[O_SOURCE]);
 	if (!s->source) {
-		fail(err, errlen, "out of memory");
+		prog_fail(err, errlen, "out of memory");
 		return WEIR_E_NOMEM;
 	}
 	if (ends_with_ci(s->source, ".csv"))
@@ -316,8 +294,8 @@ int enrich_spec_parse(const char *text, struct enrich_spec *s, char *err, size_t
 	else if (ends_with_ci(s->source, ".mmdb"))
 		s->kind = ENRICH_MMDB;
 	else
-		return fail(err, errlen, "source %s is neither a .csv nor a .mmdb file",
-			    quoted(q, sizeof(q), val[O_SOURCE], vlen[O_SOURCE]));
+		return prog_fail(err, errlen, "source %s is neither a .csv nor a .mmdb file",
+				 quoted(q, sizeof(q), val[O_SOURCE], vlen[O_SOURCE]));
 
 	rc = parse_fields(s, val[O_FIELDS], vlen[O_FIELDS], err, errlen);
 	if (rc)
@@ -325,8 +303,8 @@ int enrich_spec_parse(const char *text, struct enrich_spec *s, char *err, size_t
 	if (s->kind == ENRICH_MMDB)
 		for (k = 0; k < s->nfields; k++)
 			if (!path_ok(s->f[k].src, strlen(s->f[k].src)))
-				return fail(err, errlen, "fields: path %s has an empty component (a.b.0.c)",
-					    quoted(q, sizeof(q), s->f[k].src, strlen(s->f[k].src)));
+				return prog_fail(err, errlen, "fields: path %s has an empty component (a.b.0.c)",
+						 quoted(q, sizeof(q), s->f[k].src, strlen(s->f[k].src)));
 
 	if (val[O_RELOAD]) {
 		rc = parse_interval(val[O_RELOAD], vlen[O_RELOAD], &s->reload_ns, err, errlen);
@@ -357,8 +335,8 @@ int enrich_spec_clash(const struct enrich_spec *a, const struct enrich_spec *b,
 	for (unsigned i = 0; i < a->nfields; i++)
 		for (unsigned j = 0; j < b->nfields; j++)
 			if (strcmp(a->f[i].out, b->f[j].out) == 0)
-				return fail(err, errlen, "output name '%s' is given by two --enrich options",
-					    a->f[i].out);
+				return prog_fail(err, errlen, "output name '%s' is given by two --enrich options",
+						 a->f[i].out);
 	return WEIR_OK;
 }
 

@@ -3,6 +3,7 @@
 #include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 
 #include "err.h"
 #include "ledger.h"
+#include "prog_cli.h"
 #include "prog_clock.h"
 #include "prog_log.h"
 #include "pace.h"
@@ -130,6 +132,25 @@ size_t gen_payload_max(uint32_t mtu, int v6)
 
 /* ---- setup ---- */
 
+_Static_assert(GEN_EXIT_USAGE == PROG_EXIT_USAGE, "exit 2 is bad usage in every program");
+
+/* A flag combination that only the run finds impossible (IPv6 with v5,
+ * records no datagram carries, a host that does not resolve) is a usage
+ * error like any bad flag: said as one ("weir-generator: ...; see --help",
+ * prog_cli_error) on stderr, exit 2. */
+static int refuse(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int refuse(const char *fmt, ...)
+{
+	char msg[PROG_LOG_LINE_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return prog_cli_error(msg);
+}
+
 static int resolve(struct run *r)
 {
 	const struct gen_cfg *c = r->cfg;
@@ -141,10 +162,8 @@ static int resolve(struct run *r)
 
 	snprintf(port, sizeof(port), "%u", c->port);
 	e = getaddrinfo(c->host, port, &hints, &ai);
-	if (e) {
-		prog_log(PROG_LOG_ERROR, "-H %s: %s", c->host, gai_strerror(e));
-		return GEN_EXIT_USAGE;
-	}
+	if (e)
+		return refuse("-H %s: %s", c->host, gai_strerror(e));
 	memcpy(&r->ss, ai->ai_addr, ai->ai_addrlen);
 	r->sl = ai->ai_addrlen;
 	freeaddrinfo(ai);
@@ -160,26 +179,21 @@ static int check_cfg(struct run *r)
 
 	if (c->proto == GEN_V5) {
 		if (model_has_family(&r->model, 1)) {
-			prog_log(PROG_LOG_ERROR, "NetFlow v5 carries IPv4 flows only: --src-cidr and --dst-cidr "
-			     "must be IPv4 ranges");
-			return GEN_EXIT_USAGE;
+			return refuse("NetFlow v5 carries IPv4 flows only: --src-cidr and --dst-cidr "
+				      "must be IPv4 ranges");
 		}
 		if (c->sampling_rate > 0x3fff) {
-			prog_log(PROG_LOG_ERROR, "--sampling-rate %u: NetFlow v5 carries at most 16383",
-			     c->sampling_rate);
-			return GEN_EXIT_USAGE;
+			return refuse("--sampling-rate %u: NetFlow v5 carries at most 16383",
+				      c->sampling_rate);
 		}
 		if (last_domain > 0xffff) {
-			prog_log(PROG_LOG_ERROR, "NetFlow v5 domains (engine type and id) are 16 bits: "
-			     "--observation-domain-id + --exporters - 1 = %llu",
-			     (unsigned long long)last_domain);
-			return GEN_EXIT_USAGE;
+			return refuse("NetFlow v5 domains (engine type and id) are 16 bits: "
+				      "--observation-domain-id + --exporters - 1 = %llu",
+				      (unsigned long long)last_domain);
 		}
 	}
-	if (last_domain > UINT32_MAX) {
-		prog_log(PROG_LOG_ERROR, "--observation-domain-id + --exporters - 1 is above 2^32 - 1");
-		return GEN_EXIT_USAGE;
-	}
+	if (last_domain > UINT32_MAX)
+		return refuse("--observation-domain-id + --exporters - 1 is above 2^32 - 1");
 	return GEN_EXIT_OK;
 }
 
@@ -278,9 +292,8 @@ static int fit_payload(struct run *r, int v6)
 		else
 			snprintf(how, sizeof(how), "at most %u do in the largest UDP datagram, %zu bytes",
 				 max_fit, hi);
-		prog_log(PROG_LOG_ERROR, "%u %s records do not fit one datagram (%s): lower -f",
-			 c->flows_per_packet, gen_proto_name(c->proto), how);
-		return GEN_EXIT_USAGE;
+		return refuse("%u %s records do not fit one datagram (%s): lower -f",
+			      c->flows_per_packet, gen_proto_name(c->proto), how);
 	}
 	if (e) {
 		prog_log(PROG_LOG_ERROR, "out of memory");
@@ -325,10 +338,8 @@ static int setup(struct run *r)
 	mc.seed = c->seed;
 	mc.sampling_rate = c->sampling_rate ? c->sampling_rate : 1;
 	mc.sflow = c->proto == GEN_SFLOW;
-	if (model_init(&r->model, &mc, err, sizeof(err))) {
-		prog_log(PROG_LOG_ERROR, "%s", err);
-		return GEN_EXIT_USAGE;
-	}
+	if (model_init(&r->model, &mc, err, sizeof(err)))
+		return refuse("%s", err);
 	ret = check_cfg(r);
 	if (ret)
 		return ret;

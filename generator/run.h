@@ -88,7 +88,8 @@ size_t gen_payload_max(uint32_t mtu, int v6);
 
 /* Run until -n, --duration or *stop. Returns GEN_EXIT_OK, GEN_EXIT_FAIL or
  * GEN_EXIT_USAGE (a flag combination found impossible: IPv6 with v5,
- * records that do not fit, a host that does not resolve); messages go to
+ * records that do not fit, a host that does not resolve: said on stderr as
+ * a usage error, "weir-generator: ...; see --help"); other messages go to
  * the log, the summary to stderr, the ledger to cfg->ledger. */
 int gen_run(const struct gen_cfg *cfg, volatile sig_atomic_t *stop);
 

@@ -81,6 +81,9 @@ Test(enrich_spec, every_key_and_interval_bounds)
 	static const struct { const char *r; uint64_t ns; } iv[] = {
 		{ "1s", 1000000000ull }, { "10s", 10000000000ull }, { "90m", 5400000000000ull },
 		{ "24h", 86400000000000ull }, { "1440m", 86400000000000ull },
+		/* The rules of every weir duration (prog_val.h): seconds without
+		 * a unit, fractions, ms. */
+		{ "30", 30000000000ull }, { "1.5m", 90000000000ull }, { "2000ms", 2000000000ull },
 	};
 	struct enrich_spec s;
 	char text[256], err[256];
@@ -161,15 +164,16 @@ static const struct bad bad[] = {
 	{ BASE "fields=asn:bytes", "output name 'bytes' is a field of the flow record" },
 	{ BASE "fields=asn:src_addr", "output name 'src_addr' is a field of the flow record" },
 	{ BASE "fields=asn:x;org:x", "output name 'x' is given twice" },
-	{ BASE "fields=a:b,reload=0s", "reload interval '0s' is outside 1s..24h" },
-	{ BASE "fields=a:b,reload=25h", "reload interval '25h' is outside 1s..24h" },
-	{ BASE "fields=a:b,reload=86401s", "reload interval '86401s' is outside" },
-	{ BASE "fields=a:b,reload=99999999999h", "reload interval '99999999999h' is longer than 24h" },
-	{ BASE "fields=a:b,reload=30", "reload interval '30' needs one unit" },
-	{ BASE "fields=a:b,reload=500ms", "reload interval '500ms' needs one unit" },
-	{ BASE "fields=a:b,reload=1d", "reload interval '1d' needs one unit" },
-	{ BASE "fields=a:b,reload=s", "reload interval 's' is not a count" },
-	{ BASE "fields=a:b,reload=-5s", "reload interval '-5s' is not a count" },
+	{ BASE "fields=a:b,reload=0s", "reload: '0s' is out of range" },
+	{ BASE "fields=a:b,reload=25h", "reload: '25h' is out of range" },
+	{ BASE "fields=a:b,reload=86401s", "reload: '86401s' is out of range" },
+	{ BASE "fields=a:b,reload=99999999999h", "reload: '99999999999h' is out of range" },
+	{ BASE "fields=a:b,reload=500ms", "reload: '500ms' is out of range" },
+	{ BASE "fields=a:b,reload=1d", "reload: '1d' is not a duration" },
+	{ BASE "fields=a:b,reload=s", "reload: 's' is not a duration" },
+	{ BASE "fields=a:b,reload=-5s", "reload: '-5s' is not a duration" },
+	{ BASE "fields=a:b,reload=5 s", "reload: '5 s' is not a duration" },
+	{ BASE "fields=a:b,reload=", "option 'reload' is empty" },
 	{ "type=prefix_lookup,source=a.mmdb,key=dst_addr,fields=country..iso_code:cc",
 	  "path 'country..iso_code' has an empty component" },
 	{ "type=prefix_lookup,source=a.mmdb,key=dst_addr,fields=.country:cc", "path '.country'" },

@@ -2,9 +2,12 @@
  * same bytes; the schedule clock; flag combinations refused with exit 2;
  * pcap frames that are valid IPv4/IPv6 UDP and decode without error. */
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "decode.h"
 #include "err.h"
@@ -23,6 +26,7 @@ static void mk_tmpdir(void)
 
 	snprintf(tmpdir, sizeof(tmpdir), "%s/test_gen_run.XXXXXX", base && *base ? base : "/tmp");
 	cr_assert_not_null(mkdtemp(tmpdir), "mkdtemp");
+	prog_log_init("weir-generator");
 	prog_log_set(PROG_LOG_ERROR);
 }
 
@@ -205,6 +209,48 @@ static int run_expect(struct gen_cfg *c)
 	return gen_run(c, &no_stop);
 }
 
+/* gen_run with its stderr caught: what it said, into said (cap bytes). */
+static int run_said(struct gen_cfg *c, char *said, size_t cap)
+{
+	char path[128];
+	int fd, saved, ret;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/stderr", tmpdir);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	cr_assert_geq(fd, 0);
+	fflush(stderr);
+	saved = dup(STDERR_FILENO);
+	cr_assert_geq(saved, 0);
+	cr_assert_geq(dup2(fd, STDERR_FILENO), 0);
+	ret = gen_run(c, &no_stop);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	n = pread(fd, said, cap - 1, 0);
+	close(fd);
+	unlink(path);
+	cr_assert_geq(n, 0);
+	said[n] = 0;
+	return ret;
+}
+
+/* Refused as bad usage, as a bad flag is (prog_cli_error): exit 2 and the
+ * one line "weir-generator: <why ...>; see --help". */
+static void refused(struct gen_cfg *c, const char *why)
+{
+	static const char pre[] = "weir-generator: ", post[] = "; see --help\n";
+	char said[1024];
+	size_t n;
+
+	cr_assert_eq(run_said(c, said, sizeof(said)), GEN_EXIT_USAGE, "%s: exit 2", why);
+	n = strlen(said);
+	cr_assert(n > strlen(pre) + strlen(post) && strncmp(said, pre, strlen(pre)) == 0 &&
+		  strcmp(said + n - strlen(post), post) == 0 && strchr(said, '\n') == said + n - 1,
+		  "not one usage error line: \"%s\"", said);
+	cr_assert_not_null(strstr(said, why), "said \"%s\", not \"%s\"", said, why);
+}
+
 Test(gen_run, impossible_combinations_exit_2, .init = mk_tmpdir, .fini = rm_tmpdir)
 {
 	char path[128];
@@ -217,35 +263,35 @@ Test(gen_run, impossible_combinations_exit_2, .init = mk_tmpdir, .fini = rm_tmpd
 				     (char[128]){ 0 }, 128), 0);
 	cr_assert_eq(prog_parse_cidr_list("2001:db8:1::/48", c.model.dst, MODEL_MAX_RANGES,
 				     &c.model.ndst, (char[128]){ 0 }, 128), 0);
-	cr_assert_eq(run_expect(&c), GEN_EXIT_USAGE, "v5 with IPv6 ranges");
+	refused(&c, ": NetFlow v5 carries IPv4 flows only: --src-cidr and --dst-cidr must be IPv4 ranges");
 
 	c = cfg_for(GEN_V5, 1, path);
 	c.flows_per_packet = 31;
-	cr_assert_eq(run_expect(&c), GEN_EXIT_USAGE, "31 v5 records");
+	refused(&c, ": 31 v5 records do not fit one datagram (v5 carries at most 30): lower -f");
 	/* 30 v5 records past a 1400-byte MTU are sent, IP-fragmented (issue
 	 * 11, fault 8: test_gen_mtu.c). */
 	c.flows_per_packet = 30;
 	c.sampling_rate = 20000;
-	cr_assert_eq(run_expect(&c), GEN_EXIT_USAGE, "v5 sampling above 14 bits");
+	refused(&c, ": --sampling-rate 20000: NetFlow v5 carries at most 16383");
 	c.sampling_rate = 1;
 	c.domain = 65535;
 	c.exporters = 2;
-	cr_assert_eq(run_expect(&c), GEN_EXIT_USAGE, "v5 domains above 16 bits");
+	refused(&c, ": NetFlow v5 domains (engine type and id) are 16 bits: ");
 
 	c = cfg_for(GEN_IPFIX, 1, path);
 	c.flows_per_packet = 1000;
-	cr_assert_eq(run_expect(&c), GEN_EXIT_USAGE, "1000 IPFIX IPv6 records in no datagram");
+	refused(&c, ": 1000 ipfix records do not fit one datagram (at most ");
 	c.flows_per_packet = 18;
 	c.count = 1;
 	cr_assert_eq(run_expect(&c), GEN_EXIT_OK, "18 in 1500 bytes: sent, IP-fragmented");
 
 	c = cfg_for(GEN_SFLOW, 1, path);
 	c.host = "no-such-host.invalid";
-	cr_assert_eq(run_expect(&c), GEN_EXIT_USAGE, "unresolvable host");
+	refused(&c, ": -H no-such-host.invalid: ");
 
 	c = cfg_for(GEN_IPFIX, 1, path);
 	c.domain = UINT32_MAX;
-	cr_assert_eq(run_expect(&c), GEN_EXIT_USAGE, "domain + exporters above 2^32");
+	refused(&c, ": --observation-domain-id + --exporters - 1 is above 2^32 - 1");
 
 	/* the refused runs created nothing but the one that ran */
 	fp = fopen(path, "rb");
@@ -254,7 +300,7 @@ Test(gen_run, impossible_combinations_exit_2, .init = mk_tmpdir, .fini = rm_tmpd
 	remove(path);
 	c = cfg_for(GEN_V9, 1, path);
 	c.flows_per_packet = 5000;
-	cr_assert_eq(run_expect(&c), GEN_EXIT_USAGE);
+	refused(&c, ": 5000 v9 records do not fit one datagram (at most ");
 	cr_assert_null(fopen(path, "rb"), "a refused run created its pcap");
 }
 
