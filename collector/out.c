@@ -140,7 +140,7 @@ static void out_set_nonblock(struct col_out *o)
 	if (fl < 0 || fcntl(o->fd, F_SETFL, fl | O_NONBLOCK) < 0)
 		return;
 	o->fd_flags = fl;
-	o->nonblock = 1;
+	__atomic_store_n(&o->nonblock, 1, __ATOMIC_RELAXED);
 }
 
 /* Wait until the output takes bytes again: 1, or 0 when the stop's bound
@@ -235,7 +235,7 @@ int col_out_reopen(struct col_out *o, char *err, size_t errlen)
 	}
 	old = o->fd;
 	o->fd = fd;
-	o->nonblock = 0;
+	__atomic_store_n(&o->nonblock, 0, __ATOMIC_RELAXED);
 	out_set_nonblock(o);
 	out_add(&o->reopens, 1);
 	pthread_mutex_unlock(&o->mu);
@@ -388,7 +388,9 @@ static void *writer_thread(void *arg)
 		if (!o->q_head)
 			o->q_tail = NULL;
 		pthread_mutex_unlock(&o->qmu);
-		if (o->nonblock && out_given_up(o))
+		/* nonblock changes under mu at a reopen (SIGHUP): a relaxed
+		 * look here, the write itself takes mu. */
+		if (__atomic_load_n(&o->nonblock, __ATOMIC_RELAXED) && out_given_up(o))
 			out_drop(o, c->lines);	/* the pipe took nothing in time */
 		else
 			out_write_lines(o, c->p, c->len, c->lines);

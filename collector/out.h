@@ -53,7 +53,8 @@ struct col_out {
 	uint64_t cut_lines;		/* a cut line that could not be taken back */
 	int last_errno;
 	/* A pipe, FIFO or socket is written in O_NONBLOCK mode (poll for room),
-	 * so that a reader that stops reading cannot hold a stop forever. */
+	 * so that a reader that stops reading cannot hold a stop forever.
+	 * Written under mu (atomic: the writer thread peeks without it). */
 	uint8_t nonblock;
 	int fd_flags;			/* the flags of stdout to give back */
 	uint64_t stop_ns;		/* atomic: 0, or when the collector stopped */
