@@ -37,7 +37,7 @@ static void place(struct oah *t, uint64_t key, uint64_t val)
 }
 
 /* Double the slots (the first time: OAH_MIN_CAP) and place every entry
- * again. The bound keeps cap <= 2 * max rounded up to a power of two. */
+ * again. The bound keeps cap below 2 * max rounded up to a power of two. */
 static int grow(struct oah *t)
 {
 	struct oah_slot *old = t->slot;
@@ -69,8 +69,10 @@ int oah_add(struct oah *t, uint64_t key, uint64_t val)
 		t->refused++;
 		return WEIR_E_LIMIT;
 	}
-	/* At most half full after the insert: a miss ends within a short run. */
-	if ((uint64_t)(t->n + 1) * 2 > t->cap && (err = grow(t)))
+	/* At most 3/4 full after the insert: with the keys in the slots a
+	 * probe is a compare in the same cache line, and the template cache
+	 * (one table per source) keeps the memory of the tables it replaced. */
+	if ((uint64_t)(t->n + 1) * 4 > (uint64_t)t->cap * 3 && (err = grow(t)))
 		return err;
 	place(t, key, val);
 	t->n++;

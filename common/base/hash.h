@@ -10,7 +10,7 @@
  *
  * Linear probing from the high bits of a multiplicative hash of the key
  * (keys that differ only in high bits, or that share their low bits, still
- * spread); the table doubles when it would be more than half full, and
+ * spread); the table doubles when it would be more than 3/4 full, and
  * holds at most max entries: an insert past the bound returns WEIR_E_LIMIT
  * and is counted in refused. Deletion shifts the later entries of the probe
  * run back (no tombstones), so a lookup never walks dead slots.

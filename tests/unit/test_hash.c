@@ -35,8 +35,9 @@ Test(hash, add_find_grow)
 	for (uint64_t k = 1; k <= N; k++)
 		cr_assert_eq(oah_add(&t, k << 32, k * 3), WEIR_OK);
 	cr_assert_eq(t.n, N);
-	/* Doubling stops at the first power of two that keeps it half empty. */
-	cr_assert_eq(t.cap, 65536u);
+	/* Doubling stops at the first power of two that keeps a quarter
+	 * empty. */
+	cr_assert_eq(t.cap, 32768u);
 	for (uint64_t k = 1; k <= N; k++) {
 		struct oah_slot *s = oah_find(&t, k << 32);
 
