@@ -27,7 +27,8 @@
  *
  * After each file one summary line:
  *   {"file":0,"summary":true,"path":"...","rc":0,"result":"success",
- *    "records":3,"rescued":0,"errors":{"no_template":1}}
+ *    "records":3,"rescued":0,"errors":{"no_template":1},
+ *    "quirks":{"nf9_count_data":1}}
  *
  * The exit status is 0 whenever the files could be read: a decode error is a
  * finding for the caller (tests/integration/oracle), not a failure here.
@@ -471,7 +472,7 @@ int main(int argc, char **argv)
 	struct weir_ctx ctx;
 	struct weir_exporter ex;
 	struct dump d;
-	uint64_t before[WEIR_E_MAX];
+	uint64_t before[WEIR_E_MAX], qbefore[WEIR_Q_MAX];
 	int status = 0;
 
 	if (argc < 2 || !strcmp(argv[1], "--help")) {
@@ -515,6 +516,7 @@ int main(int argc, char **argv)
 		d.files[d.file].len = len;
 		d.records = d.rescued = 0;
 		memcpy(before, ctx.errors, sizeof(before));
+		memcpy(qbefore, ctx.quirks, sizeof(qbefore));
 		/* A distinct, increasing receive time per file: held data
 		 * ages by it, and nothing here waits long enough to expire. */
 		rc = weir_decode(&ctx, &ex, buf, len, (uint64_t)i * 1000000000ull);
@@ -529,6 +531,14 @@ int main(int argc, char **argv)
 			if (ctx.errors[e] == before[e])
 				continue;
 			printf("%s\"%s\":%" PRIu64, sep, weir_errname(-e), ctx.errors[e] - before[e]);
+			sep = ",";
+		}
+		fputs("},\"quirks\":{", stdout);
+		sep = "";
+		for (int q = 0; q < WEIR_Q_MAX; q++) {
+			if (ctx.quirks[q] == qbefore[q])
+				continue;
+			printf("%s\"%s\":%" PRIu64, sep, weir_quirk_name(q), ctx.quirks[q] - qbefore[q]);
 			sep = ",";
 		}
 		fputs("}}\n", stdout);
