@@ -148,7 +148,8 @@ enum {
 	K_UN = 17,		/* + field width class: odd source widths (3, 5, 6, 7) */
 	K_ADDR4 = 21, K_ADDR16, K_ADDR_PICK, K_MAC, K_CONST16, K_FAM_PICK, K_IPVER,
 	K_VLAN, K_LABEL, K_HI8, K_LO8, K_NTP_NS, K_NTP_US, K_MS, K_SEC, K_DELTA_US, K_UPTIME,
-	K_MS8, K_SEC4, K_UPTIME4,	/* the same at their usual widths: no test of the width */
+	K_MS8, K_SEC4,	/* the same at their usual widths: no test of the width */
+	K_UP5, K_UP9,	/* 4-byte uptimes of v5 and v9: the header's, known protocol */
 	K_COUNT
 };
 
@@ -173,6 +174,7 @@ struct norm_plan {
 	uint8_t nops;
 	uint16_t sys_init;		/* 1 + index of an inline systemInitTimeMilliseconds */
 	uint8_t sys_init_len;
+	uint8_t needs_base;		/* IPFIX uptimes: a time base is looked up */
 	struct norm_op op[NORM_OPS + 8];	/* pick steps take two slots */
 };
 
@@ -268,7 +270,13 @@ static void nc_step(struct nc *c, const struct norm_field *d, const struct norm_
 		nc_op(c, sw == 2 ? K_SEC4 : K_SEC, d, i, 0);
 		break;
 	case C_UPTIME:
-		nc_op(c, sw == 2 ? K_UPTIME4 : K_UPTIME, d, i, 0);
+		if (sw == 2 && c->t->proto == WEIR_PROTO_NF5)
+			nc_op(c, K_UP5, d, i, 0);
+		else if (sw == 2 && c->t->proto == WEIR_PROTO_NF9)
+			nc_op(c, K_UP9, d, i, 0);
+		else
+			nc_op(c, K_UPTIME, d, i, 0);
+		c->pl->needs_base |= c->t->proto == WEIR_PROTO_IPFIX;
 		break;
 	default:
 		nc_op(c, kind[s->conv], d, i, 0);
@@ -366,14 +374,28 @@ static uint64_t ntp_to_ns(uint64_t v, int micro)
  * the header's uptime was taken up to 999 ms after that second began, so an
  * event up to 999 ms above it lies in the export's second, not 49.7 days
  * back (v5 gives the export time to the nanosecond: no such slack). */
+static inline uint64_t up_to_ns(uint64_t exp_ns, uint32_t up_ms, uint32_t at_ms,
+				uint32_t slack_ms)
+{
+	uint32_t back_ms = up_ms - at_ms;
+
+	/* slack_ms > 0: "back" within slack of 2^32 is that much ahead */
+	if (slack_ms && back_ms > 0u - slack_ms)
+		return exp_ns + (uint64_t)(0u - back_ms) * 1000000ull;
+	return exp_ns - (uint64_t)back_ms * 1000000ull;
+}
+
+#define NF9_SLACK_MS	1000	/* v9's export time is whole seconds */
+
+static inline uint64_t exp_ns_of(const struct weir_msg *m)
+{
+	return (uint64_t)m->export_time * NS_PER_S + m->export_nsecs;
+}
+
 static uint64_t uptime_to_ns(const struct weir_msg *m, uint32_t at_ms)
 {
-	uint32_t back_ms = m->sys_uptime_ms - at_ms, ahead_ms = at_ms - m->sys_uptime_ms;
-	uint64_t exp_ns = (uint64_t)m->export_time * NS_PER_S + m->export_nsecs;
-
-	if (m->proto == WEIR_PROTO_NF9 && ahead_ms > 0 && ahead_ms < 1000)
-		return exp_ns + (uint64_t)ahead_ms * 1000000ull;
-	return exp_ns - (uint64_t)back_ms * 1000000ull;
+	return up_to_ns(exp_ns_of(m), m->sys_uptime_ms, at_ms,
+			m->proto == WEIR_PROTO_NF9 ? NF9_SLACK_MS : 0);
 }
 
 /* IPFIX flowStart/EndSysUpTime (IEs 22/21): milliseconds since
@@ -504,8 +526,8 @@ static int flow_from_nf5(const struct weir_record *rec, const uint8_t *p, struct
 	f->out_if = (uint32_t)ld16(p + 14);
 	f->packets = ld32(p + 16);
 	f->bytes = ld32(p + 20);
-	f->time_flow_start_ns = uptime_to_ns(m, (uint32_t)ld32(p + 24));
-	f->time_flow_end_ns = uptime_to_ns(m, (uint32_t)ld32(p + 28));
+	f->time_flow_start_ns = up_to_ns(exp_ns_of(m), m->sys_uptime_ms, (uint32_t)ld32(p + 24), 0);
+	f->time_flow_end_ns = up_to_ns(exp_ns_of(m), m->sys_uptime_ms, (uint32_t)ld32(p + 28), 0);
 	f->src_port = (uint16_t)ld16(p + 32);
 	f->dst_port = (uint16_t)ld16(p + 34);
 	f->tcp_flags = p[37];
@@ -525,6 +547,51 @@ static int flow_from_nf5(const struct weir_record *rec, const uint8_t *p, struct
 	return WEIR_OK;
 }
 
+/* The plan of a template built before the builder was registered (none,
+ * in a program that links this file): compiled here, each time. */
+static __attribute__((noinline)) const struct norm_plan *plan_unbuilt(const struct tmpl *t)
+{
+	static __thread struct norm_plan pl;
+
+	norm_compile(t, &pl);
+	return &pl;
+}
+
+static inline const struct norm_plan *plan_of(const struct tmpl *t)
+{
+	if (__builtin_expect(t->ext_built, 1))
+		return (const struct norm_plan *)(const void *)t->ext;
+	return plan_unbuilt(t);
+}
+
+/* An options record: one that carries systemInitTimeMilliseconds (what
+ * softflowd sends) sets its source's time base for every later record. */
+static void learn_options(const struct weir_record *rec)
+{
+	const struct norm_plan *pl;
+	uint64_t x;
+
+	if (!rec->msg->src)
+		return;
+	pl = plan_of(rec->t);
+	if (!pl->sys_init)
+		return;
+	x = ldn(rec->v[pl->sys_init - 1].p, pl->sys_init_len);
+	if (x)
+		rec->msg->src->sys_init_ms = x;
+}
+
+/* The base of a record's IPFIX uptimes in ms since the epoch, or -1: its
+ * own systemInitTimeMilliseconds, else the one its source learnt. */
+static int64_t time_base(const struct weir_record *rec, const struct norm_plan *pl)
+{
+	const struct tmpl_source *src = rec->msg->src;
+
+	if (pl->sys_init)
+		return (int64_t)ldn(rec->v[pl->sys_init - 1].p, pl->sys_init_len);
+	return src && src->sys_init_ms ? (int64_t)src->sys_init_ms : -1;
+}
+
 /* The engine for one record of a template; inlined into flow_from_record()
  * so the common case makes no call but the plan's run. */
 static inline __attribute__((always_inline)) int
@@ -534,7 +601,6 @@ plan_record(const struct weir_record *rec, struct flow *f)
 	const struct tmpl *t = rec->t;
 	const struct weir_value *v = rec->v;
 	const struct norm_plan *pl;
-	struct norm_plan local;
 	struct norm_run r;
 	uint64_t has = 0, drop;
 
@@ -548,35 +614,17 @@ plan_record(const struct weir_record *rec, struct flow *f)
 		f->sampler_address = m->exporter->addr;
 		has |= FLOW_HAS_SAMPLER;
 	}
-	f->has = has;
-	if (!t)
+	if (!t || rec->is_options) {
+		f->has = has;
+		if (t)
+			learn_options(rec);
 		return WEIR_E_INVALID;
-	/* A template built before the builder was registered (none, in a
-	 * program that links this file) gets its plan here, each time. */
-	if (t->ext_built) {
-		pl = (const struct norm_plan *)(const void *)t->ext;
-	} else {
-		norm_compile(t, &local);
-		pl = &local;
 	}
+	pl = plan_of(t);
 	r.m = m;
 	r.sys_init_ms = -1;
-	if (pl->sys_init) {
-		uint64_t x = ldn(v[pl->sys_init - 1].p, pl->sys_init_len);
-
-		/* Options data carrying the time base (softflowd sends it so):
-		 * the source keeps it for every later record. */
-		if (rec->is_options) {
-			if (m->src && x)
-				m->src->sys_init_ms = x;
-			return WEIR_E_INVALID;
-		}
-		r.sys_init_ms = (int64_t)x;
-	} else if (rec->is_options) {
-		return WEIR_E_INVALID;
-	} else if (m->src && m->src->sys_init_ms) {
-		r.sys_init_ms = (int64_t)m->src->sys_init_ms;
-	}
+	if (pl->needs_base)
+		r.sys_init_ms = time_base(rec, pl);
 	if (v[t->nfields - 1].p == v[0].p + pl->last)
 		drop = plan_run_fixed(pl, v[0].p, v, &r, f);
 	else

@@ -24,7 +24,7 @@ static uint64_t PLAN_RUN(const struct norm_plan *pl, const uint8_t *base,
 		[K_IPVER] = &&ipver, [K_VLAN] = &&vlan, [K_LABEL] = &&label, [K_HI8] = &&hi8,
 		[K_LO8] = &&lo8, [K_NTP_NS] = &&ntp_ns, [K_NTP_US] = &&ntp_us, [K_MS] = &&ms,
 		[K_SEC] = &&sec, [K_DELTA_US] = &&delta_us, [K_UPTIME] = &&uptime,
-		[K_MS8] = &&ms8, [K_SEC4] = &&sec4, [K_UPTIME4] = &&uptime4,
+		[K_MS8] = &&ms8, [K_SEC4] = &&sec4, [K_UP5] = &&up5, [K_UP9] = &&up9,
 	};
 #undef L
 	uint8_t *fb = (uint8_t *)f;
@@ -120,12 +120,14 @@ ms8:
 sec4:
 	st64(d, ld32(p) * NS_PER_S);
 	NEXT;
-uptime4:
-	x = ld32(p);
-	goto uptime_x;
+up5:
+	st64(d, up_to_ns(exp_ns_of(r->m), r->m->sys_uptime_ms, (uint32_t)ld32(p), 0));
+	NEXT;
+up9:
+	st64(d, up_to_ns(exp_ns_of(r->m), r->m->sys_uptime_ms, (uint32_t)ld32(p), NF9_SLACK_MS));
+	NEXT;
 uptime:
 	x = ldn(p, op->len);
-uptime_x:
 	if (r->m->proto != WEIR_PROTO_IPFIX)
 		st64(d, uptime_to_ns(r->m, (uint32_t)x));
 	else if (r->sys_init_ms >= 0)

@@ -1,4 +1,4 @@
-/* Unit tests of NetFlow v5: decoder (common/nf5.c), encoder (nf5_enc.c). */
+/* Unit tests of NetFlow v5: decoder (common/wire/nf5.c), encoder (nf5_enc.c). */
 #include <criterion/criterion.h>
 
 #include "decode.h"

@@ -1,4 +1,4 @@
-/* Unit tests of NetFlow v9: decoder (common/nf9.c), encoder (nf9_enc.c). */
+/* Unit tests of NetFlow v9: decoder (common/wire/nf9.c), encoder (nf9_enc.c). */
 #include <criterion/criterion.h>
 
 #include "decode.h"

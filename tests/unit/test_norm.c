@@ -1,5 +1,5 @@
-/* Unit tests of normalization (common/norm.c) and the common JSON writer
- * (common/flow_json.c), on records built by hand. */
+/* Unit tests of normalization (common/flow/norm.c) and the common JSON writer
+ * (common/fmt/flow_json.c), on records built by hand. */
 #include <criterion/criterion.h>
 #include <string.h>
 
