@@ -149,14 +149,20 @@ static void write_flow(struct col_worker *w, const struct flow *f,
 		       const struct col_enr_batch *eb, unsigned k)
 {
 	const struct col_sink *sk = w->sink;
-	const struct col_enr *enr = eb ? w->sh->enr : NULL;
-	struct enr_extra a = { enr, eb, k, &w->ec };
-	const struct flow_extra x = { enr_fields, &a }, *xp = enr ? &x : NULL;
 	struct col_buf *b = &w->buf;
 	size_t n;
 
-	buf_room(w, sk->line_max + (enr ? (sk->csv ? enr->csv_max : enr->json_max) : 0));
-	n = sk->line(w, f, b->p + b->len, b->cap - b->len, xp);
+	if (eb) {
+		const struct col_enr *enr = w->sh->enr;
+		struct enr_extra a = { enr, eb, k, &w->ec };
+		const struct flow_extra x = { enr_fields, &a };
+
+		buf_room(w, sk->line_max + (sk->csv ? enr->csv_max : enr->json_max));
+		n = sk->line(w, f, b->p + b->len, b->cap - b->len, &x);
+	} else {
+		buf_room(w, sk->line_max);
+		n = sk->line(w, f, b->p + b->len, b->cap - b->len, NULL);
+	}
 	if (!n) {
 		col_inc(&w->c.skipped_too_large, 1);
 		return;
