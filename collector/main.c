@@ -97,6 +97,27 @@ static int pcap_tick(void *arg)
 	return take_signals(a, 0);
 }
 
+/* While the main thread waits for the output (a full queue in --pcap,
+ * the writer at close): SIGTERM must still stop it. SIGHUP waits for the
+ * main loop: its reopen would wait for the stalled output too. */
+static int out_tick(void *arg)
+{
+	struct app *a = arg;
+	struct timespec now = { 0, 0 };
+	sigset_t stop;
+	int sig;
+
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	sig = sigtimedwait(&stop, NULL, &now);
+	if (sig > 0 && !a->stopping) {
+		prog_log(PROG_LOG_INFO, "%s: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+		a->stopping = 1;
+	}
+	return a->stopping;
+}
+
 static int run_pcap(struct app *a)
 {
 	char err[512];
@@ -106,6 +127,8 @@ static int run_pcap(struct app *a)
 		prog_log(PROG_LOG_ERROR, "%s", err);
 		return PROG_EXIT_FAIL;
 	}
+	if (a->stopping)
+		col_out_stopping(&a->out, prog_now_mono());
 	return PROG_EXIT_OK;
 }
 
@@ -362,6 +385,8 @@ int main(int argc, char **argv)
 
 	ret = setup(&a);
 	ran = ret == PROG_EXIT_OK;
+	if (ran && !a.cfg.kafka.brokers)
+		col_out_set_stop_poll(&a.out, out_tick, &a);
 	if (ran) {
 		a.next_save_ns = prog_now_mono() + COL_TSAVE_INTERVAL_S * 1000000000ull;
 		ret = a.cfg.pcap ? run_pcap(&a) : run_udp(&a);

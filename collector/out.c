@@ -422,6 +422,24 @@ int col_out_start_writer(struct col_out *o)
 	return WEIR_OK;
 }
 
+/* Ask the owner's stop_poll, from its thread alone, whether to stop; when
+ * it says so, the stop starts now (col_out_stopping). */
+static void out_poll_stop(struct col_out *o)
+{
+	if (!o->stop_poll || __atomic_load_n(&o->stop_ns, __ATOMIC_ACQUIRE) ||
+	    !pthread_equal(pthread_self(), o->stop_poll_thr))
+		return;
+	if (o->stop_poll(o->stop_poll_arg))
+		col_out_stopping(o, out_now());
+}
+
+void col_out_set_stop_poll(struct col_out *o, int (*poll)(void *arg), void *arg)
+{
+	o->stop_poll_thr = pthread_self();
+	o->stop_poll_arg = arg;
+	o->stop_poll = poll;
+}
+
 /* Wait (qmu held) for the writer to free a batch, at most COL_OUT_POLL_MS:
  * a stop must find the waiter. */
 static void out_wait_free(struct col_out *o)
@@ -435,6 +453,7 @@ static void out_wait_free(struct col_out *o)
 		ts.tv_nsec -= 1000000000L;
 	}
 	pthread_cond_timedwait(&o->q_free, &o->qmu, &ts);
+	out_poll_stop(o);
 }
 
 /* Queue b's bytes for the writer and give b an empty buffer of at least
@@ -521,7 +540,7 @@ static int out_join_writer(struct col_out *o)
 {
 	uint64_t lost = 0;
 
-	if (!__atomic_load_n(&o->stop_ns, __ATOMIC_ACQUIRE)) {
+	if (!__atomic_load_n(&o->stop_ns, __ATOMIC_ACQUIRE) && !o->stop_poll) {
 		pthread_join(o->writer_thr, NULL);
 		return 0;
 	}
@@ -536,6 +555,7 @@ static int out_join_writer(struct col_out *o)
 		}
 		if (pthread_timedjoin_np(o->writer_thr, NULL, &ts) == 0)
 			return 0;
+		out_poll_stop(o);
 		if (out_given_up(o))
 			grace += COL_OUT_POLL_MS;
 	}

@@ -60,6 +60,10 @@ struct col_out {
 	uint64_t stop_ns;		/* atomic: 0, or when the collector stopped */
 	uint64_t progress_ns;		/* atomic: the last write() that took bytes after it */
 	uint8_t abandoned;		/* close gave up on a writer stuck in write() */
+	/* col_out_set_stop_poll(): asked while its thread waits for the output. */
+	int (*stop_poll)(void *arg);
+	void *stop_poll_arg;
+	pthread_t stop_poll_thr;
 	/* Non-NULL: the Kafka output (fd unused). bytes then counts the
 	 * batches handed to the producer, write_errors the batches that lost
 	 * a message before the queue; writes and reopens stay 0. */
@@ -119,6 +123,13 @@ int col_out_open_kafka(struct col_out *o, const struct col_kafka_cfg *cfg, char 
  * takes nothing end COL_OUT_STOP_WAIT_MS later (a Kafka output's waits for
  * room COL_KAFKA_STOP_WAIT_MS later). */
 void col_out_stopping(struct col_out *o, uint64_t now_ns);
+/* A thread that both feeds the output and takes the signals (the main
+ * thread of --pcap, which decodes in it, and which closes the output) gives
+ * poll, called from that thread alone every COL_OUT_POLL_MS while it waits
+ * for the output (queue room, the writer at close): when poll returns
+ * non-zero the stop starts (col_out_stopping), so a stalled output cannot
+ * make that thread deaf to SIGTERM. Call it from that thread. */
+void col_out_set_stop_poll(struct col_out *o, int (*poll)(void *arg), void *arg);
 /* Reopen the same path (SIGHUP); the old descriptor stays when that fails.
  * A no-op for stdout. WEIR_OK or WEIR_E_IO with a sentence in err. */
 int col_out_reopen(struct col_out *o, char *err, size_t errlen);

@@ -129,23 +129,24 @@ static size_t enr_fields(void *arg, char *out, size_t cap)
 }
 
 /* Format f (and its enrichment, held as flow k of eb, when eb) as one line
- * into the batch. */
+ * of the sink's format into the batch. */
 static void write_flow(struct col_worker *w, const struct flow *f,
 		       const struct col_enr_batch *eb, unsigned k)
 {
-	const struct col_cfg *cfg = w->sh->cfg;
-	const struct col_enr *enr = eb ? w->sh->enr : NULL;
-	struct enr_extra a = { enr, eb, k, &w->ec };
-	const struct flow_extra x = { enr_fields, &a }, *xp = enr ? &x : NULL;
+	const struct col_sink *sk = w->sink;
 	struct col_buf *b = &w->buf;
 	size_t n;
 
-	if (cfg->ser == COL_S_CSV) {
-		buf_room(w, FLOW_CSV_MAX + (enr ? enr->csv_max : 0));
-		n = flow_csv_x(f, b->p + b->len, b->cap - b->len, xp);
+	if (eb) {
+		const struct col_enr *enr = w->sh->enr;
+		struct enr_extra a = { enr, eb, k, &w->ec };
+		const struct flow_extra x = { enr_fields, &a };
+
+		buf_room(w, sk->line_max + (sk->csv ? enr->csv_max : enr->json_max));
+		n = sk->line(w, f, b->p + b->len, b->cap - b->len, &x);
 	} else {
-		buf_room(w, FLOW_JSON_MAX + (enr ? enr->json_max : 0));
-		n = flow_json_cached_x(f, b->p + b->len, b->cap - b->len, &w->jcache, xp);
+		buf_room(w, sk->line_max);
+		n = sk->line(w, f, b->p + b->len, b->cap - b->len, NULL);
 	}
 	if (!n) {
 		cnt_add(&w->c.skipped_too_large, 1);
@@ -169,7 +170,7 @@ static void flush_pending(struct col_worker *w)
 static void emit_common(struct col_worker *w, const struct weir_record *rec)
 {
 	const struct col_cfg *cfg = w->sh->cfg;
-	const struct col_enr *enr = w->batch && cfg->ser != COL_S_NULL ? w->sh->enr : NULL;
+	const struct col_enr *enr = w->batch && w->sink->line ? w->sh->enr : NULL;
 	struct flow one, *f = &one;
 
 	/* With --enrich the flow is normalized where it waits for its
@@ -187,12 +188,50 @@ static void emit_common(struct col_worker *w, const struct weir_record *rec)
 		f->bytes = mul_sat(f->bytes, f->sampling_rate);
 		f->packets = mul_sat(f->packets, f->sampling_rate);
 	}
-	if (cfg->ser == COL_S_NULL)
-		return;
+	if (!w->sink->line)
+		return;			/* -s null: normalized, not written */
 	if (enr)
-		col_enr_hold(enr, w->batch, cfg->ser == COL_S_CSV);
+		col_enr_hold(enr, w->batch, w->sink->csv);
 	else
 		write_flow(w, f, NULL, 0);
+}
+
+/* ---- the sinks ---- */
+
+static void emit_nothing(struct col_worker *w, const struct weir_record *rec)
+{
+	(void)w;
+	(void)rec;
+}
+
+static size_t line_json(struct col_worker *w, const struct flow *f, char *out, size_t cap,
+			const struct flow_extra *x)
+{
+	return flow_json_cached_x(f, out, cap, &w->jcache, x);
+}
+
+static size_t line_csv(struct col_worker *w, const struct flow *f, char *out, size_t cap,
+		       const struct flow_extra *x)
+{
+	(void)w;
+	return flow_csv_x(f, out, cap, x);
+}
+
+static const struct col_sink sinks[] = {
+	{ "raw null", emit_nothing, NULL, 0, 0 },
+	{ "raw JSON", emit_raw, NULL, 0, 0 },
+	{ "common null", emit_common, NULL, 0, 0 },
+	{ "common JSON", emit_common, line_json, FLOW_JSON_MAX, 0 },
+	{ "CSV", emit_common, line_csv, FLOW_CSV_MAX, 1 },
+};
+
+const struct col_sink *col_sink_of(const struct col_cfg *cfg)
+{
+	if (cfg->format == COL_F_RAW)
+		return &sinks[cfg->ser == COL_S_NULL ? 0 : 1];
+	if (cfg->ser == COL_S_NULL)
+		return &sinks[2];
+	return &sinks[cfg->ser == COL_S_CSV ? 4 : 3];
 }
 
 static int on_record(const struct weir_record *rec, void *user)
@@ -212,10 +251,7 @@ static int on_record(const struct weir_record *rec, void *user)
 		r.sampling_rate = rate;
 		rec = &r;
 	}
-	if (cfg->format != COL_F_RAW)
-		emit_common(w, rec);
-	else if (cfg->ser != COL_S_NULL)
-		emit_raw(w, rec);
+	w->sink->record(w, rec);
 	return 0;
 }
 
@@ -248,6 +284,7 @@ struct col_worker *col_worker_new(struct col_shared *sh, unsigned id, char *err,
 		goto nomem;
 	w->id = id;
 	w->sh = sh;
+	w->sink = col_sink_of(sh->cfg);
 	w->fd = -1;
 	col_limits(sh->cfg, &lim);
 	w->ctx.cache = tmpl_cache_new(&lim, sh->ies);

@@ -3,8 +3,8 @@
  *
  * A worker is single-threaded: only its own thread touches its cache and
  * batch. The metrics thread reads the counters (uint64_t written by the
- * worker with relaxed atomic stores, col_inc, read with relaxed atomic
- * loads, col_load) and walks the sources of the cache through its
+ * worker with relaxed atomic stores, cnt_add, read with relaxed atomic
+ * loads, cnt_load) and walks the sources of the cache through its
  * thread-safe index (tmpl_cache_source): no lock on the hot path.
  */
 #ifndef COL_WORKER_H
@@ -89,10 +89,30 @@ struct col_counters {
 
 struct col_rx;
 
+/* The pipeline of a datagram: an input (udp.c, pcapin.c) hands it to
+ * col_worker_datagram(), which reads its version once and decodes it
+ * (weir_decode_as); each record goes to the worker's sink, chosen once
+ * from -f and -s: raw JSON, common JSON, CSV, or null (raw: counted; common:
+ * normalized). A sink formats into the worker's batch, which goes to the
+ * output (out.h: a file, stdout, or Kafka). */
+struct col_sink {
+	const char *name;
+	void (*record)(struct col_worker *w, const struct weir_record *rec);
+	/* Common formats: a flow's line with x's extra text (enrichment);
+	 * NULL: normalized, not written. */
+	size_t (*line)(struct col_worker *w, const struct flow *f, char *out, size_t cap,
+		       const struct flow_extra *x);
+	size_t line_max;			/* longest line, without extra text */
+	uint8_t csv;				/* extra text as CSV cells */
+};
+
+const struct col_sink *col_sink_of(const struct col_cfg *cfg);
+
 struct col_worker {
 	unsigned id;
 	struct col_shared *sh;
 	struct weir_ctx ctx;
+	const struct col_sink *sink;		/* col_sink_of(sh->cfg) */
 	struct col_buf buf;
 	struct flow_json_cache jcache;		/* common JSON: the message's shared members */
 	struct rec_json_cache rcache;		/* raw JSON: head and keys of the last template */

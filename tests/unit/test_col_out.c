@@ -489,3 +489,33 @@ Test(col_out, stop_ends_waits_for_a_stalled_fifo)
 		     (unsigned long long)sw.sent);
 	close(rd);
 }
+
+/* The sink a worker hands its records to is chosen once from -f and -s. */
+Test(col_out, sink_by_format_and_serialization)
+{
+	static const struct {
+		int format, ser;
+		const char *name;
+		int writes, csv;
+	} cases[] = {
+		{ COL_F_RAW, COL_S_JSON, "raw JSON", 0, 0 },
+		{ COL_F_RAW, COL_S_NULL, "raw null", 0, 0 },
+		{ COL_F_COMMON, COL_S_JSON, "common JSON", 1, 0 },
+		{ COL_F_COMMON, COL_S_CSV, "CSV", 1, 1 },
+		{ COL_F_COMMON, COL_S_NULL, "common null", 0, 0 },
+	};
+	struct col_cfg cfg;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct col_sink *s;
+
+		col_cfg_defaults(&cfg);
+		cfg.format = cases[i].format;
+		cfg.ser = cases[i].ser;
+		s = col_sink_of(&cfg);
+		cr_assert_str_eq(s->name, cases[i].name);
+		cr_assert_eq(s->line != NULL, cases[i].writes, "%s", s->name);
+		cr_assert_eq(s->csv, cases[i].csv, "%s", s->name);
+		cr_assert_not_null(s->record);
+	}
+}

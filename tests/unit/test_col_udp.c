@@ -429,6 +429,34 @@ Test(col_udp, binary_sigterm_with_a_stalled_fifo)
 	close(rd);
 }
 
+/* --pcap into a FIFO whose reader stopped reading: the main thread, which
+ * decodes and then closes the output, must still take SIGTERM and end. */
+Test(col_udp, binary_pcap_sigterm_with_a_stalled_fifo)
+{
+	const char *fifo = path_of("pcap.fifo"), *errf = path_of("pcapstall.err"),
+		   *pcap = path_of("stall.pcap");
+	char *argv[] = { "weir-collector", "-t", "netflow", "--pcap", (char *)pcap, "-o",
+			 (char *)fifo, NULL };
+	uint64_t t0;
+	int rd, st;
+	pid_t pid;
+
+	generate(0, pcap, "--protocol v9 -n 200 -f 15 --seed 5", path_of("pcapstall-ledger.json"));
+	cr_assert_eq(mkfifo(fifo, 0600), 0, "%s", strerror(errno));
+	rd = open(fifo, O_RDONLY | O_NONBLOCK);
+	cr_assert_geq(rd, 0, "%s", strerror(errno));
+	pid = spawn(argv, errf, "WEIR_LOG=info");
+	cr_assert(file_says(errf, "decoding", 5000), "%s", slurp(errf, NULL));
+	t0 = now_ms();
+	cr_assert_eq(kill(pid, SIGTERM), 0);
+	st = wait_for(pid, 15000);
+	cr_assert_neq(st, -1, "SIGTERM did not stop the collector within 15 s (killed)");
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %d", st);
+	cr_assert_lt(now_ms() - t0, 10000);
+	cr_assert(file_says(errf, "lines not written", 0), "%s", slurp(errf, NULL));
+	close(rd);
+}
+
 /* -o a FIFO nobody opened for reading: open() used to block, deaf to
  * SIGTERM. The collector says it waits, and SIGTERM stops it. */
 Test(col_udp, binary_sigterm_while_a_fifo_waits_for_its_reader)

@@ -955,6 +955,51 @@ Test(ipfix, held_data_same_message_keeps_sequence)
 	fx_fini(&f);
 }
 
+/* Sequence numbers as softflowd sends them: data records sent up to and
+ * with this message, not before it (RFC 7011 section 3.1). Not a loss: a
+ * quirk, counted once; a real loss later is still counted. The RFC's
+ * numbering beside it raises nothing. */
+Test(ipfix, sequence_including_the_message_is_a_quirk)
+{
+	static const uint32_t spec[][3] = { { 0, 1, 4 } };
+	struct tmpl *t = mkt(262, 0, 1, spec);
+	static const uint32_t incl[][2] = { { 3, 3 }, { 7, 4 }, { 9, 2 }, { 15, 1 } };
+	static const uint32_t rfc[][2] = { { 0, 3 }, { 3, 4 }, { 7, 2 } };
+	uint8_t buf[512];
+	struct fx f;
+	size_t n;
+
+	fx_init(&f, 1);
+	n = msg_templates(buf, sizeof(buf), 0, &t, 1);
+	cr_assert_eq(dec(&f, buf, n), WEIR_OK);
+	/* 3, 4, 2 records; then a message of 5 lost; then 1. */
+	for (size_t i = 0; i < 4; i++) {
+		n = data_msg(buf, sizeof(buf), 6, incl[i][0], t, 1, incl[i][1]);
+		cr_assert_eq(dec(&f, buf, n), WEIR_OK);
+		if (i == 2) {
+			cr_expect_eq(fx_src(&f, 0)->seq_gaps + fx_src(&f, 0)->seq_reordered, 0);
+			cr_expect_eq(f.ctx.quirks[WEIR_Q_SEQ_CONVENTION], 1);
+		}
+	}
+	cr_expect_eq(fx_src(&f, 0)->seq_gaps, 1);
+	cr_expect_eq(fx_src(&f, 0)->seq_lost, 5);
+	cr_expect_eq(fx_src(&f, 0)->seq_reordered, 0);
+	cr_expect_eq(f.ctx.quirks[WEIR_Q_SEQ_CONVENTION], 1, "once per source");
+	fx_fini(&f);
+
+	fx_init(&f, 1);
+	n = msg_templates(buf, sizeof(buf), 0, &t, 1);
+	cr_assert_eq(dec(&f, buf, n), WEIR_OK);
+	for (size_t i = 0; i < 3; i++) {
+		n = data_msg(buf, sizeof(buf), 6, rfc[i][0], t, 1, rfc[i][1]);
+		cr_assert_eq(dec(&f, buf, n), WEIR_OK);
+	}
+	cr_expect_eq(fx_src(&f, 0)->seq_gaps + fx_src(&f, 0)->seq_reordered, 0);
+	cr_expect_eq(f.ctx.quirks[WEIR_Q_SEQ_CONVENTION], 0);
+	free(t);
+	fx_fini(&f);
+}
+
 /* A set held for good leaves the message's record count unknown: sequence
  * tracking starts over rather than report records as lost. */
 Test(ipfix, held_data_restarts_sequence_tracking)
