@@ -261,8 +261,10 @@ fuzz-smoke: fuzzers tools
 integration: all
 	$(Q)WEIR_SHARED=$(SHARED) B=$(B) tests/integration/run
 
+# Every bench/run-* but run-compare, which builds a previous commit to
+# measure beside this tree: `bench/run-compare REV [ROUNDS]` (docs/benchmarks.md).
 bench: all $(BENCH_BIN)
-	$(Q)for b in bench/run-*; do B=$(B) $$b || exit 1; done
+	$(Q)for b in $(filter-out bench/run-compare,$(wildcard bench/run-*)); do B=$(B) $$b || exit 1; done
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/weir
