@@ -42,7 +42,8 @@ endif
 LIB_SRC	:= $(filter-out common/gen/%,$(wildcard common/*/*.c))
 LIB_OBJ	:= $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/ie_table.o
 # libweir's public headers, the ones `install` copies: every header of a
-# library layer but the internal ones, named *_int.h. prog/ is not libweir.
+# library layer but the internal ones, named *_int.h. prog/ objects go into
+# the archive too (the programs link them from it) but are not its interface.
 LIB_PUB_HDR := $(filter-out common/gen/% common/prog/% %_int.h,$(wildcard common/*/*.h))
 LIB	:= $(B)/libweir.a
 IE_CSV	:= $(sort $(wildcard ie-defs/*.csv))
