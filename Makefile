@@ -58,7 +58,7 @@ BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 
 .DELETE_ON_ERROR:
-.PHONY: all lib deps demo test unit layers asan tsan fuzz fuzz-smoke fuzzers integration bench install clean tools
+.PHONY: all lib deps demo test unit layers shape asan tsan fuzz fuzz-smoke fuzzers integration bench install clean tools
 
 all: lib tools $(B)/weir-generator $(B)/weir-collector
 
@@ -211,10 +211,18 @@ layers: lib
 	$(Q)tests/layers --selftest
 	$(Q)tests/layers $(B)
 
-# The whole suite: the layer check, unit tests, the same under ASan+UBSan, a
-# short fuzz run per decoder, the integration tests against real peers.
+# No C file over 1,000 lines and no function over 100 lines without a
+# reason written next to it (tests/shape), and its self-test.
+shape:
+	$(Q)tests/shape --selftest
+	$(Q)tests/shape
+
+# The whole suite: the layer and shape checks, unit tests, the same under
+# ASan+UBSan, a short fuzz run per decoder, the integration tests against
+# real peers.
 test: all
 	$(Q)$(MAKE) --no-print-directory layers
+	$(Q)$(MAKE) --no-print-directory shape
 	$(Q)$(MAKE) --no-print-directory unit
 	$(Q)$(MAKE) --no-print-directory asan
 	$(Q)$(MAKE) --no-print-directory tsan

@@ -222,15 +222,12 @@ static int usage_error(const char *flag, const char *err)
 	return prog_cli_error(msg);
 }
 
-/* Everything that can fail before receiving starts. */
-static int setup(struct app *a)
+/* What decoding needs before anything else: a writable template file
+ * (checked now, not at exit) and the IE mapping. */
+static int setup_decode(struct app *a)
 {
-	static char header[FLOW_CSV_MAX + COL_ENRICH_FIELDS_MAX * (ENRICH_NAME_MAX + 1)];
 	struct col_cfg *cfg = &a->cfg;
-	struct col_shared *sh = &a->sh;
-	size_t hlen = 0;
 	char err[512];
-	int r;
 
 	if (cfg->template_file && col_tsave_check(cfg->template_file, err, sizeof(err))) {
 		prog_log(PROG_LOG_ERROR, "--template-file: %s", err);
@@ -245,8 +242,20 @@ static int setup(struct app *a)
 		if (ie_load_csv(a->ies, cfg->ie_mapping, err, sizeof(err)))
 			return usage_error("--ie-mapping: ", err);
 	}
-	if (cfg->nenrich && col_enr_init(&a->enr, cfg->enrich, cfg->nenrich, err, sizeof(err)))
-		return usage_error("", err);
+	return PROG_EXIT_OK;
+}
+
+/* The output: the CSV header (with the enrichment columns, so after
+ * col_enr_init), then Kafka, or the file opened (waiting for a FIFO's
+ * reader) and its writer thread. */
+static int setup_output(struct app *a)
+{
+	static char header[FLOW_CSV_MAX + COL_ENRICH_FIELDS_MAX * (ENRICH_NAME_MAX + 1)];
+	struct col_cfg *cfg = &a->cfg;
+	size_t hlen = 0;
+	char err[512];
+	int r;
+
 	if (cfg->ser == COL_S_CSV) {
 		size_t k;
 
@@ -278,6 +287,17 @@ static int setup(struct app *a)
 		prog_log(PROG_LOG_ERROR, "out of memory");
 		return PROG_EXIT_FAIL;
 	}
+	return PROG_EXIT_OK;
+}
+
+/* The state the workers share, the workers, their queues handed to the
+ * enrichment reloader, the saved templates, and the sockets. */
+static int setup_workers(struct app *a)
+{
+	struct col_cfg *cfg = &a->cfg;
+	struct col_shared *sh = &a->sh;
+	char err[512];
+
 	sh->cfg = cfg;
 	sh->out = &a->out;
 	sh->ies = a->ies;
@@ -311,8 +331,17 @@ static int setup(struct app *a)
 	col_tsave_load(sh, prog_now_real());
 	if (!cfg->pcap && open_sockets(a))
 		return PROG_EXIT_FAIL;
+	return PROG_EXIT_OK;
+}
+
+/* The metrics endpoint, then the start-up lines that say what runs. */
+static int setup_metrics(struct app *a)
+{
+	struct col_cfg *cfg = &a->cfg;
+	char err[512];
+
 	if (cfg->metrics_port) {
-		a->metrics = col_metrics_start(sh, cfg->metrics_host, cfg->metrics_port, err,
+		a->metrics = col_metrics_start(&a->sh, cfg->metrics_host, cfg->metrics_port, err,
 					       sizeof(err));
 		if (!a->metrics) {
 			prog_log(PROG_LOG_ERROR, "%s", err);
@@ -325,11 +354,30 @@ static int setup(struct app *a)
 	else
 		prog_log(PROG_LOG_INFO, "listening on UDP %s port %u (%s), %u workers, rcvbuf %llu",
 			cfg->listen, cfg->port, cfg->type == COL_T_SFLOW ? "sflow" : "netflow",
-			sh->nw, (unsigned long long)sh->w[0]->c.rcvbuf / 2);
+			a->sh.nw, (unsigned long long)a->sh.w[0]->c.rcvbuf / 2);
 	if (a->metrics)
 		prog_log(PROG_LOG_INFO, "metrics on http://%s:%u/metrics", cfg->metrics_host,
 			col_metrics_port(a->metrics));
 	return PROG_EXIT_OK;
+}
+
+/* Everything that can fail before receiving starts, in order: the
+ * output's CSV header needs the enrichment's columns, the workers the
+ * output, the metrics the workers. */
+static int setup(struct app *a)
+{
+	char err[512];
+	int r;
+
+	if ((r = setup_decode(a)) != PROG_EXIT_OK)
+		return r;
+	if (a->cfg.nenrich && col_enr_init(&a->enr, a->cfg.enrich, a->cfg.nenrich, err, sizeof(err)))
+		return usage_error("", err);
+	if ((r = setup_output(a)) != PROG_EXIT_OK)
+		return r;
+	if ((r = setup_workers(a)) != PROG_EXIT_OK)
+		return r;
+	return setup_metrics(a);
 }
 
 static void teardown(struct app *a, int ran)

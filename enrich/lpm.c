@@ -49,6 +49,9 @@
  * inside ::ffff:0:0/96 goes to the v4 side, everything else to the v6 side,
  * and a lookup goes to one side by the address's form; so a v6 range that
  * spans ::ffff:0:0/96 is never consulted for an IPv4 address.
+ *
+ * This file holds the builder, the IPv4 side, and the lookups of both; the
+ * IPv6 build is lpm6.c, the structs they share lpm_int.h.
  */
 #include <endian.h>
 #include <stdlib.h>
@@ -58,73 +61,18 @@
 #include "buf.h"
 #include "err.h"
 #include "lpm.h"
+#include "lpm_int.h"
 
-typedef unsigned __int128 u128;
-
-#define ENT_PTR		0x80000000u
-/* Entries that are the value itself: 0 .. 2^31 - 1 and LPM_NONE. */
-#define ENT_DIRECT(e)	((uint32_t)((e) + 1) <= ENT_PTR)
-
-#define LEAF_MAX	128		/* ranges a v6 slot may hold without a child */
-#define MAX_DEPTH	3		/* v6 node levels, root included */
 #define LINEAR_MAX	64		/* v6 search: halve down to this many, then count */
-#define K_EXTRA		1		/* a v6 node's slots: 2^(log2(ranges) + this) */
-#define KMAX_ROOT	20		/* 2^20 slots at most in the v6 root */
-#define KMAX		16		/* ... and in any other node */
-#define SLOT_ONE	(1ull << 31)	/* v6 slot: the high half is the entry */
-#define SLOT_IDX	0x7fffffffu
-#define CHILD_MAX	(1u << 27)	/* v6 slots: a child's offset has 27 bits */
 
 /* Per family, at most 2^28 prefixes: the 2N + 1 ranges, and the v6 ranges
  * over the top 64 bits (at most twice as many), keep indexes in 31 bits. */
 #define PREFIXES_MAX	(1u << 28)
-
 /* Tables from 2 MiB up are mapped and backed by huge pages where the kernel
  * offers them: random lookups over tens of MiB are otherwise TLB misses. */
 #define HUGE_SZ		(2u << 20)
 
-struct ent4 {
-	uint64_t key;	/* prefix << 6 | length: start order, shorter first */
-	uint32_t v;
-};
-
-struct ent6 {
-	u128 p;
-	uint32_t v;
-	uint32_t seq;	/* order of adds: of equal prefixes the last wins */
-	uint8_t len;
-};
-
-struct lpm_builder {
-	struct ent4 *e4;
-	struct ent6 *e6;
-	size_t n4, cap4, n6, cap6;
-};
-
-/* v6 ranges by eight: a cache line of starts, then one of their entries,
- * fetched together (blk_find) so that the entry costs no second wait. */
-struct blk6 {
-	uint64_t k[8];
-	uint32_t e[8];
-	uint32_t pad[8];
-};
-
-struct lpm {
-	uint32_t *l1;		/* 65536 entries, by the top 16 bits */
-	uint32_t *l2;		/* ngroups groups of 256, by the next 8 */
-	uint32_t *pool;		/* chunks: n, ceil(n / 4) words of starts, n values */
-	size_t ngroups, npool;
-	struct blk6 *r6;	/* v6 ranges: starts (top 64 bits, the first 0), entries */
-	uint64_t *sum6;		/* the first start of each block of r6 */
-	uint64_t *lo6;		/* chunks of ranges inside one /64: n, starts, values */
-	uint64_t *slot;		/* v6 slots, the root's first */
-	size_t m6, nlo, nslot;
-	uint64_t r6_prefix;	/* the root's leading r6_shift bits */
-	uint8_t r6_shift, r6_k;
-	size_t prefixes4, prefixes6;
-};
-
-static void *tbl_alloc(size_t bytes)
+void *lpm_tbl_alloc(size_t bytes)
 {
 	size_t len;
 	uintptr_t p, a;
@@ -146,7 +94,7 @@ static void *tbl_alloc(size_t bytes)
 	return (void *)a;
 }
 
-static void tbl_free(void *p, size_t bytes)
+void lpm_tbl_free(void *p, size_t bytes)
 {
 	if (!p)
 		return;
@@ -157,7 +105,7 @@ static void tbl_free(void *p, size_t bytes)
 }
 
 /* The builder's arrays double through buf.h; memory is their only bound. */
-static int grow(void **p, size_t *cap, size_t need, size_t size)
+int lpm_grow(void **p, size_t *cap, size_t need, size_t size)
 {
 	return dbuf_grow(p, cap, need, size, SIZE_MAX) ? WEIR_E_NOMEM : WEIR_OK;
 }
@@ -165,16 +113,6 @@ static int grow(void **p, size_t *cap, size_t need, size_t size)
 static uint32_t mask4(unsigned len)
 {
 	return len ? 0xffffffffu << (32 - len) : 0;
-}
-
-static u128 mask6(unsigned len)
-{
-	return len ? ~(u128)0 << (128 - len) : 0;
-}
-
-static unsigned ceil_log2(size_t x)
-{
-	return x <= 1 ? 0 : 64 - (unsigned)__builtin_clzll((unsigned long long)(x - 1));
 }
 
 /* ---- builder ---- */
@@ -190,7 +128,7 @@ int lpm_builder_add4(struct lpm_builder *b, uint32_t p, unsigned len, uint32_t v
 		return WEIR_E_INVALID;
 	if (b->n4 >= PREFIXES_MAX)
 		return WEIR_E_NOMEM;
-	if (b->n4 == b->cap4 && grow((void **)&b->e4, &b->cap4, b->n4 + 1, sizeof(*b->e4)))
+	if (b->n4 == b->cap4 && lpm_grow((void **)&b->e4, &b->cap4, b->n4 + 1, sizeof(*b->e4)))
 		return WEIR_E_NOMEM;
 	b->e4[b->n4].key = (uint64_t)(p & mask4(len)) << 6 | len;
 	b->e4[b->n4].v = v;
@@ -223,7 +161,7 @@ int lpm_builder_add(struct lpm_builder *b, const struct weir_addr *p, unsigned l
 	}
 	if (b->n6 >= PREFIXES_MAX)
 		return WEIR_E_NOMEM;
-	if (b->n6 == b->cap6 && grow((void **)&b->e6, &b->cap6, b->n6 + 1, sizeof(*b->e6)))
+	if (b->n6 == b->cap6 && lpm_grow((void **)&b->e6, &b->cap6, b->n6 + 1, sizeof(*b->e6)))
 		return WEIR_E_NOMEM;
 	e = &b->e6[b->n6];
 	e->p = load128(p->a) & mask6(len);
@@ -457,9 +395,9 @@ static int build4(struct lpm *t, const struct lpm_builder *b)
 		goto out;
 	t->ngroups = f.ngroups;
 	t->npool = f.npool;
-	t->l1 = tbl_alloc(65536 * sizeof(uint32_t));
-	t->l2 = tbl_alloc(t->ngroups * 256 * sizeof(uint32_t));
-	t->pool = tbl_alloc(t->npool * sizeof(uint32_t));
+	t->l1 = lpm_tbl_alloc(65536 * sizeof(uint32_t));
+	t->l2 = lpm_tbl_alloc(t->ngroups * 256 * sizeof(uint32_t));
+	t->pool = lpm_tbl_alloc(t->npool * sizeof(uint32_t));
 	if (!t->l1 || !t->l2 || !t->pool)
 		goto out;
 	f.l1 = t->l1;
@@ -502,303 +440,7 @@ static inline uint32_t look4(const struct lpm *t, uint32_t a)
 	return chunk_find(t->pool + (e & ~ENT_PTR), a & 0xff);
 }
 
-/* ---- IPv6 ---- */
-
-static int cmp6(const void *x, const void *y)
-{
-	const struct ent6 *a = x, *b = y;
-
-	if (a->p != b->p)
-		return a->p < b->p ? -1 : 1;
-	if (a->len != b->len)
-		return a->len < b->len ? -1 : 1;
-	return a->seq < b->seq ? -1 : a->seq > b->seq;
-}
-
-static void emit6(u128 *s, uint32_t *v, size_t *m, u128 start, uint32_t val)
-{
-	if (*m && s[*m - 1] == start)
-		(*m)--;
-	if (*m && v[*m - 1] == val)
-		return;
-	s[*m] = start;
-	v[*m] = val;
-	(*m)++;
-}
-
-static size_t sweep6(const struct ent6 *e, size_t n, u128 *s, uint32_t *v)
-{
-	struct { u128 last; uint32_t v; } st[129];
-	size_t m = 0, sp = 0;
-
-	emit6(s, v, &m, 0, LPM_NONE);
-	for (size_t i = 0; i < n; i++) {
-		while (sp && st[sp - 1].last < e[i].p) {
-			sp--;
-			emit6(s, v, &m, st[sp].last + 1, sp ? st[sp - 1].v : LPM_NONE);
-		}
-		emit6(s, v, &m, e[i].p, e[i].v);
-		st[sp].last = e[i].p | ~mask6(e[i].len);
-		st[sp].v = e[i].v;
-		sp++;
-	}
-	while (sp) {
-		sp--;
-		if (st[sp].last != ~(u128)0)
-			emit6(s, v, &m, st[sp].last + 1, sp ? st[sp - 1].v : LPM_NONE);
-	}
-	return m;
-}
-
-/* The ranges over the top 64 bits, and the chunks of the /64s split below
- * that level. Searches thus compare 8-byte keys, and a leaf's keys take
- * half the cache lines 16-byte ones would. */
-struct hi6 {
-	uint64_t *k;
-	uint32_t *raw;		/* the value, for ranges without a chunk */
-	uint32_t *chunk;	/* offset of the /64's chunk, or NO_CHUNK */
-	size_t m;
-	uint64_t *lo;		/* chunks: n, n low-64 starts, n values two a word */
-	size_t nlo, caplo;
-};
-
-#define NO_CHUNK	UINT32_MAX
-
-static void hemit(struct hi6 *h, uint64_t key, uint32_t raw, uint32_t chunk)
-{
-	if (h->m && h->k[h->m - 1] == key)
-		h->m--;
-	if (chunk == NO_CHUNK && h->m && h->chunk[h->m - 1] == NO_CHUNK && h->raw[h->m - 1] == raw)
-		return;
-	h->k[h->m] = key;
-	h->raw[h->m] = raw;
-	h->chunk[h->m] = chunk;
-	h->m++;
-}
-
-/* A chunk of n ranges: the first starts at low 0 with value v0, the
- * others at the low halves of s[i..i + n - 1) with values v[i..]. */
-static int lochunk(struct hi6 *h, const u128 *s, const uint32_t *v, size_t i, size_t n,
-		   uint32_t v0, uint32_t *off)
-{
-	size_t o = h->nlo, words = 1 + n + (n + 1) / 2;
-	uint32_t *vals;
-
-	if (o + words >= SLOT_IDX ||
-	    grow((void **)&h->lo, &h->caplo, o + words, sizeof(*h->lo)))
-		return WEIR_E_NOMEM;
-	h->lo[o] = n;
-	h->lo[o + 1] = 0;
-	vals = (uint32_t *)(h->lo + o + 1 + n);
-	vals[0] = v0;
-	for (size_t j = 1; j < n; j++) {
-		h->lo[o + 1 + j] = (uint64_t)s[i + j - 1];
-		vals[j] = v[i + j - 1];
-	}
-	if (n % 2)
-		vals[n] = 0;
-	h->nlo = o + words;
-	*off = (uint32_t)o;
-	return WEIR_OK;
-}
-
-static int hilevel(struct hi6 *h, const u128 *s, const uint32_t *v, size_t m)
-{
-	size_t i = 0, j;
-	uint32_t off;
-
-	while (i < m) {
-		uint64_t hk = (uint64_t)(s[i] >> 64);
-
-		for (j = i + 1; j < m && (uint64_t)(s[j] >> 64) == hk; j++)
-			;
-		if (j == i + 1 && (uint64_t)s[i] == 0) {
-			hemit(h, hk, v[i], NO_CHUNK);
-		} else {
-			/* The range covering hk:0 is i, or (i starting past
-			 * it) the one before; s[0] == 0, so i > 0 then. */
-			int at0 = (uint64_t)s[i] == 0;
-			size_t c = at0 ? i : i - 1;
-
-			if (lochunk(h, s, v, at0 ? i + 1 : i, j - (at0 ? i + 1 : i) + 1, v[c], &off))
-				return WEIR_E_NOMEM;
-			hemit(h, hk, 0, off);
-			if (hk != UINT64_MAX)
-				hemit(h, hk + 1, v[j - 1], NO_CHUNK);
-		}
-		i = j;
-	}
-	return WEIR_OK;
-}
-
-#define KEY6(b, i)	((b)[(i) >> 3].k[(i) & 7])
-#define ENT6(b, i)	((b)[(i) >> 3].e[(i) & 7])
-
-struct build6 {
-	const uint64_t *k;
-	const uint32_t *e;
-	uint64_t *slot;
-	size_t nslot, capslot;
-};
-
-/* Slots off .. off + 2^k for the block at base whose addresses share
- * their leading sh bits, indexed by the next k; ranges lo .. hi meet it.
- * Children go after them. */
-static int slots6(struct build6 *b, size_t off, unsigned sh, unsigned k, uint64_t base,
-		  size_t lo, size_t hi, unsigned depth)
-{
-	unsigned sb = 64 - sh - k;
-	size_t ns = (size_t)1 << k, i = lo;
-	int err;
-
-	while (i < hi && b->k[i + 1] <= base)
-		i++;
-	for (size_t j = 0; j < ns; j++) {
-		/* Wraps to all-ones at the very end of the space, as it should. */
-		uint64_t start = base + ((uint64_t)j << sb), end = start + ((uint64_t)1 << sb) - 1;
-		size_t last = i, coff;
-		unsigned ck;
-		uint64_t e;
-
-		while (last < hi && b->k[last + 1] <= end)
-			last++;
-		if (last == i) {
-			e = SLOT_ONE | i | (uint64_t)b->e[i] << 32;
-		} else if (last - i + 1 <= LEAF_MAX || depth + 1 >= MAX_DEPTH) {
-			e = i;
-		} else {
-			/* sb >= 1 here: a slot of one key holds one range. */
-			ck = ceil_log2(last - i + 1) + K_EXTRA;
-			ck = ck > KMAX ? KMAX : ck > sb ? sb : ck;
-			coff = b->nslot;
-			if (coff + ((size_t)1 << ck) + 1 >= CHILD_MAX ||
-			    grow((void **)&b->slot, &b->capslot, coff + ((size_t)1 << ck) + 1,
-				 sizeof(*b->slot)))
-				return WEIR_E_NOMEM;
-			b->nslot = coff + ((size_t)1 << ck) + 1;
-			err = slots6(b, coff, sh + k, ck, start, i, last, depth + 1);
-			if (err)
-				return err;
-			e = i | (uint64_t)(coff << 5 | ck) << 32;
-		}
-		b->slot[off + j] = e;
-		i = last;
-		if (j + 1 < ns && i < hi && b->k[i + 1] == end + 1)
-			i++;
-	}
-	b->slot[off + ns] = hi;
-	return WEIR_OK;
-}
-
-static int build6(struct lpm *t, const struct lpm_builder *b)
-{
-	struct build6 bd;
-	struct hi6 h;
-	struct ent6 *e = NULL;
-	u128 *s = NULL;
-	uint32_t *v = NULL, *ent = NULL;
-	size_t n = 0, m;
-	unsigned k;
-	int err = WEIR_E_NOMEM;
-
-	memset(&bd, 0, sizeof(bd));
-	memset(&h, 0, sizeof(h));
-	if (b->n6) {
-		e = malloc(b->n6 * sizeof(*e));
-		if (!e)
-			goto out;
-		memcpy(e, b->e6, b->n6 * sizeof(*e));
-		qsort(e, b->n6, sizeof(*e), cmp6);
-		for (size_t i = 0; i < b->n6; i++)
-			if (i + 1 == b->n6 || e[i + 1].p != e[i].p || e[i + 1].len != e[i].len)
-				e[n++] = e[i];
-	}
-	s = malloc((2 * n + 1) * sizeof(*s));
-	v = malloc((2 * n + 1) * sizeof(*v));
-	if (!s || !v)
-		goto out;
-	m = sweep6(e, n, s, v);
-	free(e);
-	e = NULL;
-
-	h.k = malloc((2 * m) * sizeof(*h.k));
-	h.raw = malloc((2 * m) * sizeof(*h.raw));
-	h.chunk = malloc((2 * m) * sizeof(*h.chunk));
-	if (!h.k || !h.raw || !h.chunk || hilevel(&h, s, v, m))
-		goto out;
-	/* Entries: the value itself, or the /64's chunk, or (a value past
-	 * 2^31) a chunk of one range. */
-	ent = malloc(h.m * sizeof(*ent));
-	if (!ent)
-		goto out;
-	for (size_t i = 0; i < h.m; i++) {
-		uint32_t off = h.chunk[i];
-
-		if (off == NO_CHUNK && ENT_DIRECT(h.raw[i])) {
-			ent[i] = h.raw[i];
-			continue;
-		}
-		if (off == NO_CHUNK && lochunk(&h, NULL, NULL, 0, 1, h.raw[i], &off))
-			goto out;
-		ent[i] = ENT_PTR | off;
-	}
-
-	/* The root skips the bits every start shares (001 for a table within
-	 * 2000::/3): an address below them takes range 0, above, the last. */
-	if (h.m >= 3) {
-		t->r6_shift = (uint8_t)__builtin_clzll(h.k[1] ^ h.k[h.m - 1]);
-		t->r6_prefix = t->r6_shift ? h.k[1] >> (64 - t->r6_shift) : 0;
-	}
-	k = ceil_log2(h.m) + K_EXTRA;
-	k = k < 1 ? 1 : k > KMAX_ROOT ? KMAX_ROOT : k;
-	if (k > 64u - t->r6_shift)
-		k = 64u - t->r6_shift;
-	t->r6_k = (uint8_t)k;
-	bd.k = h.k;
-	bd.e = ent;
-	bd.nslot = ((size_t)1 << k) + 1;
-	if (grow((void **)&bd.slot, &bd.capslot, bd.nslot, sizeof(*bd.slot)))
-		goto out;
-	err = slots6(&bd, 0, t->r6_shift, k,
-		     t->r6_shift ? t->r6_prefix << (64 - t->r6_shift) : 0, 0, h.m - 1, 0);
-	if (err)
-		goto out;
-	err = WEIR_E_NOMEM;
-	t->m6 = h.m;
-	t->nlo = h.nlo;
-	t->nslot = bd.nslot;
-	t->r6 = tbl_alloc((h.m + 7) / 8 * sizeof(*t->r6));
-	t->lo6 = tbl_alloc(h.nlo * sizeof(*t->lo6));
-	t->slot = tbl_alloc(bd.nslot * sizeof(*t->slot));
-	t->sum6 = tbl_alloc((h.m + 7) / 8 * sizeof(*t->sum6));
-	if (!t->r6 || !t->lo6 || !t->slot || !t->sum6)
-		goto out;
-	memset(t->r6, 0, (h.m + 7) / 8 * sizeof(*t->r6));
-	for (size_t i = h.m; i % 8; i++)
-		KEY6(t->r6, i) = UINT64_MAX;
-	for (size_t i = 0; i < h.m; i++) {
-		KEY6(t->r6, i) = h.k[i];
-		ENT6(t->r6, i) = ent[i];
-	}
-	for (size_t q = 0; q < (h.m + 7) / 8; q++)
-		t->sum6[q] = KEY6(t->r6, q * 8);
-	if (h.nlo)
-		memcpy(t->lo6, h.lo, h.nlo * sizeof(*h.lo));
-	memcpy(t->slot, bd.slot, bd.nslot * sizeof(*bd.slot));
-	t->prefixes6 = n;
-	err = WEIR_OK;
-out:
-	free(e);
-	free(s);
-	free(v);
-	free(ent);
-	free(h.k);
-	free(h.raw);
-	free(h.chunk);
-	free(h.lo);
-	free(bd.slot);
-	return err;
-}
+/* ---- IPv6 lookups (the build is lpm6.c) ---- */
 
 /* Index of the last of k[0..n) at or below x (k[0] is): halving while
  * many are left, then counting, whose loads do not wait on each other. */
@@ -898,7 +540,7 @@ struct lpm *lpm_build(const struct lpm_builder *b)
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return NULL;
-	if (build4(t, b) || build6(t, b)) {
+	if (build4(t, b) || lpm_build6(t, b)) {
 		lpm_free(t);
 		return NULL;
 	}
@@ -909,13 +551,13 @@ void lpm_free(struct lpm *t)
 {
 	if (!t)
 		return;
-	tbl_free(t->l1, 65536 * sizeof(uint32_t));
-	tbl_free(t->l2, t->ngroups * 256 * sizeof(uint32_t));
-	tbl_free(t->pool, t->npool * sizeof(uint32_t));
-	tbl_free(t->r6, (t->m6 + 7) / 8 * sizeof(*t->r6));
-	tbl_free(t->sum6, (t->m6 + 7) / 8 * sizeof(*t->sum6));
-	tbl_free(t->lo6, t->nlo * sizeof(*t->lo6));
-	tbl_free(t->slot, t->nslot * sizeof(*t->slot));
+	lpm_tbl_free(t->l1, 65536 * sizeof(uint32_t));
+	lpm_tbl_free(t->l2, t->ngroups * 256 * sizeof(uint32_t));
+	lpm_tbl_free(t->pool, t->npool * sizeof(uint32_t));
+	lpm_tbl_free(t->r6, (t->m6 + 7) / 8 * sizeof(*t->r6));
+	lpm_tbl_free(t->sum6, (t->m6 + 7) / 8 * sizeof(*t->sum6));
+	lpm_tbl_free(t->lo6, t->nlo * sizeof(*t->lo6));
+	lpm_tbl_free(t->slot, t->nslot * sizeof(*t->slot));
 	free(t);
 }
 

@@ -98,6 +98,11 @@ static inline void flow_clear(struct flow *f)
 		memset((uint8_t *)f + sizeof(*f) - 8, 0, 8);
 }
 
+/* The common format's "type" value of a flow of type (enum weir_proto):
+ * "NETFLOW_V5", "NETFLOW_V9", "IPFIX", "SFLOW_5", else "UNKNOWN"; the raw
+ * format's "type" is the same. A static string. */
+const char *flow_type_name(uint8_t type);
+
 /* Whether normalization maps element (pen, id) onto a common field. */
 int norm_ie_mapped(uint32_t pen, uint16_t id);
 

@@ -633,6 +633,17 @@ plan_record(const struct weir_record *rec, struct flow *f)
 	return WEIR_OK;
 }
 
+const char *flow_type_name(uint8_t type)
+{
+	switch (type) {
+	case WEIR_PROTO_NF5:	return "NETFLOW_V5";
+	case WEIR_PROTO_NF9:	return "NETFLOW_V9";
+	case WEIR_PROTO_IPFIX:	return "IPFIX";
+	case WEIR_PROTO_SFLOW:	return "SFLOW_5";
+	default:		return "UNKNOWN";
+	}
+}
+
 int flow_from_record(const struct weir_record *rec, struct flow *f)
 {
 	const struct tmpl *t = rec->t;

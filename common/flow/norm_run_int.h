@@ -5,8 +5,14 @@
  * Internal to norm.c.
  *
  * Runs plan pl over one record; returns the FLOW_HAS_* bits of steps that
- * gave nothing. One function over 100 lines on purpose: the labels of
- * threaded dispatch must share one body, one short block per step kind.
+ * gave nothing.
+ *
+ * Over 100 lines: threaded dispatch (computed goto) needs every step's
+ * label in one function body, one short block per step kind, and no
+ * second dispatch. Measured (bench/decode 3, medians of three alternating
+ * runs): taking the ten time steps out into an inlined function with a
+ * switch cost IPFIX 36.8 -> 31.9 M records/s and v9 31.3 -> 28.8 (-13%,
+ * -8%); softflowd's IPFIX uptimes (K_UPTIME) would pay the same.
  */
 static uint64_t PLAN_RUN(const struct norm_plan *pl, const uint8_t *base,
 			 const struct weir_value *v, const struct norm_run *r, struct flow *f)

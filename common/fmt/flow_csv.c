@@ -31,17 +31,6 @@ size_t flow_csv_header(char *buf, size_t cap)
 	return n;
 }
 
-static const char *proto_name(uint8_t t)
-{
-	switch (t) {
-	case WEIR_PROTO_NF5:	return "NETFLOW_V5";
-	case WEIR_PROTO_NF9:	return "NETFLOW_V9";
-	case WEIR_PROTO_IPFIX:	return "IPFIX";
-	case WEIR_PROTO_SFLOW:	return "SFLOW_5";
-	default:		return "UNKNOWN";
-	}
-}
-
 /* ",value" when the flow has the field, else "," (an empty cell). */
 static void cell_num(struct wr *w, uint64_t has, uint64_t v)
 {
@@ -77,7 +66,7 @@ csv_row(const struct flow *f, char *buf, size_t cap, const struct flow_extra *x)
 {
 	struct wr w;
 	uint64_t h = f->has;
-	const char *type = proto_name(f->type);
+	const char *type = flow_type_name(f->type);
 
 	wr_init(&w, buf, cap);
 	wr_bytes(&w, type, strlen(type));

@@ -5,17 +5,6 @@
 #include "txt.h"
 #include "wr.h"
 
-static const char *proto_name(uint8_t t)
-{
-	switch (t) {
-	case WEIR_PROTO_NF5:	return "NETFLOW_V5";
-	case WEIR_PROTO_NF9:	return "NETFLOW_V9";
-	case WEIR_PROTO_IPFIX:	return "IPFIX";
-	case WEIR_PROTO_SFLOW:	return "SFLOW_5";
-	default:		return "UNKNOWN";
-	}
-}
-
 /* The text writers below use the bounded writer of wr.h: a value that does
  * not fit sets its sticky error and the caller returns 0. */
 static void put_str(struct wr *w, const char *s)
@@ -71,7 +60,7 @@ static void put_mac(struct wr *w, const char *k, const uint8_t *m)
 static void put_head(struct wr *w, const struct flow *f)
 {
 	put_str(w, "{\"type\":\"");
-	put_str(w, proto_name(f->type));
+	put_str(w, flow_type_name(f->type));
 	wr_u8(w, '"');
 	put_num(w, "time_received_ns", f->time_received_ns);
 	put_num(w, "sequence_num", f->sequence_num);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "flow.h"
 #include "ipfix_list.h"
 #include "rd.h"
 #include "rec_json.h"
@@ -456,21 +457,10 @@ static void put_object(struct rj *j, const struct tmpl *t, const struct weir_val
 
 /* ---- record header ---------------------------------------------------- */
 
-static const char *proto_name(uint8_t p)
-{
-	switch (p) {
-	case WEIR_PROTO_NF5:	return "NETFLOW_V5";
-	case WEIR_PROTO_NF9:	return "NETFLOW_V9";
-	case WEIR_PROTO_IPFIX:	return "IPFIX";
-	case WEIR_PROTO_SFLOW:	return "SFLOW_5";
-	default:		return "UNKNOWN";
-	}
-}
-
 static void put_head(struct wr *w, const struct weir_msg *m)
 {
 	PUT(w, "{\"type\":\"");
-	put_cstr(w, proto_name(m->proto));
+	put_cstr(w, flow_type_name(m->proto));
 	PUT(w, "\",\"exporter\":");
 	if (m->exporter) {
 		put_addr(w, &m->exporter->addr);
