@@ -27,6 +27,10 @@
  * everything before it. Entry 1, a template: address[16] port:16 domain:32
  * id:16 proto:8 scope:16 nfields:16, then per field pen:32 id:16 len:16.
  * Entry 2, a sampler: address[16] port:16 domain:32 sampler:64 rate:32.
+ * Entry 3, the source's time base (tmpl_source.sys_init_ms, IPFIX
+ * systemInitTimeMilliseconds from options data): address[16] port:16
+ * domain:32 ms:64, so that uptimes still have a base after a restart.
+ * A loader that knew only 1 and 2 refuses a file with 3 whole.
  */
 
 static uint32_t fnv1a(const uint8_t *p, size_t n)
@@ -55,7 +59,7 @@ static size_t save_size(const struct tmpl_cache *c)
 	while ((ss = oah_iter(&c->src, &i))) {
 		const struct tmpl_source *s = (const struct tmpl_source *)(uintptr_t)ss->val;
 
-		sz += (size_t)s->nsamplers * (1 + 22 + 12);
+		sz += (size_t)s->nsamplers * (1 + 22 + 12) + (s->sys_init_ms ? 1 + 22 + 8 : 0);
 		for (j = 0; (ts = oah_iter(&s->tab, &j));)
 			sz += 1 + 22 + 7 + (size_t)slot_tmpl(ts)->nfields * 8;
 	}
@@ -103,6 +107,11 @@ int tmpl_cache_save(const struct tmpl_cache *c, const char *path)
 			wr_source(&w, s);
 			wr_u64(&w, s->samplers[j].id);
 			wr_u32(&w, s->samplers[j].rate);
+		}
+		if (s->sys_init_ms) {
+			wr_u8(&w, 3);
+			wr_source(&w, s);
+			wr_u64(&w, s->sys_init_ms);
 		}
 	}
 	wr_u8(&w, 0);
@@ -172,7 +181,7 @@ static int load_walk(struct tmpl_cache *c, const uint8_t *buf, size_t len, int a
 			return WEIR_E_PARSE;
 		if (kind == 0)
 			return rd_left(&r) == 0 ? WEIR_OK : WEIR_E_PARSE;
-		if (kind != 1 && kind != 2)
+		if (kind < 1 || kind > 3)
 			return WEIR_E_PARSE;
 		memset(&e, 0, sizeof(e));
 		rd_copy(&r, e.addr.a, 16);
@@ -182,6 +191,13 @@ static int load_walk(struct tmpl_cache *c, const uint8_t *buf, size_t len, int a
 			s = tmpl_source_get(c, &e, domain, 1);
 			if (!s)
 				return WEIR_E_LIMIT;
+		}
+		if (kind == 3) {
+			uint64_t ms = rd_u64(&r);
+
+			if (s && !s->sys_init_ms)	/* one learnt since start wins */
+				s->sys_init_ms = ms;
+			continue;
 		}
 		if (kind == 2) {
 			uint64_t id = rd_u64(&r);

@@ -650,6 +650,30 @@ Test(tmpl, save_and_load)
 	tmpl_cache_free(d);
 }
 
+/* An IPFIX exporter's systemInitTimeMilliseconds comes in options data,
+ * maybe minutes apart: a restart must not leave its uptimes without a base
+ * until it comes again. */
+Test(tmpl, time_base_saved_and_loaded)
+{
+	struct tmpl_cache *c = cache_with(0, 0), *d = cache_with(0, 0);
+	struct weir_exporter e = exp_v4(11, 4739), f = exp_v4(12, 4739);
+	struct tmpl_source *s = tmpl_source_get(c, &e, 7, 1);
+	char *path = tmp_path("timebase");
+
+	tmpl_source_get(c, &f, 0, 1);		/* a source without one */
+	s->sys_init_ms = 1796600000123ull;
+	cr_assert_eq(tmpl_cache_save(c, path), WEIR_OK);
+	cr_assert_eq(tmpl_cache_load(d, path, 1), WEIR_OK);
+	s = tmpl_source_get(d, &e, 7, 0);
+	cr_assert_not_null(s, "the source came back");
+	cr_assert_eq(s->sys_init_ms, 1796600000123ull);
+	s = tmpl_source_get(d, &f, 0, 0);
+	cr_assert(!s || s->sys_init_ms == 0, "no base where none was learnt");
+	unlink(path);
+	tmpl_cache_free(c);
+	tmpl_cache_free(d);
+}
+
 Test(tmpl, damaged_file_adds_nothing)
 {
 	struct tmpl_cache *c = cache_with(0, 0);
