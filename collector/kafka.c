@@ -9,6 +9,7 @@
 
 #include "err.h"
 #include "kafka.h"
+#include "out.h"
 #include "prog_clock.h"
 #include "prog_log.h"
 
@@ -478,4 +479,61 @@ void col_kafka_close(struct col_kafka *k)
 	rd_kafka_topic_destroy(k->rkt);
 	rd_kafka_destroy(k->rk);
 	free(k);
+}
+
+/* ---- the output implementation (out.h) ---- */
+
+/* Workers produce in parallel, without a lock: the counters are added to
+ * atomically. One message a line: those produced reached the output. */
+static int kout_write(struct col_out *o, const char *p, size_t n, uint64_t lines)
+{
+	size_t lost = col_kafka_produce(o->impl, p, n);
+
+	col_out_add_mt(&o->flushes, 1);
+	col_out_add_mt(&o->bytes, n);
+	col_out_add_mt(&o->lines, lines > lost ? lines - lost : 0);
+	if (lost) {
+		col_out_add_mt(&o->lost[COL_LOST_WRITE_ERROR], lost);
+		col_out_add_mt(&o->write_errors, 1);
+	}
+	return lost ? WEIR_E_IO : WEIR_OK;
+}
+
+static void kout_stopping(struct col_out *o, uint64_t now_ns)
+{
+	col_kafka_deadline(o->impl, now_ns + COL_KAFKA_STOP_WAIT_MS * 1000000ull);
+}
+
+static void kout_close(struct col_out *o)
+{
+	col_kafka_close(o->impl);
+	o->impl = NULL;
+}
+
+/* No flush hook (a batch is produced in the worker's thread: librdkafka
+ * queues by itself), no writer thread, nothing to reopen. */
+static const struct col_out_ops kafka_ops = {
+	.name = "kafka",
+	.write = kout_write,
+	.stopping = kout_stopping,
+	.close = kout_close,
+};
+
+int col_out_open_kafka(struct col_out *o, const struct col_kafka_cfg *cfg, char *err,
+		       size_t errlen)
+{
+	int code;
+
+	memset(o, 0, sizeof(*o));
+	o->impl = col_kafka_new(cfg, &code, err, errlen);
+	if (!o->impl)
+		return code;
+	o->ops = &kafka_ops;
+	prog_log(PROG_LOG_INFO, "kafka: producing to topic %s, brokers %s", cfg->topic, cfg->brokers);
+	return WEIR_OK;
+}
+
+struct col_kafka *col_out_kafka(const struct col_out *o)
+{
+	return o && o->ops == &kafka_ops ? o->impl : NULL;
 }

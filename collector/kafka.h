@@ -13,6 +13,10 @@
  * message that still finds no room is dropped and counted, and the output is
  * "stalled": further messages that find the queue full are dropped at once,
  * until one gets in. That bounds how long a dead cluster holds up a worker.
+ *
+ * It plugs into the collector as an output implementation (out.h):
+ * col_out_open_kafka makes a struct col_out whose batches go to
+ * col_kafka_produce.
  */
 #ifndef COL_KAFKA_H
 #define COL_KAFKA_H
@@ -66,6 +70,7 @@ struct col_kafka_stats {
 };
 
 struct col_kafka;
+struct col_out;
 
 /* A producer for cfg->brokers and cfg->topic with weir's defaults, then
  * cfg->opts over them, and its poll thread. cfg must outlive the result.
@@ -90,5 +95,18 @@ void col_kafka_stats(struct col_kafka *k, struct col_kafka_stats *s);
 /* Flush (COL_KAFKA_FLUSH_MS, unless col_kafka_flush ran), log a summary,
  * free. NULL is a no-op. */
 void col_kafka_close(struct col_kafka *k);
+
+/* The Kafka output: o on a producer for cfg (which must outlive o). WEIR_OK,
+ * or WEIR_E_INVALID (librdkafka refused the configuration) or another
+ * error, with a sentence in err. In o's counters, bytes then counts the
+ * bytes of the batches handed to the producer, lines the messages it took,
+ * write_errors the batches that lost a message before the queue; writes,
+ * reopens, cut_lines and the queue's stay 0. Reopen is a no-op; a stop
+ * (col_out_stopping) ends room waits COL_KAFKA_STOP_WAIT_MS later; close is
+ * col_kafka_close. */
+int col_out_open_kafka(struct col_out *o, const struct col_kafka_cfg *cfg, char *err,
+		       size_t errlen);
+/* The producer of a Kafka output (its metrics), or NULL for another. */
+struct col_kafka *col_out_kafka(const struct col_out *o);
 
 #endif

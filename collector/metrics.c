@@ -422,8 +422,8 @@ int col_metrics_render(struct col_shared *sh, struct col_text *t)
 	per_exporter(t, sh);
 	render_templates(&s, t);
 	render_output(sh, &s, t);
-	if (sh->out && sh->out->kafka)
-		render_kafka(sh->out->kafka, t);
+	if (col_out_kafka(sh->out))
+		render_kafka(col_out_kafka(sh->out), t);
 	if (sh->enr && sh->enr->n)
 		render_enrich(sh, t);
 	return t->err;

@@ -252,13 +252,17 @@ static void kout_open(struct col_out *o, struct col_kafka_cfg *kc, const struct 
 	kc->nopts = nopts;
 	kc->wait_ms = wait_ms;
 	cr_assert_eq(col_out_open_kafka(o, kc, e, sizeof(e)), WEIR_OK, "%s", e);
+	cr_assert_str_eq(o->ops->name, "kafka", "the Kafka implementation, chosen at open");
+	cr_assert_not_null(col_out_kafka(o));
+	cr_assert_eq(col_out_start_writer(o), WEIR_OK, "no writer thread: a no-op");
+	cr_assert_eq(col_out_reopen(o, e, sizeof(e)), WEIR_OK, "nothing to reopen");
 }
 
 static struct col_kafka_stats kstats(struct col_out *o)
 {
 	struct col_kafka_stats s;
 
-	col_kafka_stats(o->kafka, &s);
+	col_kafka_stats(col_out_kafka(o), &s);
 	return s;
 }
 
@@ -282,7 +286,7 @@ Test(col_kafka, one_message_per_line_exact_payloads)
 	cr_assert_eq(o.flushes, 3);
 	cr_assert_eq(o.bytes, 12 + 3 + 28);
 	cr_assert_eq(o.writes, 0, "no write() for Kafka");
-	cr_assert_eq(col_kafka_flush(o.kafka, 5000), 0, "all delivered");
+	cr_assert_eq(col_kafka_flush(col_out_kafka(&o), 5000), 0, "all delivered");
 	s = kstats(&o);
 	cr_assert_eq(s.produced, 5);
 	cr_assert_eq(s.produced_bytes, 1 + 2 + 3 + 7 + 20);
@@ -488,7 +492,7 @@ static void worker_to_kafka(enum col_format fmt, enum col_ser ser)
 	}
 	col_buf_flush(&w->buf);
 	cr_assert_eq(w->c.records_out, datagrams * 30);
-	cr_assert_eq(col_kafka_flush(o.kafka, 5000), 0);
+	cr_assert_eq(col_kafka_flush(col_out_kafka(&o), 5000), 0);
 	cr_assert_eq(kstats(&o).produced, datagrams * 30);
 	cr_assert_eq(kstats(&o).delivered, datagrams * 30);
 	cr_assert_eq(o.write_errors, 0);
@@ -569,7 +573,7 @@ Test(col_kafka, full_queue_waits_rather_than_drops)
 	cr_assert_gt(s.queue_full_waits, 0, "a queue of 10 made the worker wait");
 	for (int k = 0; k < COL_KAFKA_PE_MAX; k++)
 		cr_assert_eq(s.produce_errors[k], 0, "%s", col_kafka_perr_name(k));
-	cr_assert_eq(col_kafka_flush(o.kafka, 5000), 0);
+	cr_assert_eq(col_kafka_flush(col_out_kafka(&o), 5000), 0);
 	cr_assert_eq(kstats(&o).delivered, 500);
 	col_out_close(&o);
 	consume(m.boot, "bp", 1, 500, &got);
@@ -618,7 +622,7 @@ Test(col_kafka, broker_down_bound_then_drop_then_recover)
 	cr_assert_eq(kstats(&o).delivered, 10);
 	n = lines(buf, sizeof(buf), "d", 30, 5);
 	cr_assert_eq(col_out_write(&o, buf, n), WEIR_OK);
-	cr_assert_eq(col_kafka_flush(o.kafka, 5000), 0);
+	cr_assert_eq(col_kafka_flush(col_out_kafka(&o), 5000), 0);
 	s = kstats(&o);
 	cr_assert_eq(s.produced, 15);
 	cr_assert_eq(s.delivered, 15);
@@ -648,7 +652,7 @@ Test(col_kafka, stop_deadline_ends_waits)
 	size_t n = lines(buf, sizeof(buf), "s", 0, 8);
 
 	kout_open(&o, &kc, NULL, "flows", opts, 1, 60000);	/* nobody listens on port 1 */
-	col_kafka_deadline(o.kafka, 1);			/* long past */
+	col_kafka_deadline(col_out_kafka(&o), 1);			/* long past */
 	t0 = now_ms();
 	cr_assert_eq(col_out_write(&o, buf, n), WEIR_E_IO);
 	cr_assert_lt(now_ms() - t0, 1000, "no wait past the deadline");
@@ -656,7 +660,7 @@ Test(col_kafka, stop_deadline_ends_waits)
 	cr_assert_eq(kstats(&o).produce_errors[COL_KAFKA_PE_QUEUE_FULL], 3);
 	/* Nothing can be delivered: the flush gives up and counts them. */
 	t0 = now_ms();
-	cr_assert_eq(col_kafka_flush(o.kafka, 300), 5, "5 left undelivered");
+	cr_assert_eq(col_kafka_flush(col_out_kafka(&o), 300), 5, "5 left undelivered");
 	cr_assert_lt(now_ms() - t0, 3000);
 	cr_assert_eq(kstats(&o).delivery_errors, 5, "purged: delivery errors");
 	cr_assert_eq(kstats(&o).queue_messages, 0);
@@ -686,7 +690,7 @@ Test(col_kafka, produce_errors_by_kind)
 	cr_assert_eq(s.produce_errors[COL_KAFKA_PE_QUEUE_FULL], 0);
 	cr_assert_eq(s.produced, 2, "the lines around it went");
 	cr_assert_eq(o.write_errors, 1);
-	cr_assert_eq(col_kafka_flush(o.kafka, 5000), 0);
+	cr_assert_eq(col_kafka_flush(col_out_kafka(&o), 5000), 0);
 	col_out_close(&o);
 	consume(m.boot, "big", 1, 2, &got);
 	cr_assert_eq(got.n, 2);
@@ -733,7 +737,7 @@ Test(col_kafka, metrics_only_with_kafka)
 	kout_open(&o, &kc, &m, "mt", opts, 1, 0);
 	sh.out = &o;
 	cr_assert_eq(col_out_write(&o, "1\n22\n333\n", 9), WEIR_OK);
-	cr_assert_eq(col_kafka_flush(o.kafka, 5000), 0);
+	cr_assert_eq(col_kafka_flush(col_out_kafka(&o), 5000), 0);
 	cr_assert_eq(col_metrics_render(&sh, &t), WEIR_OK);
 	cr_assert_eq(metric(t.p, "weir_kafka_messages_produced_total"), 3, "%s", t.p);
 	cr_assert_eq(metric(t.p, "weir_kafka_produced_bytes_total"), 6);

@@ -16,6 +16,7 @@
 #include "colhelp.h"
 #include "err.h"
 #include "flow_json.h"
+#include "kafka.h"
 #include "out.h"
 #include "worker.h"
 
@@ -44,6 +45,8 @@ Test(col_out, one_write_per_flush)
 	size_t len;
 
 	cr_assert_eq(col_out_open(&o, path_of("a.json"), NULL, 0, err, sizeof(err)), WEIR_OK, "%s", err);
+	cr_assert_str_eq(o.ops->name, "file", "the file implementation, chosen at open");
+	cr_assert_null(col_out_kafka(&o), "not a Kafka output");
 	cr_assert_eq(col_buf_init(&b, &o, 4096), WEIR_OK);
 	for (int i = 0; i < 50; i++)
 		b.len += (size_t)sprintf(b.p + b.len, "{\"n\":%d}\n", i);
@@ -335,11 +338,12 @@ Test(col_out, writer_thread_keeps_order_and_loses_nothing)
 	pthread_t t[2];
 	unsigned next[2] = { 0, 0 };
 	char err[256], *s, *line, *save = NULL;
+	unsigned nchunks = 0;
 	size_t len;
 
 	cr_assert_eq(col_out_open(&o, path_of("seq"), NULL, 0, err, sizeof(err)), WEIR_OK);
 	cr_assert_eq(col_out_start_writer(&o), WEIR_OK);
-	cr_assert(o.writer);
+	cr_assert(col_out_file_writer(&o, &nchunks), "the writer thread runs");
 	for (int i = 0; i < 2; i++) {
 		m[i].o = &o;
 		m[i].letter = (char)('a' + i);
@@ -347,11 +351,13 @@ Test(col_out, writer_thread_keeps_order_and_loses_nothing)
 	}
 	for (int i = 0; i < 2; i++)
 		pthread_join(t[i], NULL);
+	cr_assert(col_out_file_writer(&o, &nchunks));
 	col_out_close(&o);
 	cr_assert_eq(o.flushes, 600);
 	cr_assert_eq(o.writes, 600, "one write per batch");
 	cr_assert_eq(o.queued_bytes, 0);
-	cr_assert_leq((size_t)o.nchunks * (1 << 16), (size_t)COL_OUT_QUEUE_MAX, "the queue is bounded");
+	cr_assert_gt(nchunks, 0);
+	cr_assert_leq((size_t)nchunks * (1 << 16), (size_t)COL_OUT_QUEUE_MAX, "the queue is bounded");
 	s = slurp(path_of("seq"), &len);
 	for (line = strtok_r(s, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		unsigned k, v;
