@@ -59,6 +59,11 @@ static inline void mb_u8(struct mb *m, uint8_t v)
 }
 static inline void mb_u16(struct mb *m, uint16_t v) { mb_u8(m, v >> 8); mb_u8(m, (uint8_t)v); }
 static inline void mb_u32(struct mb *m, uint32_t v) { mb_u16(m, v >> 16); mb_u16(m, (uint16_t)v); }
+static inline void mb_bytes(struct mb *m, const void *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		mb_u8(m, ((const uint8_t *)p)[i]);
+}
 static inline void mb_zero(struct mb *m, size_t n)
 {
 	while (n--)
