@@ -1,6 +1,7 @@
 /* msgbuild.h - small helpers shared by the NetFlow unit tests: reading a
- * vendor payload, building messages byte by byte, and a log of decoded
- * records copied out of the callback (views die when it returns). */
+ * vendor payload, a template cache, building messages byte by byte, and a
+ * log of decoded records copied out of the callback (views die when it
+ * returns). */
 #ifndef WEIR_TEST_MSGBUILD_H
 #define WEIR_TEST_MSGBUILD_H
 
@@ -12,6 +13,7 @@
 #include "decode.h"
 #include "flow.h"
 #include "rd.h"
+#include "tmpl.h"
 
 /* ---- vendor payloads (../shared/testdata/vendor-payloads, or
  * $WEIR_SHARED/testdata/vendor-payloads) ---- */
@@ -44,6 +46,18 @@ static inline long vendor_load(const char *name, uint8_t *buf, size_t cap)
 			cr_skip_test("vendor payload %s absent", (name)); \
 		(size_t)_n;						\
 	})
+
+/* A template cache with the default limits. */
+static inline struct tmpl_cache *cache_new(void)
+{
+	struct tmpl_limits lim;
+	struct tmpl_cache *c;
+
+	tmpl_limits_default(&lim);
+	c = tmpl_cache_new(&lim, NULL);
+	cr_assert_not_null(c);
+	return c;
+}
 
 /* ---- message building: big-endian puts into a byte array ---- */
 

@@ -35,17 +35,6 @@ static inline void ctx_init(struct weir_ctx *ctx, struct rec_log *log, struct tm
 	ctx->user = log;
 }
 
-static inline struct tmpl_cache *cache_new(void)
-{
-	struct tmpl_limits lim;
-	struct tmpl_cache *c;
-
-	tmpl_limits_default(&lim);
-	c = tmpl_cache_new(&lim, NULL);
-	cr_assert_not_null(c);
-	return c;
-}
-
 /* ---- flows ---- */
 
 #define UPTIME_MS 86400000u		/* one day */

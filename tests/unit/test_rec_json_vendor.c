@@ -67,17 +67,6 @@ static void feed(struct weir_ctx *ctx, const char *const *files, size_t n)
 	}
 }
 
-static struct tmpl_cache *new_cache(void)
-{
-	struct tmpl_limits lim;
-	struct tmpl_cache *c;
-
-	tmpl_limits_default(&lim);
-	c = tmpl_cache_new(&lim, NULL);
-	cr_assert_not_null(c);
-	return c;
-}
-
 /* YAF: every flow record holds a subTemplateMultiList (values as tshark
  * shows them); an options record puts its scope under "scope". */
 Test(rec_json_vendor, yaf_stml_and_options)
@@ -90,7 +79,7 @@ Test(rec_json_vendor, yaf_stml_and_options)
 	struct cap_log lg = { 0 };
 
 	memset(&ctx, 0, sizeof(ctx));
-	ctx.cache = new_cache();
+	ctx.cache = cache_new();
 	ctx.on_record = log_json;
 	ctx.user = &lg;
 	lg.sweep = 1;
@@ -124,7 +113,7 @@ Test(rec_json_vendor, netscaler_strings)
 	const char *p;
 
 	memset(&ctx, 0, sizeof(ctx));
-	ctx.cache = new_cache();
+	ctx.cache = cache_new();
 	ctx.on_record = log_json;
 	ctx.user = &lg;
 	lg.sweep = 1;
@@ -285,7 +274,7 @@ Test(rec_json_vendor, every_payload_is_strict_json, .timeout = 120)
 	 * (files of one exporter share it, as on the wire), the second
 	 * decodes data that came before its template in name order. */
 	memset(&ctx, 0, sizeof(ctx));
-	ctx.cache = new_cache();
+	ctx.cache = cache_new();
 	ctx.on_record = corpus_rec;
 	ctx.user = &c;
 	for (int pass = 0; pass < 2; pass++) {
