@@ -215,7 +215,6 @@ static inline size_t msg_templates(uint8_t *buf, size_t cap, uint32_t seq, struc
 	return (size_t)len;
 }
 
-
 /* ---- flows ---- */
 
 static inline void mkflows(struct flow *f, size_t n, int ns)
@@ -269,7 +268,6 @@ static inline void mkflows(struct flow *f, size_t n, int ns)
 	}
 }
 
-
 static inline size_t data_msg(uint8_t *buf, size_t cap, uint32_t et, uint32_t seq,
 		       const struct tmpl *t, uint32_t first, size_t nrec)
 {
@@ -297,6 +295,5 @@ static inline size_t data_msg(uint8_t *buf, size_t cap, uint32_t et, uint32_t se
 	cr_assert_gt(n, 0);
 	return (size_t)n;
 }
-
 
 #endif

@@ -239,7 +239,6 @@ static inline void fill_counters(struct sflow_sample *c, uint32_t seed)
 		p[i] = seed * 2000 + (uint32_t)i + 1;
 }
 
-
 /* ---- decoder views ------------------------------------------------------- */
 
 /* A datagram with one flow sample whose records the caller writes. */
@@ -276,6 +275,5 @@ static inline void dg_end_sample(struct dgram *d)
 	sflow_put_opaque_end(&d->w, d->sample_at);
 	cr_assert_eq(d->w.err, 0);
 }
-
 
 #endif

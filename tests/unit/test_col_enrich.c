@@ -36,7 +36,6 @@ struct col {
 	char page[1 << 17];
 };
 
-
 /* Start weir-collector -f common -o <name>.out with the extra arguments
  * (NULL-terminated) and wait until it serves /healthz. */
 static void col_start(struct col *c, const char *name, unsigned workers, const char *const *extra)

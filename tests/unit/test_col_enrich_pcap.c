@@ -300,4 +300,3 @@ Test(col_enrich_pcap, flow_without_the_key)
 	free(h);
 	free(r);
 }
-

@@ -619,4 +619,3 @@ Test(enrich_mmdb, broken_pointers_refused)
 	cr_assert_gt(bad, 0);
 	refused("MaxMind-DB-test-broken-pointers-24.mmdb", "data record at offset 0: The MaxMind DB file's data");
 }
-

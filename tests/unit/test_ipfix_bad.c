@@ -381,4 +381,3 @@ Test(ipfix, truncated_at_every_length)
 	ipfix_flow_enc_free(&e);
 	free(vt);
 }
-

@@ -418,4 +418,3 @@ Test(ipfix_vendor, yaf)
 		cr_expect_eq(f.ctx.errors[i], 0, "%s", weir_errname(-i));
 	fx_fini(&f);
 }
-

@@ -266,4 +266,3 @@ Test(nf9, stream_good_bad_good)
 	log_free(&log);
 	tmpl_cache_free(c);
 }
-

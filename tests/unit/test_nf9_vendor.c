@@ -489,7 +489,6 @@ Test(nf9, vendor_iptnetflow_held)
 	GROUP_END(log);
 }
 
-
 Test(nf9, vendor_truncated_at_every_length)
 {
 	uint8_t *buf = malloc(VENDOR_MAX);
@@ -506,4 +505,3 @@ Test(nf9, vendor_truncated_at_every_length)
 	cr_assert_geq(n, 50);
 	free(buf);
 }
-

@@ -521,4 +521,3 @@ Test(rec_json, lists_from_a_decoded_message)
 	free(t302);
 	free(t256);
 }
-

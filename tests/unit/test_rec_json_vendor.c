@@ -311,4 +311,3 @@ Test(rec_json_vendor, every_payload_is_strict_json, .timeout = 120)
 	for (size_t k = 0; k < nn; k++)
 		free(names[k]);
 }
-

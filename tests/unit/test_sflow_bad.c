@@ -345,4 +345,3 @@ Test(sflow, corrupt_every_word)
 		}
 	}
 }
-
