@@ -1,14 +1,40 @@
-/* enrhelp.h - what the enrichment source tests share: an address from
- * text, and a table's JSON members and CSV cells for an address as strings,
- * with assertions on them. */
+/* enrhelp.h - what the enrichment source tests share: a table loaded from
+ * a spec, an address from text, and a table's JSON members and CSV cells for
+ * an address as strings, with assertions on them. */
 #ifndef ENRHELP_H
 #define ENRHELP_H
 
 #include <criterion/criterion.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "addr.h"
 #include "enrich.h"
+#include "err.h"
+
+/* Parse the spec of a prefix_lookup over path, keyed by key, for fields and
+ * load it: the table, or NULL with the message in err. */
+static inline struct enrich_table *enr_load(const char *key, const char *path, const char *fields,
+					    struct enrich_spec *s, char *err, size_t errlen)
+{
+	char text[2048];
+
+	snprintf(text, sizeof(text), "type=prefix_lookup,source=%s,key=%s,fields=%s", path, key,
+		 fields);
+	cr_assert_eq(enrich_spec_parse(text, s, err, errlen), WEIR_OK, "%s: %s", text, err);
+	return enrich_table_load(s, err, errlen);
+}
+
+/* The same, failing the test when the table does not load. */
+static inline struct enrich_table *enr_must_load(const char *key, const char *path,
+						 const char *fields, struct enrich_spec *s)
+{
+	char err[512];
+	struct enrich_table *t = enr_load(key, path, fields, s, err, sizeof(err));
+
+	cr_assert_not_null(t, "%s", err);
+	return t;
+}
 
 static inline struct weir_addr addr(const char *s)
 {

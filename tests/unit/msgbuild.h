@@ -1,6 +1,7 @@
 /* msgbuild.h - small helpers shared by the NetFlow unit tests: reading a
- * vendor payload, building messages byte by byte, and a log of decoded
- * records copied out of the callback (views die when it returns). */
+ * vendor payload, a template cache, building messages byte by byte, and a
+ * log of decoded records copied out of the callback (views die when it
+ * returns). */
 #ifndef WEIR_TEST_MSGBUILD_H
 #define WEIR_TEST_MSGBUILD_H
 
@@ -12,6 +13,7 @@
 #include "decode.h"
 #include "flow.h"
 #include "rd.h"
+#include "tmpl.h"
 
 /* ---- vendor payloads (../shared/testdata/vendor-payloads, or
  * $WEIR_SHARED/testdata/vendor-payloads) ---- */
@@ -45,6 +47,18 @@ static inline long vendor_load(const char *name, uint8_t *buf, size_t cap)
 		(size_t)_n;						\
 	})
 
+/* A template cache with the default limits. */
+static inline struct tmpl_cache *cache_new(void)
+{
+	struct tmpl_limits lim;
+	struct tmpl_cache *c;
+
+	tmpl_limits_default(&lim);
+	c = tmpl_cache_new(&lim, NULL);
+	cr_assert_not_null(c);
+	return c;
+}
+
 /* ---- message building: big-endian puts into a byte array ---- */
 
 struct mb {
@@ -59,6 +73,11 @@ static inline void mb_u8(struct mb *m, uint8_t v)
 }
 static inline void mb_u16(struct mb *m, uint16_t v) { mb_u8(m, v >> 8); mb_u8(m, (uint8_t)v); }
 static inline void mb_u32(struct mb *m, uint32_t v) { mb_u16(m, v >> 16); mb_u16(m, (uint16_t)v); }
+static inline void mb_bytes(struct mb *m, const void *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		mb_u8(m, ((const uint8_t *)p)[i]);
+}
 static inline void mb_zero(struct mb *m, size_t n)
 {
 	while (n--)

@@ -48,28 +48,9 @@ static const char *put(const char *name, const char *text, size_t n)
 
 #define PUT(name, lit) put(name, lit, sizeof(lit) - 1)
 
-/* Parse the spec for fields over path and load it: the table, or NULL with
- * the message in err. */
-static struct enrich_table *load(const char *path, const char *fields, struct enrich_spec *s,
-				 char *err, size_t errlen)
-{
-	char text[512];
-	struct enrich_table *t;
-
-	snprintf(text, sizeof(text), "type=prefix_lookup,source=%s,key=dst_addr,fields=%s", path, fields);
-	cr_assert_eq(enrich_spec_parse(text, s, err, errlen), WEIR_OK, "%s", err);
-	t = enrich_table_load(s, err, errlen);
-	return t;
-}
-
-static struct enrich_table *must_load(const char *path, const char *fields, struct enrich_spec *s)
-{
-	char err[512];
-	struct enrich_table *t = load(path, fields, s, err, sizeof(err));
-
-	cr_assert_not_null(t, "%s", err);
-	return t;
-}
+/* Tables of a CSV file looked up by the destination address. */
+#define load(path, fields, s, err, errlen) enr_load("dst_addr", path, fields, s, err, errlen)
+#define must_load(path, fields, s) enr_must_load("dst_addr", path, fields, s)
 
 /* The refusal message for path, which must hold each of the strings. */
 static void must_refuse(const char *path, const char *fields, const char *says1, const char *says2)

@@ -28,17 +28,6 @@ static void ctx_init(struct weir_ctx *ctx, struct rec_log *log, struct tmpl_cach
 	ctx->user = log;
 }
 
-static struct tmpl_cache *cache_new(void)
-{
-	struct tmpl_limits lim;
-	struct tmpl_cache *c;
-
-	tmpl_limits_default(&lim);
-	c = tmpl_cache_new(&lim, NULL);
-	cr_assert_not_null(c);
-	return c;
-}
-
 static const struct nf5_hdr hdr0 = {
 	.sys_uptime_ms = 360000000,		/* 100 h */
 	.unix_secs = 1700000000,
