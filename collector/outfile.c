@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "prog_clock.h"
 #include "prog_log.h"
 #include "out.h"
 
@@ -418,12 +419,7 @@ static void out_wait_free(struct col_outfile *f)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_nsec += COL_OUT_POLL_MS * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
+	prog_real_after_ms(&ts, COL_OUT_POLL_MS);
 	pthread_cond_timedwait(&f->q_free, &f->qmu, &ts);
 	col_out_poll_stop(f->o);
 }
@@ -534,12 +530,7 @@ static int out_join_writer(struct col_outfile *f)
 	for (unsigned grace = 0; grace <= 1000; ) {
 		struct timespec ts;
 
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += COL_OUT_POLL_MS * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
+		prog_real_after_ms(&ts, COL_OUT_POLL_MS);
 		if (pthread_timedjoin_np(f->writer_thr, NULL, &ts) == 0)
 			return 0;
 		col_out_poll_stop(o);

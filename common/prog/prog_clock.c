@@ -20,3 +20,14 @@ uint64_t prog_now_real(void)
 {
 	return prog_clock_ns(CLOCK_REALTIME);
 }
+
+void prog_real_after_ms(struct timespec *ts, unsigned ms)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= (long)PROG_NS_PER_S) {
+		ts->tv_sec++;
+		ts->tv_nsec -= (long)PROG_NS_PER_S;
+	}
+}
