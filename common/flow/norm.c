@@ -507,9 +507,10 @@ struct norm_run {
  * repeats no rule of its own: test_norm.c runs both on random v5 records
  * and requires the same flow, so a change to norm_fields[] that touches a
  * v5 element fails there until this follows. */
-static int flow_from_nf5(const struct weir_record *rec, const uint8_t *p, struct flow *f)
+int norm_nf5(const struct weir_record *rec, struct flow *f)
 {
 	const struct weir_msg *m = rec->msg;
+	const uint8_t *p = rec->v[0].p;
 
 	flow_clear(f);
 	f->type = WEIR_PROTO_NF5;
@@ -644,19 +645,6 @@ const char *flow_type_name(uint8_t type)
 	}
 }
 
-int flow_from_record(const struct weir_record *rec, struct flow *f)
-{
-	const struct tmpl *t = rec->t;
-	const struct weir_value *v = rec->v;
-
-	if (rec->sflow)
-		return sflow_flow(rec, f);
-	/* The v5 decoder's values lie back to back over the 48-byte record. */
-	if (t && t->proto == WEIR_PROTO_NF5 && t->nfields == 20 && v[0].len == 4 &&
-	    v[19].p == v[0].p + 46 && v[19].len == 2)
-		return flow_from_nf5(rec, v[0].p, f);
-	return plan_record(rec, f);
-}
 
 int norm_by_plan(const struct weir_record *rec, struct flow *f)
 {

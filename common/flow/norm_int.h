@@ -5,9 +5,7 @@
 
 #include "flow.h"
 
-/* flow_from_record() through the template's plan only, for any record of
- * a template (v9, IPFIX, and v5 too): the engine beside which the v5
- * straight-line code of norm.c is tested. Not for sFlow. */
-int norm_by_plan(const struct weir_record *rec, struct flow *f);
+/* norm_by_plan() (flow.h) works for any record of a template, v5 too: the
+ * engine beside which norm_nf5()'s straight-line code is tested. */
 
 #endif
