@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "prog_log.h"
+#include "tmpdir.h"
 
 /* The build folder with weir-collector and weir-generator: the Makefile
  * passes $(B) as COL_TEST_BUILD; WEIR_TEST_BIN, when set, replaces it at
@@ -56,11 +57,11 @@ static pid_t kids[KIDS_MAX];
  * that closed its socket is an error return, not the test's death. */
 static inline void suite_init(void)
 {
-	const char *base = getenv("TMPDIR");
+	char name[96];
 
-	snprintf(tmpdir, sizeof(tmpdir), "%s/test_%s.XXXXXX", base && *base ? base : "/tmp",
-		 criterion_current_suite->name);
-	cr_assert_not_null(mkdtemp(tmpdir), "mkdtemp %s: %s", tmpdir, strerror(errno));
+	snprintf(name, sizeof(name), "test_%s", criterion_current_suite->name);
+	cr_assert_not_null(tmpdir_make(tmpdir, sizeof(tmpdir), name), "mkdtemp %s: %s", tmpdir,
+			   strerror(errno));
 	prog_log_set(PROG_LOG_ERROR);
 	signal(SIGPIPE, SIG_IGN);
 }
@@ -68,8 +69,6 @@ static inline void suite_init(void)
 /* A suite's .fini: kill what spawn() left running, remove the temp dir. */
 static inline void suite_fini(void)
 {
-	char cmd[160];
-
 	for (int i = 0; i < KIDS_MAX; i++) {
 		if (kids[i] > 0) {
 			kill(kids[i], SIGKILL);
@@ -77,9 +76,7 @@ static inline void suite_fini(void)
 			kids[i] = 0;
 		}
 	}
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", tmpdir);
+	tmpdir_remove(tmpdir);
 }
 
 /* cr_skip_test(), which does not run the suite's fini: run it first. */

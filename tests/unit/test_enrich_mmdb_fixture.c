@@ -18,6 +18,7 @@
 
 #include <maxminddb.h>
 
+#include "tmpdir.h"
 #include "enrich.h"
 #include "enrhelp.h"
 #include "err.h"
@@ -32,17 +33,12 @@ static char tmpdir[64];
 
 static void mk_tmp(void)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/weir-enrich-mmdb-XXXXXX");
-	cr_assert_not_null(mkdtemp(tmpdir));
+	cr_assert_not_null(tmpdir_make(tmpdir, sizeof(tmpdir), "weir-enrich-mmdb"));
 }
 
 static void rm_tmp(void)
 {
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
-		cr_log_warn("could not remove %s", tmpdir);
+	tmpdir_remove(tmpdir);
 }
 
 /* The fixture databases are written once per run (perl takes most of a
@@ -56,22 +52,18 @@ ReportHook(PRE_ALL)(struct criterion_test_set *set)
 	static char d[64];
 
 	(void)set;
-	snprintf(d, sizeof(d), "/tmp/weir-enrich-mmdb-fx-XXXXXX");
-	if (mkdtemp(d))
+	if (tmpdir_make(d, sizeof(d), "weir-enrich-mmdb-fx"))
 		setenv(FIXTURE_ENV, d, 1);
 }
 
 ReportHook(POST_ALL)(struct criterion_global_stats *stats)
 {
 	const char *d = getenv(FIXTURE_ENV);
-	char cmd[128];
 
 	(void)stats;
-	if (!d || strncmp(d, "/tmp/weir-enrich-mmdb-fx-", 25) != 0)
-		return;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", d);
+	/* Only a folder this runner made. */
+	if (d && strstr(d, "/weir-enrich-mmdb-fx."))
+		tmpdir_remove(d);
 }
 
 /* The fixture database (ipv 4 or 6), written if not yet; its path. */

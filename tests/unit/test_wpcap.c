@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tmpdir.h"
 #include "err.h"
 #include "wpcap.h"
 
@@ -13,16 +14,12 @@ static char dir[64];
 
 static void mk(void)
 {
-	snprintf(dir, sizeof(dir), "/tmp/test_wpcap.XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
+	cr_assert_not_null(tmpdir_make(dir, sizeof(dir), "test_wpcap"));
 }
 
 static void rm(void)
 {
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	cr_assert_eq(system(cmd), 0);
+	tmpdir_remove(dir);
 }
 
 TestSuite(wpcap, .init = mk, .fini = rm);
