@@ -60,7 +60,7 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 .DELETE_ON_ERROR:
 .PHONY: all lib deps demo test unit layers shape asan tsan fuzz fuzz-smoke fuzzers integration bench install clean tools
 
-all: lib tools $(B)/weir-generator $(B)/weir-collector
+all: lib tools $(B)/weir-generator $(B)/weir-collector $(if $(wildcard exporter/main.c),$(B)/weir-exporter)
 
 lib: $(LIB)
 
@@ -173,6 +173,29 @@ $(B)/tests/test_col_%: tests/unit/test_col_%.c $(COL_LIB) $(ENR_LIB) $(LIB) $(B)
 	@mkdir -p $(@D)
 	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -Itests -Icollector -Ienrich -DCOL_TEST_BUILD='"$(B)"' -o $@ $< $(COL_LIB) $(ENR_LIB) $(LIB) -lcriterion $(LDLIBS) $(COL_LDLIBS)
+
+# weir-exporter (exporter/*.c; bpf/ holds the flow state it shares with
+# its BPF programs). Everything but main.c also goes into libexp.a, which
+# the exporter's unit tests (tests/unit/test_exp_*.c) link.
+EXP_SRC	:= $(wildcard exporter/*.c)
+EXP_OBJ	:= $(EXP_SRC:%.c=$(B)/%.o)
+EXP_LIB	:= $(B)/exporter/libexp.a
+EXP_LDLIBS := -lpcap
+$(EXP_OBJ): override CFLAGS += -Iexporter -Ibpf
+
+$(EXP_LIB): $(filter-out $(B)/exporter/main.o,$(EXP_OBJ))
+	@mkdir -p $(@D)
+	@[ "$(V)" = 1 ] || echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(B)/weir-exporter: $(B)/exporter/main.o $(EXP_LIB) $(LIB)
+	@[ "$(V)" = 1 ] || echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(EXP_LDLIBS)
+
+$(B)/tests/test_exp_%: tests/unit/test_exp_%.c $(EXP_LIB) $(LIB)
+	@mkdir -p $(@D)
+	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -Itests -Iexporter -Ibpf -DEXP_TEST_BUILD='"$(B)"' -o $@ $< $(EXP_LIB) $(LIB) -lcriterion $(LDLIBS) $(EXP_LDLIBS)
 
 $(B)/bench/%: bench/%.c $(LIB)
 	@mkdir -p $(@D)
