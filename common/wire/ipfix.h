@@ -73,8 +73,9 @@
 
 /* Framing a byte stream (TCP, RFC 5655 files): the length of the message
  * that starts at buf. WEIR_OK with *msg_len set; WEIR_E_TRUNCATED when fewer
- * than 16 bytes (or fewer than the message) are there yet, WEIR_E_VERSION,
- * WEIR_E_LENGTH for a length field below 16. */
+ * bytes than the message are there yet; WEIR_E_VERSION once 2 bytes are
+ * there and the version is not 10, WEIR_E_LENGTH once 4 are and the length
+ * field is below 16 (the 16-bit field cannot say more than 65535). */
 int ipfix_msg_length(const uint8_t *buf, size_t len, size_t *msg_len);
 
 /* ---- Encoder: low-level pieces. Everything writes through wr.h; a write

@@ -94,6 +94,8 @@ struct tmpl_stats {
 	uint64_t sources_unindexed;	/* past TMPL_SRC_INDEX_MAX (tmpl_cache_source) */
 	uint64_t pending_held, pending_rescued, pending_dropped;
 	uint64_t pending_bytes;		/* held now */
+	uint64_t ended;			/* templates dropped with their session (tmpl_exporter_end) */
+	uint64_t sessions_ended;	/* tmpl_exporter_end calls that found the exporter */
 };
 
 struct tmpl_source {
@@ -133,13 +135,29 @@ const struct ie_registry *tmpl_cache_ies(const struct tmpl_cache *c);
 /* The sources of c in the order they were made, for a reader in another
  * thread (a metrics thread) while the owner decodes: the count only grows
  * (an acquire load), and a source returned lives as long as the cache; its
- * exporter and domain do not change, and its seq_* counters are written
- * with relaxed atomic stores (read them with relaxed atomic loads). The
+ * exporter address does not change (its port and domain do when a source
+ * of an ended session is taken back, see tmpl_exporter_end), and its seq_*
+ * counters only grow, written with relaxed atomic stores (read them with
+ * relaxed atomic loads). The
  * first TMPL_SRC_INDEX_MAX sources are indexed (the rest are counted in
  * sources_unindexed). tmpl_cache_source returns NULL past the count. */
 #define TMPL_SRC_INDEX_MAX	(1u << 22)
 uint32_t tmpl_cache_nsources(const struct tmpl_cache *c);
 const struct tmpl_source *tmpl_cache_source(const struct tmpl_cache *c, uint32_t i);
+
+/* A transport session ended (a TCP connection closed): everything exporter
+ * e (address and port) holds goes, since RFC 7011 section 8 forbids using
+ * the templates of one session to decode another's data: every template
+ * of its sources (counted in st.ended), held data (st.pending_dropped),
+ * sampler rates, time base and sequence state. Its sources leave the cache
+ * (st.sources goes down) but stay in the index (tmpl_cache_source), idle;
+ * the next source made for an exporter of the same address, whatever its
+ * port and domain, takes one of them back with its sequence counters,
+ * which go on adding up under that address. So the index grows with the
+ * most sources an address held at once, not with its connections; idle
+ * sources count against max_sources, like live ones. Returns the number of
+ * templates dropped (0 also when e held nothing). */
+uint32_t tmpl_exporter_end(struct tmpl_cache *c, const struct weir_exporter *e);
 
 /* The registry of the cache a source belongs to (NULL: built-ins only). */
 const struct ie_registry *tmpl_source_ies(const struct tmpl_source *s);
