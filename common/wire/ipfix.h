@@ -26,7 +26,8 @@
  *   template, id 3 in set 3 every options template of the source.
  * - A data set whose template is unknown is held in the cache
  *   (tmpl_pending_add) and decoded when the template arrives, and counted
- *   as WEIR_E_NO_TEMPLATE; without a cache it is only counted.
+ *   as WEIR_E_NO_TEMPLATE; without a cache, or with an ordered one (a TCP
+ *   session, tmpl.h), it is only counted.
  * - A variable-length field past the end of its set is WEIR_E_VARLEN: the
  *   records before it are handed out, the rest of the set is skipped.
  * - Every basicList / subTemplateList / subTemplateMultiList value is

@@ -32,6 +32,7 @@ void tmpl_limits_default(struct tmpl_limits *lim)
 	lim->max_pending_per_source = 256u << 10;
 	lim->pending_max_age_ns = 600ull * 1000000000ull;
 	lim->lifetime_ns = 0;
+	lim->ordered = 0;
 }
 
 
@@ -662,6 +663,8 @@ int tmpl_pending_add(struct tmpl_source *s, uint16_t tid, const void *hdr, size_
 	struct tmpl_pending *p;
 	size_t sz;
 
+	if (c->lim.ordered)
+		return WEIR_E_NO_TEMPLATE;
 	pending_expire(s, now_ns);
 	if (hdr_len > 32 || len > 65535 || (sz = hdr_len + len) > c->lim.max_pending_per_source) {
 		cnt_add(&c->st.pending_dropped, 1);

@@ -76,12 +76,18 @@ struct tmpl_limits {
 	uint32_t max_pending_per_source;/* held data bytes per source */
 	uint64_t pending_max_age_ns;	/* held data older than this is dropped */
 	uint64_t lifetime_ns;		/* UDP template lifetime, 0 = forever */
+	/* The transport keeps order (TCP, RFC 7011 section 10.4): a template
+	 * that comes after its data was not in force when the data was sent
+	 * (it may be a withdrawn id defined anew), so data of an unknown
+	 * template is never held (tmpl_pending_add refuses it, uncounted:
+	 * the decoder counts it as no_template). */
+	uint8_t ordered;
 };
 
 /* Defaults: 65536 templates, 1024 per exporter (64 guaranteed), 65536
  * sources, 64 per exporter, 16 MiB held in total, 2 MiB per exporter
  * (256 KiB guaranteed), 256 KiB per source, held 10 min, templates forever
- * (a collector sets lifetime_ns for UDP). */
+ * (a collector sets lifetime_ns for UDP), not ordered. */
 void tmpl_limits_default(struct tmpl_limits *lim);
 
 struct tmpl_stats {
@@ -214,7 +220,8 @@ uint32_t tmpl_sampler_get(const struct tmpl_source *s, uint64_t sampler_id);
 /* Held data. tmpl_pending_add copies a data set body that arrived before
  * its template, with the header facts needed to decode it later (hdr, an
  * opaque blob of hdr_len <= 32 bytes). When the source is over its bound the
- * oldest held sets are dropped first (counted). */
+ * oldest held sets are dropped first (counted). An ordered cache holds
+ * nothing: WEIR_E_NO_TEMPLATE, not counted. */
 int tmpl_pending_add(struct tmpl_source *s, uint16_t tid, const void *hdr, size_t hdr_len,
 		     const uint8_t *body, size_t len, uint64_t now_ns);
 /* Hand every held set for template tid to fn, oldest first, then free them

@@ -818,3 +818,25 @@ Test(tmpl, exporter_end_idle_sources_are_bounded)
 	cr_assert_eq(tmpl_cache_nsources(c), 4);
 	tmpl_cache_free(c);
 }
+
+/* An ordered cache (a TCP session) holds no data for a template that
+ * comes later: the template was not in force when the data was sent. */
+Test(tmpl, ordered_cache_holds_nothing)
+{
+	struct tmpl_limits lim;
+	struct tmpl_cache *c;
+	struct weir_exporter e = exp_v4(1, 1000);
+	struct tmpl_source *s;
+	const uint8_t body[8] = { 0 };
+
+	tmpl_limits_default(&lim);
+	cr_assert_eq(lim.ordered, 0);
+	lim.ordered = 1;
+	c = tmpl_cache_new(&lim, NULL);
+	s = tmpl_source_get(c, &e, 0, 1);
+	cr_assert_eq(tmpl_pending_add(s, 256, NULL, 0, body, sizeof(body), 1), WEIR_E_NO_TEMPLATE);
+	cr_assert_eq(tmpl_cache_stats(c)->pending_held, 0);
+	cr_assert_eq(tmpl_cache_stats(c)->pending_dropped, 0);
+	cr_assert_null(s->pend_head);
+	tmpl_cache_free(c);
+}
