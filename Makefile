@@ -266,7 +266,7 @@ asan:
 # not see them and crashes at once) and col_enrich/sigterm_during_reload
 # (its 5 s bound is for the uninstrumented program). Any report fails it.
 TSAN_B	:= build/tsan
-TSAN_RUN := col_udp col_enrich col_enrich_pcap
+TSAN_RUN := col_udp col_tcp col_enrich col_enrich_pcap
 tsan: all $(TSAN_RUN:%=$(B)/tests/test_%)
 	$(Q)$(MAKE) --no-print-directory B=$(TSAN_B) SAN=thread CFLAGS="-O1 -g" $(TSAN_B)/weir-collector $(TSAN_B)/weir-generator
 	$(Q)rm -rf $(TSAN_B)/reports && mkdir -p $(TSAN_B)/reports
