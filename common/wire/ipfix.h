@@ -183,6 +183,17 @@ enum ipfix_sampling_style {
 	IPFIX_SAMPLING_LEGACY = 1,
 };
 
+/* The sampling announcement above on its own, for any exporter: the options
+ * template of style (enum ipfix_sampling_style) with id tid (the caller
+ * frees it with free(); NULL on allocation failure), and its one record
+ * into the open data set t->id, 1 in interval packets (interval >= 1;
+ * 1: every packet). scope: the observation domain (PSAMP) or the samplerId
+ * (LEGACY, 1 byte). WEIR_E_INVALID for the wrong set, template or interval
+ * 0; the record counts in m->records (it is a data record). */
+struct tmpl *ipfix_sampling_tmpl_new(uint16_t tid, int style);
+int ipfix_write_sampling(struct ipfix_wmsg *m, const struct tmpl *t, int style, uint32_t scope,
+			 uint32_t interval);
+
 struct ipfix_flow_enc_cfg {
 	uint32_t domain;		/* observation domain id */
 	uint8_t time_ns;		/* nanosecond timestamps instead of milliseconds */
