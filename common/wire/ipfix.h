@@ -111,6 +111,9 @@ int ipfix_set_end(struct ipfix_wmsg *m, unsigned align);
  * enterprise number. WEIR_E_INVALID for the wrong set, pen IE_PEN_V9, an id
  * >= 0x8000, or a scope count above nfields. */
 int ipfix_write_template(struct ipfix_wmsg *m, const struct tmpl *t);
+/* Bytes ipfix_write_template() writes for t (record header and field
+ * specifiers, enterprise numbers included). */
+size_t ipfix_template_size(const struct tmpl *t);
 /* Withdrawal record (RFC 7011 section 8.1) into the open set 2 or 3: id
  * >= 256 withdraws that template, id equal to the set id all of its kind. */
 int ipfix_write_withdrawal(struct ipfix_wmsg *m, uint16_t id);

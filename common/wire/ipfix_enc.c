@@ -88,11 +88,20 @@ static int field_spec_ok(const struct tmpl_field *f)
 	return f->pen != IE_PEN_V9 && !(f->id & IPFIX_ENTERPRISE_BIT);
 }
 
+size_t ipfix_template_size(const struct tmpl *t)
+{
+	size_t need = t->scope_count ? 6 : 4;
+
+	for (unsigned i = 0; i < t->nfields; i++)
+		need += t->f[i].pen ? 8 : 4;
+	return need;
+}
+
 int ipfix_write_template(struct ipfix_wmsg *m, const struct tmpl *t)
 {
 	struct wr *w = m->w;
 	uint16_t want = t->scope_count ? IPFIX_SET_OPTIONS : IPFIX_SET_TEMPLATE;
-	size_t need = t->scope_count ? 6 : 4;
+	size_t need = ipfix_template_size(t);
 
 	if (m->set_at == SIZE_MAX || m->set_id != want || t->id < IPFIX_SET_DATA_MIN ||
 	    t->nfields == 0 || t->scope_count > t->nfields)
@@ -100,7 +109,6 @@ int ipfix_write_template(struct ipfix_wmsg *m, const struct tmpl *t)
 	for (unsigned i = 0; i < t->nfields; i++) {
 		if (!field_spec_ok(&t->f[i]))
 			return wr_fail(w, WEIR_E_INVALID);
-		need += t->f[i].pen ? 8 : 4;
 	}
 	/* All or nothing: a template cut in half would corrupt the set. */
 	if (!wr_room(w, need))

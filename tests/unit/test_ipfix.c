@@ -241,6 +241,8 @@ Test(ipfix, sampling_announcement_alone)
 		ipfix_msg_begin(&m, &w, 1000, 0, 42);
 		ipfix_set_begin(&m, IPFIX_SET_OPTIONS);
 		cr_assert_eq(ipfix_write_template(&m, t), WEIR_OK);
+		cr_expect_eq(ipfix_template_size(t), 6 + 4u * t->nfields);
+		cr_expect_eq(w.off, IPFIX_HDR_LEN + IPFIX_SET_HDR_LEN + ipfix_template_size(t));
 		ipfix_set_begin(&m, 300);
 		cr_assert_eq(ipfix_write_sampling(&m, t, style, style ? 7 : 42, 100), WEIR_OK);
 		cr_expect_eq(m.records, 1);
@@ -417,6 +419,9 @@ Test(ipfix, roundtrip_varlen_enterprise)
 	ipfix_msg_begin(&m, &w, 1, 0, 0);
 	ipfix_set_begin(&m, 2);
 	ipfix_write_template(&m, t);
+	/* three enterprise fields of 8 bytes, three IANA ones of 4 */
+	cr_expect_eq(ipfix_template_size(t), 4 + 3 * 8 + 3 * 4);
+	cr_expect_eq(w.off, IPFIX_HDR_LEN + IPFIX_SET_HDR_LEN + ipfix_template_size(t));
 	ipfix_set_begin(&m, 400);
 	cr_assert_eq(ipfix_write_data(&m, t, v), WEIR_OK);
 	/* Second record by hand: "lo" with the 3-byte prefix, RFC 7011 7. */
