@@ -38,6 +38,8 @@ static struct xp_stats udp_run(const struct xp_cfg *cfg, const struct meter_rec 
 	cr_assert_eq(xcap_decode(f, cap), st.messages);
 	for (size_t e = 1; e < WEIR_E_MAX; e++)
 		cr_expect_eq(f->ctx.errors[e], 0, "decode error %s", weir_strerror(-(int)e));
+	for (size_t q = 0; q < WEIR_Q_MAX; q++)
+		cr_expect_eq(f->ctx.quirks[q], 0, "quirk %s", weir_quirk_name((int)q));
 	return st;
 }
 
@@ -270,6 +272,7 @@ Test(exp_xp, udp_mtu_and_sequence)
 	cr_expect_gt(data_msgs, 50);
 	cr_expect_eq(tmpl_cache_stats(f.c)->added, 3);
 	cr_expect_eq(fx_src(&f, 77)->seq_gaps, 0);
+	cr_expect_eq(f.ctx.quirks[WEIR_Q_SEQ_CONVENTION], 0);
 	fx_fini(&f);
 	free(cap.b);
 }
