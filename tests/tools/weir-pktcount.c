@@ -4,10 +4,12 @@
  * frames without IP and frames refused by reason (enum pkt_why). The
  * independent count to compare with is tshark's (tests/integration/t-pkt-tshark).
  *
- * Usage: weir-pktcount [-j] [-f] FILE...
+ * Usage: weir-pktcount [-j] [-f] [-x DIR] FILE...
  *   -j  one JSON object per file, then one with the totals
  *   -f  also one line per frame (with -j: a JSON object): file index,
  *       frame number from 1, IP version (0: none), ip_len, protocol, why
+ *   -x  also write each frame of a link type weir parses to DIR, one file
+ *       each (the fuzz seeds of tests/fuzz/fuzz_pkt.c; see tests/fuzz/run)
  * Exit 0, or 1 when a file did not open or read to its end (the counts up
  * to the error are still printed).
  */
@@ -19,15 +21,34 @@
 
 struct opt {
 	int json, frames;
+	const char *seeds;	/* -x DIR */
 	unsigned file;
+	int write_failed;
 };
+
+static void write_seed(struct opt *o, uint64_t n, const struct wpcap_frame *f)
+{
+	char path[4096];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/%u-%llu", o->seeds, o->file, (unsigned long long)n);
+	fp = fopen(path, "wb");
+	if (!fp || fwrite(f->p, 1, f->caplen, fp) != f->caplen)
+		o->write_failed = 1;
+	if (fp && fclose(fp))
+		o->write_failed = 1;
+}
 
 static void frame_line(void *arg, uint64_t n, const struct wpcap_frame *f,
 		       const struct pkt_info *pi)
 {
-	const struct opt *o = arg;
+	struct opt *o = arg;
 	int v = pi->layers & PKT_L_IPV4 ? 4 : pi->layers & PKT_L_IPV6 ? 6 : 0;
 
+	if (o->seeds)
+		write_seed(o, n, f);
+	if (!o->frames)
+		return;
 	if (o->json)
 		printf("{\"fileno\":%u,\"frame\":%llu,\"caplen\":%zu,\"len\":%zu,\"ip\":%d,"
 		       "\"l3_off\":%u,\"ip_len\":%u,\"len_from_frame\":%u,\"proto\":%u,"
@@ -104,18 +125,20 @@ int main(int argc, char **argv)
 			o.json = 1;
 		else if (!strcmp(argv[i], "-f"))
 			o.frames = 1;
+		else if (!strcmp(argv[i], "-x") && i + 1 < argc)
+			o.seeds = argv[++i];
 		else
 			break;
 	}
 	if (i >= argc) {
-		fprintf(stderr, "usage: weir-pktcount [-j] [-f] FILE...\n");
+		fprintf(stderr, "usage: weir-pktcount [-j] [-f] [-x DIR] FILE...\n");
 		return 2;
 	}
 	memset(&t, 0, sizeof(t));
 	t.dlt = -1;
 	t.start = 0;
 	for (; i < argc; i++, o.file++) {
-		if (pktcount_file(&c, argv[i], 0, o.frames ? frame_line : NULL, &o))
+		if (pktcount_file(&c, argv[i], 0, o.frames || o.seeds ? frame_line : NULL, &o))
 			st = 1;
 		print_counts(&o, argv[i], &c);
 		if (c.start < 0)
@@ -130,5 +153,9 @@ int main(int argc, char **argv)
 			t.why[w] += c.why[w];
 	}
 	print_counts(&o, "total (parsed link types)", &t);
+	if (o.write_failed) {
+		fprintf(stderr, "weir-pktcount: writing seeds to %s failed\n", o.seeds);
+		st = 1;
+	}
 	return st;
 }
