@@ -84,7 +84,7 @@ static void print_counts(const struct opt *o, const char *name, const struct pkt
 		printf(",\"dlt\":%d,\"linktype\":\"%s\",\"parsed\":%s", c->dlt,
 		       wpcap_dlt_name(c->dlt), c->start >= 0 ? "true" : "false");
 	} else {
-		printf("%s: %s%s", name, wpcap_dlt_name(c->dlt),
+		printf("%s:%s%s%s", name, c->dlt >= 0 ? " " : "", c->dlt >= 0 ? wpcap_dlt_name(c->dlt) : "",
 		       c->start >= 0 ? "" : " (link type not parsed)");
 	}
 	printf(o->json ? ",\"frames\":%llu,\"ipv4\":%llu,\"ipv6\":%llu,\"ip_bytes\":%llu,"
