@@ -192,6 +192,9 @@ $(B)/weir-exporter: $(B)/exporter/main.o $(EXP_LIB) $(LIB)
 	@[ "$(V)" = 1 ] || echo "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(EXP_LDLIBS)
 
+# Runs weir-collector against the exporting process: the binary first.
+$(B)/tests/test_exp_xp_collector: $(B)/weir-collector
+
 $(B)/tests/test_exp_%: tests/unit/test_exp_%.c $(EXP_LIB) $(LIB)
 	@mkdir -p $(@D)
 	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
