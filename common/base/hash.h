@@ -43,6 +43,11 @@ void oah_init(struct oah *t, uint32_t max);
 /* Free the slots (the values are the user's); the table is empty after. */
 void oah_free(struct oah *t);
 
+/* Make room for n entries (at most max) now, so that inserts up to n never
+ * allocate: for a table whose bound is known and whose inserts are on a hot
+ * path. WEIR_OK or WEIR_E_NOMEM (the table is unchanged then). */
+int oah_reserve(struct oah *t, uint32_t n);
+
 /* Insert (key, val), key != 0; an entry with the same key is not looked
  * for. WEIR_OK, WEIR_E_LIMIT (the bound; counted in refused), WEIR_E_NOMEM,
  * WEIR_E_INVALID (key 0). */
