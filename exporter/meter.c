@@ -87,7 +87,7 @@ static inline uint64_t key_hash(const struct wflow_key *k)
 {
 	uint64_t rest = k->proto | (uint64_t)k->vlan << 8 | (uint64_t)k->ipver << 24 |
 			(uint64_t)k->ifindex << 32;
-	uint64_t h = meter_mix(meter_ep_hash(k->src, k->src_port) + meter_ep_hash(k->dst, k->dst_port) +
+	uint64_t h = oah_mix(meter_ep_hash(k->src, k->src_port) + meter_ep_hash(k->dst, k->dst_port) +
 			  rest * 0xc2b2ae3d27d4eb4full);
 
 	return h ? h : 1;

@@ -54,7 +54,7 @@ static uint64_t frag_hash(const struct wflow_key *k, uint32_t id)
 {
 	uint64_t rest = k->proto | (uint64_t)k->vlan << 8 | (uint64_t)k->ipver << 24 |
 			(uint64_t)k->ifindex << 32;
-	uint64_t h = meter_mix(meter_ep_hash(k->src, 0) * 3 + meter_ep_hash(k->dst, 0) +
+	uint64_t h = oah_mix(meter_ep_hash(k->src, 0) * 3 + meter_ep_hash(k->dst, 0) +
 			       ((uint64_t)id ^ rest * 0xc2b2ae3d27d4eb4full));
 
 	return h ? h : 1;

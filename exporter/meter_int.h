@@ -77,18 +77,6 @@ static inline uint64_t sat_add(uint64_t a, uint64_t b)
 	return __builtin_add_overflow(a, b, &r) ? UINT64_MAX : r;
 }
 
-/* A 64-bit finalizer (MurmurHash3's fmix64): every input bit reaches every
- * output bit. */
-static inline uint64_t meter_mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	x ^= x >> 33;
-	return x;
-}
-
 /* One endpoint: 16 address bytes and a port. An IPv4 address and its port
  * fill lo without overlapping, so those never collide before the mix. */
 static inline uint64_t meter_ep_hash(const uint8_t *a, uint16_t port)
@@ -97,7 +85,7 @@ static inline uint64_t meter_ep_hash(const uint8_t *a, uint16_t port)
 
 	memcpy(&lo, a, 8);
 	memcpy(&hi, a + 8, 8);
-	return meter_mix(lo ^ ((uint64_t)port << 48) ^ (hi * 0x9e3779b97f4a7c15ull));
+	return oah_mix(lo ^ ((uint64_t)port << 48) ^ (hi * 0x9e3779b97f4a7c15ull));
 }
 
 /* Count one packet into a direction's value. */

@@ -58,6 +58,18 @@ int oah_add(struct oah *t, uint64_t key, uint64_t val);
  * missed). */
 void oah_del(struct oah *t, struct oah_slot *s);
 
+/* A 64-bit finalizer (MurmurHash3's fmix64: every input bit reaches every
+ * output bit), for users that build a key from several fields. */
+static inline uint64_t oah_mix(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 33;
+	return h;
+}
+
 static inline uint32_t oah_home(const struct oah *t, uint64_t key)
 {
 	return (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> t->shift);
