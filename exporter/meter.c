@@ -661,7 +661,8 @@ static inline int admit(struct meter *m, const struct pkt_info *pi, uint64_t t_n
 			m->st.not_ip++;
 		return 0;
 	}
-	/* RFC 5475 §5.1 systematic count-based: the first of every N. */
+	/* Systematic count-based sampling (RFC 5475; selectorAlgorithm 1 of
+	 * RFC 5476): the first of every N packets. */
 	if (m->cfg.sampling > 1) {
 		if (m->skip) {
 			m->skip--;
