@@ -674,6 +674,13 @@ static inline int admit(struct meter *m, const struct pkt_info *pi, uint64_t t_n
 	return 1;
 }
 
+/* A fragment of a datagram that has others: not an IPv6 atomic fragment
+ * (a fragment header with offset 0 and M clear, RFC 6946), which is whole. */
+static inline int is_frag(const struct pkt_info *pi)
+{
+	return (pi->layers & PKT_L_FRAG) && (pi->frag_off || (pi->ip_flags & PKT_IP_MF));
+}
+
 void meter_packet(struct meter *m, const struct pkt_info *pi, uint64_t t_ns, uint32_t ifindex,
 		  uint8_t dir)
 {
@@ -684,7 +691,7 @@ void meter_packet(struct meter *m, const struct pkt_info *pi, uint64_t t_ns, uin
 	if (!admit(m, pi, t_ns))
 		return;
 	h = key_of(&k, pi, ifindex, dir);
-	if (pi->layers & PKT_L_FRAG)
+	if (is_frag(pi))
 		meter_frag_packet(m, &k, pi, t_ns);
 	else
 		count_h(m, &k, h, pi, t_ns, &rev);
@@ -748,7 +755,7 @@ void meter_packets(struct meter *m, const struct pkt_info *pi, const uint64_t *t
 				prefetch_ent(m, h[j + PF_ENT]);
 			if (!admit(m, &pi[j], t_ns[j]))
 				continue;
-			if (pi[j].layers & PKT_L_FRAG)
+			if (is_frag(&pi[j]))
 				meter_frag_packet(m, &k[j], &pi[j], t_ns[j]);
 			else
 				count_h(m, &k[j], h[j], &pi[j], t_ns[j], &rev);
