@@ -1,11 +1,12 @@
 /* meter.c - the flow meter (see meter.h for the contract, docs/exporter.md
  * "The flow meter" for the semantics).
  *
- * Entries: a pool of max_flows, allocated once (calloc: the pages are
- * touched as entries are first used), found through one oah table whose
- * key is a hash of the flow key that is the same for both directions, so
- * that a packet finds its entry whichever way it goes; the entry's key
- * (the initiator's) tells which direction it counts into.
+ * Entries: a pool of max_flows, mapped once (on huge pages where the
+ * kernel gives them; pages are touched as entries are first used), found
+ * through one oah table whose key is a hash of the flow key that is the
+ * same for both directions, so that a packet finds its entry whichever way
+ * it goes; the entry's key (the initiator's) tells which direction it
+ * counts into. meter_packets overlaps the cache misses of a batch.
  *
  * Expiry without a scan: three lists, each kept in deadline order because
  * the meter's clock only moves forward (the largest time seen):
@@ -45,39 +46,6 @@
 #define T_LAST_REV	0x04	/* the second FIN came from the responder */
 #define T_RST		0x08
 #define T_END		0x10	/* end detected: the entry lingers */
-
-/* ---- lists ---- */
-
-void ml_init(struct mlist *l)
-{
-	l->head = l->tail = MNIL;
-}
-
-void ml_push(struct mlist *l, struct mlink *lk, uint32_t i, uint64_t t)
-{
-	lk[i].t = t;
-	lk[i].next = MNIL;
-	lk[i].prev = l->tail;
-	if (l->tail != MNIL)
-		lk[l->tail].next = i;
-	else
-		l->head = i;
-	l->tail = i;
-}
-
-void ml_del(struct mlist *l, struct mlink *lk, uint32_t i)
-{
-	uint32_t p = lk[i].prev, n = lk[i].next;
-
-	if (p != MNIL)
-		lk[p].next = n;
-	else
-		l->head = n;
-	if (n != MNIL)
-		lk[n].prev = p;
-	else
-		l->tail = p;
-}
 
 /* ---- keys ---- */
 
