@@ -11,9 +11,14 @@
  * on the capture's clock), the real clock live. Nothing here reads a clock.
  *
  * The table is bounded (meter_cfg.max_flows, entries allocated once at
- * init). A packet of a new flow that finds the table full is counted in
- * meter_stats.refused_* and its flow is not created ("lack of resources",
- * exported in the exporting process's options record; see exporter/xp.h).
+ * init). A packet of a new flow that finds the table full makes room: the
+ * flow idle longest ends with reason "lack of resources" (5) and its record
+ * goes out (meter_stats.evicted), so that every packet metered is in some
+ * record. refused_* count what could still not be metered (none today; the
+ * exporting process reports them, see exporter/xp.h).
+ *
+ * Records are handed to the emit callback during meter_packet, meter_merge,
+ * meter_expire and meter_flush; the callback must not call the meter.
  */
 #ifndef WEIR_METER_H
 #define WEIR_METER_H
@@ -71,6 +76,9 @@ struct meter_stats {
 	uint64_t flows_created;
 	uint64_t records;		/* emitted */
 	uint64_t active;		/* entries in the table now */
+	uint64_t evicted;		/* flows ended to make room (reason 5) */
+	uint64_t frag_evicted;		/* fragment entries dropped to make room
+					 * (their held fragments: frag_orphaned) */
 };
 
 struct meter;
@@ -82,21 +90,37 @@ struct meter *meter_new(const struct meter_cfg *cfg, meter_emit_fn emit, void *a
 void meter_free(struct meter *m);		/* NULL is fine; emits nothing */
 
 /* One packet parsed by pkt_parse(), seen at t_ns on interface ifindex in
- * direction dir. ip_len: the IP length to count (pi->ip_len, or what the
- * caller measured when the capture cut the header). Timeouts due before
- * t_ns run first, so offline the packet clock drives expiry. */
+ * direction dir. Its octets are pi->ip_len (the IP length from the header;
+ * a caller that knows better, e.g. a TSO capture's total length 0, puts
+ * its figure there). Timeouts due at or before t_ns run first, so offline
+ * the packet clock drives expiry. */
 void meter_packet(struct meter *m, const struct pkt_info *pi, uint64_t t_ns, uint32_t ifindex,
 		  uint8_t dir);
 
+/* The same for n packets in order (pi[i] seen at t_ns[i]), with the same
+ * result as n calls of meter_packet, only faster: the table lookups of a
+ * batch overlap their cache misses (1.2-1.8x on bench/meter). The offline
+ * path parses METER_BATCH frames into an array and hands them here. */
+#define METER_BATCH	32
+void meter_packets(struct meter *m, const struct pkt_info *pi, const uint64_t *t_ns, size_t n,
+		   uint32_t ifindex, uint8_t dir);
+
 /* Fold an aggregate of one direction (a kernel map entry's delta) into the
- * flow of key, as meter_packet would have for its packets. */
+ * flow of key, as meter_packet would have for its packets. key.dir and
+ * key.ifindex as the kernel saw them; dir is not part of a flow's identity
+ * (an egress key and its reverse on ingress are one flow). An aggregate
+ * cannot order its packets: FIN both ways completed by an aggregate that
+ * holds an ACK counts as the end detected. Timeouts do not run here:
+ * meter_expire does that on the caller's clock. */
 void meter_merge(struct meter *m, const struct wflow_key *key, const struct wflow_val *val);
 
 /* Run the timeouts due at now_ns (idle, active, linger ends). */
 void meter_expire(struct meter *m, uint64_t now_ns);
 
 /* End every flow with reason (METER_END_FORCED at exit or the end of the
- * input), emitting their records. */
+ * input), emitting their records; a flow whose end was already detected
+ * (lingering after FIN/RST) ends with METER_END_EOF. Fragments still held
+ * for their first one are counted with ports 0 first (frag_orphaned). */
 void meter_flush(struct meter *m, uint8_t reason);
 
 const struct meter_stats *meter_stats(const struct meter *m);
