@@ -9,102 +9,38 @@
 #include "rd.h"
 #include "wpcap.h"
 
-#define ETH_IPV4	0x0800
-#define ETH_IPV6	0x86dd
-
 int col_pcap_dlt_ok(int dlt)
 {
-	switch (dlt) {
-	case WPCAP_DLT_EN10MB:
-	case WPCAP_DLT_LINUX_SLL:
-	case WPCAP_DLT_LINUX_SLL2:
-	case WPCAP_DLT_RAW:
-	case WPCAP_DLT_IPV4:
-	case WPCAP_DLT_IPV6:
-	case WPCAP_DLT_NULL:
-	case WPCAP_DLT_LOOP:
-		return 1;
-	}
-	return 0;
-}
-
-static int start_of_ethertype(uint16_t et)
-{
-	if (et == ETH_IPV4)
-		return PKT_START_IPV4;
-	if (et == ETH_IPV6)
-		return PKT_START_IPV6;
-	return 0;
-}
-
-/* Raw IP: the version nibble says which. */
-static int start_of_version(struct rd *r)
-{
-	const uint8_t *p = rd_left(r) ? rd_ptr(r) : NULL;
-
-	if (!p)
-		return 0;
-	if (*p >> 4 == 4)
-		return PKT_START_IPV4;
-	if (*p >> 4 == 6)
-		return PKT_START_IPV6;
-	return 0;
+	return pkt_start_of_dlt(dlt) >= 0;
 }
 
 int col_pcap_frame(int dlt, const uint8_t *frame, size_t caplen, struct col_udp_view *v)
 {
 	struct pkt_info pi;
-	struct rd r, u;
+	struct rd u;
 	uint16_t ulen;
-	int start;
+	int start = pkt_start_of_dlt(dlt);
 
-	rd_init(&r, frame, caplen);
-	switch (dlt) {
-	case WPCAP_DLT_EN10MB:
-		start = PKT_START_ETH;
-		break;
-	case WPCAP_DLT_LINUX_SLL:
-		/* packet type, ARPHRD type, address length, 8 address bytes,
-		 * then the protocol (an Ethertype). */
-		rd_skip(&r, 14);
-		start = start_of_ethertype(rd_u16(&r));
-		break;
-	case WPCAP_DLT_LINUX_SLL2:
-		/* The protocol first, then 18 bytes of interface and address. */
-		start = start_of_ethertype(rd_u16(&r));
-		rd_skip(&r, 18);
-		break;
-	case WPCAP_DLT_RAW:
-	case WPCAP_DLT_IPV4:
-	case WPCAP_DLT_IPV6:
-		start = start_of_version(&r);
-		break;
-	case WPCAP_DLT_NULL:
-	case WPCAP_DLT_LOOP:
-		/* A 4-byte address family whose values and byte order depend
-		 * on the capturing system: the IP version is surer. */
-		rd_skip(&r, 4);
-		start = start_of_version(&r);
-		break;
-	default:
+	if (start < 0)
 		return COL_PCAP_LINKTYPE;
+	if (pkt_parse(&pi, frame, caplen, start) != WEIR_OK)
+		return COL_PCAP_LINKTYPE;
+	if (!(pi.layers & (PKT_L_IPV4 | PKT_L_IPV6))) {
+		switch (pi.flags) {
+		case PKT_F_TRUNCATED:
+			return COL_PCAP_CUT;
+		case 0:
+			return COL_PCAP_NOT_IP;
+		}
+		/* A version nibble that is neither 4 nor 6 is no IP. */
+		return pi.why == PKT_WHY_IP_VERSION ? COL_PCAP_NOT_IP : COL_PCAP_BAD;
 	}
-	if (r.err)
-		return COL_PCAP_CUT;
-	if (!start)
-		return COL_PCAP_NOT_IP;
-	if (pkt_parse(&pi, rd_ptr(&r), rd_left(&r), start) != WEIR_OK)
-		return COL_PCAP_NOT_IP;
-	if (pi.flags & PKT_F_MALFORMED)
-		return COL_PCAP_BAD;
-	if (!(pi.layers & (PKT_L_IPV4 | PKT_L_IPV6)))
-		return pi.flags & PKT_F_TRUNCATED ? COL_PCAP_CUT : COL_PCAP_NOT_IP;
 	if (pi.layers & PKT_L_FRAG)
 		return COL_PCAP_FRAGMENT;
 	if (!(pi.layers & PKT_L_UDP))
 		return pi.flags & PKT_F_TRUNCATED ? COL_PCAP_CUT : COL_PCAP_NOT_UDP;
 	/* RFC 768: the length covers the 8-byte header and the data. */
-	rd_init(&u, rd_ptr(&r), rd_left(&r));
+	rd_init(&u, frame, caplen);
 	rd_skip(&u, pi.l4_off + 4);
 	ulen = rd_u16(&u);
 	rd_skip(&u, 2);

@@ -134,7 +134,11 @@ static int rec_header(struct rd *r, struct sflow_raw_header *h)
 	case SFLOW_HDR_ETHERNET:
 	case SFLOW_HDR_IPV4:
 	case SFLOW_HDR_IPV6:
-		pkt_parse(&h->pkt, h->bytes, h->len, (int)h->protocol);
+		/* The header's bytes stand for frame_length - stripped on
+		 * the wire (an offload capture's IP length is the frame's). */
+		pkt_parse_frame(&h->pkt, h->bytes, h->len,
+				h->frame_length > h->stripped ? h->frame_length - h->stripped : 0,
+				(int)h->protocol);
 		h->parsed = 1;
 		break;
 	}

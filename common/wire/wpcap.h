@@ -27,6 +27,8 @@ enum {
 	WPCAP_DLT_NULL = 0,		/* BSD loopback: a host-order family word */
 	WPCAP_DLT_EN10MB = 1,		/* Ethernet */
 	WPCAP_DLT_RAW = 12,		/* raw IP, the version nibble first */
+	WPCAP_LINKTYPE_RAW = 101,	/* the same as a file's link type (libpcap
+					 * hands it out as DLT_RAW) */
 	WPCAP_DLT_LOOP = 108,		/* OpenBSD loopback: a network-order family */
 	WPCAP_DLT_LINUX_SLL = 113,	/* Linux cooked capture v1 */
 	WPCAP_DLT_IPV4 = 228,		/* raw IPv4 */

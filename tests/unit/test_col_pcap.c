@@ -244,7 +244,9 @@ static void relink(const char *in, const char *out, int dlt)
 			off = 20;
 			break;
 		case DLT_NULL:
-			frame[0] = et == 0x0800 ? 2 : 10;	/* host order, little endian */
+			/* Host order, little endian; AF_INET6 as a BSD writes it
+			 * (LINKTYPE_NULL: 24, 28 or 30), never Linux's 10. */
+			frame[0] = et == 0x0800 ? 2 : 24;
 			off = 4;
 			break;
 		case DLT_RAW:
