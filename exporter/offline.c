@@ -45,6 +45,7 @@ static int off_frames(struct off_run *run, struct wpcap_rd *r, int start,
 	struct wpcap_frame f;
 	struct pkt_info pi;
 	uint64_t frames = 0, cut = 0;
+	uint64_t *why = sum->why;
 	int rc;
 
 	while ((rc = wpcap_next(r, &f)) == 1) {
@@ -56,14 +57,13 @@ static int off_frames(struct off_run *run, struct wpcap_rd *r, int start,
 		cut += f.caplen < f.len;
 		if (f.t_ns > run->now)
 			run->now = f.t_ns;
-		pkt_parse(&pi, f.p, f.caplen, start);
+		pkt_parse_frame(&pi, f.p, f.caplen, f.len, start);
+		why[pi.why]++;
 		meter_packet(run->m, &pi, f.t_ns, 0, WFLOW_DIR_INGRESS);
 		if (run->now >= run->next_tick) {
 			xp_tick(run->x, run->now, meter_stats(run->m));
 			run->next_tick = run->now + OFF_TICK_NS;
 		}
-		if (f.t_ns < sum->first_ns || !sum->first_ns)
-			sum->first_ns = f.t_ns;
 	}
 	sum->frames += frames;
 	sum->frames_cut += cut;
@@ -144,9 +144,10 @@ int off_run(const struct exp_cfg *c, volatile sig_atomic_t *stop, struct off_sum
 void off_summary(const struct off_sum *s, char *buf, size_t len)
 {
 	const struct meter_stats *m = &s->meter;
-	unsigned long long refused = m->refused_flows, refused_pk = m->refused_packets;
+	const char *sep = "; parser stopped early:";
+	size_t n;
 
-	snprintf(buf, len,
+	n = (size_t)snprintf(buf, len,
 		 "%u file%s, %llu packets (%llu sampled out), %llu flows, %llu records in %llu "
 		 "messages (%llu lost); refused for --max-flows: %llu flows, %llu packets; "
 		 "not metered: not IP %llu, truncated %llu, malformed %llu, fragments without "
@@ -154,8 +155,16 @@ void off_summary(const struct off_sum *s, char *buf, size_t len)
 		 s->files, s->files == 1 ? "" : "s", (unsigned long long)s->frames,
 		 (unsigned long long)m->sampled_out, (unsigned long long)m->flows_created,
 		 (unsigned long long)s->xp.records, (unsigned long long)s->xp.messages,
-		 (unsigned long long)s->xp.records_lost, refused, refused_pk,
-		 (unsigned long long)m->not_ip, (unsigned long long)m->truncated,
-		 (unsigned long long)m->malformed, (unsigned long long)m->frag_orphaned,
-		 (unsigned long long)s->frames_cut);
+		 (unsigned long long)s->xp.records_lost, (unsigned long long)m->refused_flows,
+		 (unsigned long long)m->refused_packets, (unsigned long long)m->not_ip,
+		 (unsigned long long)m->truncated, (unsigned long long)m->malformed,
+		 (unsigned long long)m->frag_orphaned, (unsigned long long)s->frames_cut);
+	/* The parser's reasons, each one that occurred. */
+	for (int w = 1; w < PKT_WHY_MAX && n < len; w++) {
+		if (!s->why[w])
+			continue;
+		n += (size_t)snprintf(buf + n, len - n, "%s %s %llu", sep, pkt_why_name(w),
+				      (unsigned long long)s->why[w]);
+		sep = ",";
+	}
 }

@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "meter.h"
+#include "pkt.h"
 #include "xp.h"
 
 /* What a run did, besides the meter's and the exporting process's own
@@ -26,7 +27,8 @@ struct off_sum {
 	unsigned read_errors;		/* files that ended in a read error */
 	uint64_t frames;		/* read */
 	uint64_t frames_cut;		/* captured shorter than on the wire (snap length) */
-	uint64_t first_ns, last_ns;	/* packet times seen: the earliest and latest */
+	uint64_t why[PKT_WHY_MAX];	/* frames by the parser's reason (enum pkt_why) */
+	uint64_t last_ns;		/* the latest packet time seen */
 	int stopped;			/* a stop request ended the run */
 	struct meter_stats meter;	/* at the end */
 	struct xp_stats xp;		/* after xp_close */
@@ -43,7 +45,7 @@ int off_run(const struct exp_cfg *c, volatile sig_atomic_t *stop, struct off_sum
 	    char *err, size_t errlen);
 
 /* The one-line summary of a run (packets, flows, records, refusals,
- * malformed frames by reason) into buf. */
+ * frames not metered, the parser's reasons) into buf. */
 void off_summary(const struct off_sum *s, char *buf, size_t len);
 
 #endif
