@@ -11,9 +11,14 @@
  * on the capture's clock), the real clock live. Nothing here reads a clock.
  *
  * The table is bounded (meter_cfg.max_flows, entries allocated once at
- * init). A packet of a new flow that finds the table full is counted in
- * meter_stats.refused_* and its flow is not created ("lack of resources",
- * exported in the exporting process's options record; see exporter/xp.h).
+ * init). A packet of a new flow that finds the table full makes room: the
+ * flow idle longest ends with reason "lack of resources" (5) and its record
+ * goes out (meter_stats.evicted), so that every packet metered is in some
+ * record. refused_* count what could still not be metered (none today; the
+ * exporting process reports them, see exporter/xp.h).
+ *
+ * Records are handed to the emit callback during meter_packet, meter_merge,
+ * meter_expire and meter_flush; the callback must not call the meter.
  */
 #ifndef WEIR_METER_H
 #define WEIR_METER_H
@@ -71,6 +76,9 @@ struct meter_stats {
 	uint64_t flows_created;
 	uint64_t records;		/* emitted */
 	uint64_t active;		/* entries in the table now */
+	uint64_t evicted;		/* flows ended to make room (reason 5) */
+	uint64_t frag_evicted;		/* fragment entries dropped to make room
+					 * (their held fragments: frag_orphaned) */
 };
 
 struct meter;
@@ -82,9 +90,10 @@ struct meter *meter_new(const struct meter_cfg *cfg, meter_emit_fn emit, void *a
 void meter_free(struct meter *m);		/* NULL is fine; emits nothing */
 
 /* One packet parsed by pkt_parse(), seen at t_ns on interface ifindex in
- * direction dir. ip_len: the IP length to count (pi->ip_len, or what the
- * caller measured when the capture cut the header). Timeouts due before
- * t_ns run first, so offline the packet clock drives expiry. */
+ * direction dir. Its octets are pi->ip_len (the IP length from the header;
+ * a caller that knows better, e.g. a TSO capture's total length 0, puts
+ * its figure there). Timeouts due at or before t_ns run first, so offline
+ * the packet clock drives expiry. */
 void meter_packet(struct meter *m, const struct pkt_info *pi, uint64_t t_ns, uint32_t ifindex,
 		  uint8_t dir);
 

@@ -36,15 +36,12 @@ static void place(struct oah *t, uint64_t key, uint64_t val)
 	t->slot[i].val = val;
 }
 
-/* Double the slots (the first time: OAH_MIN_CAP) and place every entry
- * again. The bound keeps cap below 2 * max rounded up to a power of two. */
-static int grow(struct oah *t)
+/* Move the entries to ncap slots (a power of two above cap). */
+static int resize(struct oah *t, uint32_t ncap)
 {
 	struct oah_slot *old = t->slot;
-	uint32_t ocap = t->cap, ncap = ocap ? ocap * 2 : OAH_MIN_CAP;
+	uint32_t ocap = t->cap;
 
-	if (ncap < ocap)
-		return WEIR_E_NOMEM;	/* 2^32 slots: never reached below the bound */
 	t->slot = calloc(ncap, sizeof(*t->slot));
 	if (!t->slot) {
 		t->slot = old;
@@ -57,6 +54,33 @@ static int grow(struct oah *t)
 			place(t, old[i].key, old[i].val);
 	free(old);
 	return WEIR_OK;
+}
+
+/* Double the slots (the first time: OAH_MIN_CAP) and place every entry
+ * again. The bound keeps cap below 2 * max rounded up to a power of two. */
+static int grow(struct oah *t)
+{
+	uint32_t ncap = t->cap ? t->cap * 2 : OAH_MIN_CAP;
+
+	if (ncap < t->cap)
+		return WEIR_E_NOMEM;	/* 2^32 slots: never reached below the bound */
+	return resize(t, ncap);
+}
+
+int oah_reserve(struct oah *t, uint32_t n)
+{
+	uint64_t ncap = t->cap ? t->cap : OAH_MIN_CAP;
+
+	if (n > t->max)
+		n = t->max;
+	/* The same 3/4 rule as oah_add's, so that n inserts never grow. */
+	while ((uint64_t)n * 4 > ncap * 3)
+		ncap *= 2;
+	if (ncap > UINT32_MAX)
+		return WEIR_E_NOMEM;
+	if (ncap == t->cap)
+		return WEIR_OK;
+	return resize(t, (uint32_t)ncap);
 }
 
 int oah_add(struct oah *t, uint64_t key, uint64_t val)

@@ -43,6 +43,11 @@ void oah_init(struct oah *t, uint32_t max);
 /* Free the slots (the values are the user's); the table is empty after. */
 void oah_free(struct oah *t);
 
+/* Make room for n entries (at most max) now, so that inserts up to n never
+ * allocate: for a table whose bound is known and whose inserts are on a hot
+ * path. WEIR_OK or WEIR_E_NOMEM (the table is unchanged then). */
+int oah_reserve(struct oah *t, uint32_t n);
+
 /* Insert (key, val), key != 0; an entry with the same key is not looked
  * for. WEIR_OK, WEIR_E_LIMIT (the bound; counted in refused), WEIR_E_NOMEM,
  * WEIR_E_INVALID (key 0). */
@@ -52,6 +57,18 @@ int oah_add(struct oah *t, uint64_t key, uint64_t val);
  * the same slot index again (an entry may then be seen twice, never
  * missed). */
 void oah_del(struct oah *t, struct oah_slot *s);
+
+/* A 64-bit finalizer (MurmurHash3's fmix64: every input bit reaches every
+ * output bit), for users that build a key from several fields. */
+static inline uint64_t oah_mix(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 33;
+	return h;
+}
 
 static inline uint32_t oah_home(const struct oah *t, uint64_t key)
 {

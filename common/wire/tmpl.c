@@ -35,23 +35,13 @@ void tmpl_limits_default(struct tmpl_limits *lim)
 }
 
 
-static uint64_t mix64(uint64_t h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ull;
-	h ^= h >> 33;
-	return h;
-}
-
 static uint64_t exp_hash(const struct weir_exporter *e)
 {
 	uint64_t a, b;
 
 	memcpy(&a, e->addr.a, 8);
 	memcpy(&b, e->addr.a + 8, 8);
-	return mix64(a ^ mix64(b ^ ((uint64_t)e->port << 48)));
+	return oah_mix(a ^ oah_mix(b ^ ((uint64_t)e->port << 48)));
 }
 
 static int exp_eq(const struct weir_exporter *x, const struct weir_exporter *y)
@@ -146,7 +136,7 @@ static uint64_t exp_key(const struct weir_exporter *e)
 
 static uint64_t src_key(const struct weir_exporter *e, uint32_t domain)
 {
-	uint64_t h = mix64(exp_hash(e) ^ domain);
+	uint64_t h = oah_mix(exp_hash(e) ^ domain);
 
 	return h ? h : 1;
 }

@@ -53,6 +53,30 @@ Test(hash, add_find_grow)
 	cr_assert_null(oah_find(&t, 1 << 0));
 }
 
+/* A reserved table takes its n entries without moving its slots, keeps
+ * what it held before, and never reserves past its bound. */
+Test(hash, reserve_then_no_growth)
+{
+	struct oah_slot *slots;
+	struct oah t;
+
+	oah_init(&t, N);
+	for (uint64_t k = 1; k <= 10; k++)
+		cr_assert_eq(oah_add(&t, k, k), WEIR_OK);
+	cr_assert_eq(oah_reserve(&t, N), WEIR_OK);
+	cr_assert_eq(t.cap, 32768u, "the cap oah_add's doubling would reach for N");
+	slots = t.slot;
+	for (uint64_t k = 1; k <= 10; k++)
+		cr_assert_eq(oah_find(&t, k)->val, k);
+	for (uint64_t k = 11; k <= N; k++)
+		cr_assert_eq(oah_add(&t, k, k), WEIR_OK);
+	cr_assert_eq(t.slot, slots, "no insert up to n moved the slots");
+	cr_assert_eq(oah_add(&t, N + 1, 0), WEIR_E_LIMIT);
+	cr_assert_eq(oah_reserve(&t, 4 * N), WEIR_OK);
+	cr_assert_eq(t.cap, 32768u, "a reserve past max reserves max");
+	oah_free(&t);
+}
+
 Test(hash, bound_refuses_and_counts)
 {
 	struct oah t;

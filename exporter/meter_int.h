@@ -1,0 +1,145 @@
+/* meter_int.h - what meter.c and meter_frag.c share: the meter's state and
+ * the steps both take. Not an interface. */
+#ifndef WEIR_METER_INT_H
+#define WEIR_METER_INT_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include "hash.h"
+#include "meter.h"
+
+#define MNIL		UINT32_MAX	/* no entry */
+
+/* Doubly-linked lists over entry indexes; t: the time that orders them. */
+struct mlink {
+	uint32_t prev, next;
+	uint64_t t;
+};
+
+struct mlist {
+	uint32_t head, tail;
+};
+
+/* struct ment.where */
+enum { W_FREE = 0, W_IDLE, W_LINGER };
+
+struct ment {
+	struct meter_rec r;	/* key, counts; handed to emit as is */
+	uint64_t hash;		/* its key in meter.tab */
+	uint8_t tcp;		/* T_* of meter.c */
+	uint8_t in_act;		/* in the active list */
+	uint8_t where;		/* W_*: the list lnk links it into */
+};
+
+/* A fragmented datagram (meter_frag.c): who it is, the ports its first
+ * fragment carried, and what its later fragments counted before it came. */
+struct mfrag {
+	uint8_t src[16], dst[16];
+	struct wflow_val pend;
+	uint64_t hash;
+	uint32_t id, ifindex;
+	uint16_t vlan, sport, dport;
+	uint8_t proto, ipver, dir, learnt;
+};
+
+struct meter {
+	struct meter_cfg cfg;
+	meter_emit_fn emit;
+	void *arg;
+	struct meter_stats st;
+	uint64_t clock;			/* the largest time seen */
+	uint32_t skip;			/* packets sampling still skips */
+
+	struct ment *ent;		/* cfg.max_flows */
+	struct mlink *lnk;		/* idle or linger list; the free list (next) */
+	struct mlink *act;		/* active list */
+	uint32_t used;			/* entries ever taken: [0, used) */
+	uint32_t free;
+	struct mlist idle, active, linger;
+	struct oah tab;			/* key_hash -> entry */
+
+	struct mfrag *frag;		/* frag_max */
+	struct mlink *flnk;		/* by expiry; the free list */
+	uint32_t frag_max, frag_used, frag_free;
+	struct mlist fq;
+	struct oah ftab;
+};
+
+void ml_init(struct mlist *l);
+void ml_push(struct mlist *l, struct mlink *lk, uint32_t i, uint64_t t);
+void ml_del(struct mlist *l, struct mlink *lk, uint32_t i);
+
+static inline uint64_t sat_add(uint64_t a, uint64_t b)
+{
+	uint64_t r;
+
+	return __builtin_add_overflow(a, b, &r) ? UINT64_MAX : r;
+}
+
+/* One endpoint: 16 address bytes and a port. An IPv4 address and its port
+ * fill lo without overlapping, so those never collide before the mix. */
+static inline uint64_t meter_ep_hash(const uint8_t *a, uint16_t port)
+{
+	uint64_t lo, hi;
+
+	memcpy(&lo, a, 8);
+	memcpy(&hi, a + 8, 8);
+	return oah_mix(lo ^ ((uint64_t)port << 48) ^ (hi * 0x9e3779b97f4a7c15ull));
+}
+
+/* Count one packet into a direction's value. */
+static inline void meter_val_add(struct wflow_val *v, const struct pkt_info *pi, uint64_t t,
+				 uint16_t flags)
+{
+	if (!v->packets) {
+		v->first_ns = v->last_ns = t;
+		v->min_ttl = v->max_ttl = pi->ttl;
+		v->tos = pi->tos;
+	} else {
+		if (t < v->first_ns) {
+			v->first_ns = t;
+			v->tos = pi->tos;
+		}
+		if (t > v->last_ns)
+			v->last_ns = t;
+		if (pi->ttl < v->min_ttl)
+			v->min_ttl = pi->ttl;
+		if (pi->ttl > v->max_ttl)
+			v->max_ttl = pi->ttl;
+	}
+	v->packets++;
+	v->octets += pi->ip_len;
+	if (flags) {
+		v->tcp_flags |= flags;
+		for (unsigned f = flags & 0xff; f; f &= f - 1)
+			v->flag_cnt[__builtin_ctz(f)]++;
+	}
+}
+
+/* The aggregate s folded into d (wflow.h states the rules). */
+void meter_val_merge(struct wflow_val *d, const struct wflow_val *s);
+/* The key of a parsed IP packet. */
+void meter_key_from_pkt(struct wflow_key *k, const struct pkt_info *pi, uint32_t ifindex,
+			uint8_t dir);
+/* Count one packet of key k into its flow (created when new); the value it
+ * went into, valid until the next call into the meter, or NULL (refused). */
+struct wflow_val *meter_count(struct meter *m, const struct wflow_key *k,
+			      const struct pkt_info *pi, uint64_t t);
+/* Fold an aggregate into the flow of key (created when new). */
+void meter_fold(struct meter *m, const struct wflow_key *key, const struct wflow_val *val);
+
+/* meter_frag.c */
+int meter_frag_init(struct meter *m);
+void meter_frag_free(struct meter *m);
+void meter_frag_packet(struct meter *m, struct wflow_key *k, const struct pkt_info *pi,
+		       uint64_t t);
+void meter_frag_due(struct meter *m, uint64_t now);
+void meter_frag_flush(struct meter *m);
+
+static inline int meter_frag_is_due(const struct meter *m, uint64_t now)
+{
+	return m->fq.head != MNIL && m->flnk[m->fq.head].t <= now;
+}
+
+#endif
