@@ -111,6 +111,9 @@ int ipfix_set_end(struct ipfix_wmsg *m, unsigned align);
  * enterprise number. WEIR_E_INVALID for the wrong set, pen IE_PEN_V9, an id
  * >= 0x8000, or a scope count above nfields. */
 int ipfix_write_template(struct ipfix_wmsg *m, const struct tmpl *t);
+/* Bytes ipfix_write_template() writes for t (record header and field
+ * specifiers, enterprise numbers included). */
+size_t ipfix_template_size(const struct tmpl *t);
 /* Withdrawal record (RFC 7011 section 8.1) into the open set 2 or 3: id
  * >= 256 withdraws that template, id equal to the set id all of its kind. */
 int ipfix_write_withdrawal(struct ipfix_wmsg *m, uint16_t id);
@@ -182,6 +185,17 @@ enum ipfix_sampling_style {
 	IPFIX_SAMPLING_PSAMP = 0,
 	IPFIX_SAMPLING_LEGACY = 1,
 };
+
+/* The sampling announcement above on its own, for any exporter: the options
+ * template of style (enum ipfix_sampling_style) with id tid (the caller
+ * frees it with free(); NULL on allocation failure), and its one record
+ * into the open data set t->id, 1 in interval packets (interval >= 1;
+ * 1: every packet). scope: the observation domain (PSAMP) or the samplerId
+ * (LEGACY, 1 byte). WEIR_E_INVALID for the wrong set, template or interval
+ * 0; the record counts in m->records (it is a data record). */
+struct tmpl *ipfix_sampling_tmpl_new(uint16_t tid, int style);
+int ipfix_write_sampling(struct ipfix_wmsg *m, const struct tmpl *t, int style, uint32_t scope,
+			 uint32_t interval);
 
 struct ipfix_flow_enc_cfg {
 	uint32_t domain;		/* observation domain id */

@@ -88,11 +88,20 @@ static int field_spec_ok(const struct tmpl_field *f)
 	return f->pen != IE_PEN_V9 && !(f->id & IPFIX_ENTERPRISE_BIT);
 }
 
+size_t ipfix_template_size(const struct tmpl *t)
+{
+	size_t need = t->scope_count ? 6 : 4;
+
+	for (unsigned i = 0; i < t->nfields; i++)
+		need += t->f[i].pen ? 8 : 4;
+	return need;
+}
+
 int ipfix_write_template(struct ipfix_wmsg *m, const struct tmpl *t)
 {
 	struct wr *w = m->w;
 	uint16_t want = t->scope_count ? IPFIX_SET_OPTIONS : IPFIX_SET_TEMPLATE;
-	size_t need = t->scope_count ? 6 : 4;
+	size_t need = ipfix_template_size(t);
 
 	if (m->set_at == SIZE_MAX || m->set_id != want || t->id < IPFIX_SET_DATA_MIN ||
 	    t->nfields == 0 || t->scope_count > t->nfields)
@@ -100,7 +109,6 @@ int ipfix_write_template(struct ipfix_wmsg *m, const struct tmpl *t)
 	for (unsigned i = 0; i < t->nfields; i++) {
 		if (!field_spec_ok(&t->f[i]))
 			return wr_fail(w, WEIR_E_INVALID);
-		need += t->f[i].pen ? 8 : 4;
 	}
 	/* All or nothing: a template cut in half would corrupt the set. */
 	if (!wr_room(w, need))
@@ -412,13 +420,13 @@ static struct tmpl *std_template(const struct ipfix_flow_enc_cfg *cfg, uint16_t 
 	return t;
 }
 
-static struct tmpl *opt_template(const struct ipfix_flow_enc_cfg *cfg, uint16_t tid)
+struct tmpl *ipfix_sampling_tmpl_new(uint16_t tid, int style)
 {
-	struct tmpl *t = ipfix_tmpl_new(tid, cfg->sampling_style == IPFIX_SAMPLING_LEGACY ? 3 : 4, 1);
+	struct tmpl *t = ipfix_tmpl_new(tid, style == IPFIX_SAMPLING_LEGACY ? 3 : 4, 1);
 
 	if (!t)
 		return NULL;
-	if (cfg->sampling_style == IPFIX_SAMPLING_LEGACY) {
+	if (style == IPFIX_SAMPLING_LEGACY) {
 		t->f[0] = (struct tmpl_field){ .id = 48, .len = 1 };	/* samplerId (scope) */
 		t->f[1] = (struct tmpl_field){ .id = 34, .len = 4 };	/* samplingInterval */
 		t->f[2] = (struct tmpl_field){ .id = 35, .len = 1 };	/* samplingAlgorithm */
@@ -430,6 +438,30 @@ static struct tmpl *opt_template(const struct ipfix_flow_enc_cfg *cfg, uint16_t 
 	}
 	tmpl_finish(NULL, t);
 	return t;
+}
+
+int ipfix_write_sampling(struct ipfix_wmsg *m, const struct tmpl *t, int style, uint32_t scope,
+			 uint32_t interval)
+{
+	struct wr *w = m->w;
+
+	if (m->set_at == SIZE_MAX || m->set_id != t->id || interval < 1 ||
+	    t->nfields != (style == IPFIX_SAMPLING_LEGACY ? 3 : 4))
+		return wr_fail(w, WEIR_E_INVALID);
+	if (!wr_room(w, t->min_len))
+		return w->err;
+	if (style == IPFIX_SAMPLING_LEGACY) {
+		wr_u8(w, (uint8_t)scope);
+		wr_u32(w, interval);
+		wr_u8(w, 1);		/* deterministic */
+	} else {
+		wr_u32(w, scope);
+		wr_u16(w, 1);		/* systematic count-based, RFC 5477 8.2.1 */
+		wr_u32(w, 1);		/* 1 packet selected ... */
+		wr_u32(w, interval - 1);	/* ... of every interval */
+	}
+	m->records++;
+	return w->err;
 }
 
 void ipfix_flow_enc_free(struct ipfix_flow_enc *e)
@@ -460,7 +492,7 @@ int ipfix_flow_enc_init(struct ipfix_flow_enc *e, const struct ipfix_flow_enc_cf
 	e->t4 = std_template(&e->cfg, e->cfg.tid_v4, 0);
 	e->t6 = std_template(&e->cfg, e->cfg.tid_v6, 1);
 	if (enc_sampled(&e->cfg))
-		e->topt = opt_template(&e->cfg, e->cfg.tid_opt);
+		e->topt = ipfix_sampling_tmpl_new(e->cfg.tid_opt, e->cfg.sampling_style);
 	if (!e->t4 || !e->t6 || (enc_sampled(&e->cfg) && !e->topt)) {
 		ipfix_flow_enc_free(e);
 		return WEIR_E_NOMEM;
@@ -531,23 +563,13 @@ static void put_flow(struct wr *w, const struct ipfix_flow_enc *e, const struct 
 
 static void put_options(struct ipfix_wmsg *m, const struct ipfix_flow_enc *e)
 {
-	struct wr *w = m->w;
-	uint32_t n = e->cfg.sampling_interval;
+	int legacy = e->cfg.sampling_style == IPFIX_SAMPLING_LEGACY;
 
 	ipfix_set_begin(m, IPFIX_SET_OPTIONS);
 	ipfix_write_template(m, e->topt);
 	ipfix_set_begin(m, e->topt->id);
-	if (e->cfg.sampling_style == IPFIX_SAMPLING_LEGACY) {
-		wr_u8(w, e->cfg.sampler_id);
-		wr_u32(w, n);
-		wr_u8(w, 1);		/* deterministic */
-	} else {
-		wr_u32(w, e->cfg.domain);
-		wr_u16(w, 1);		/* systematic count-based, RFC 5477 8.2.1 */
-		wr_u32(w, 1);		/* 1 packet selected ... */
-		wr_u32(w, n - 1);	/* ... of every n */
-	}
-	m->records++;
+	ipfix_write_sampling(m, e->topt, e->cfg.sampling_style,
+			     legacy ? e->cfg.sampler_id : e->cfg.domain, e->cfg.sampling_interval);
 	ipfix_set_end(m, 0);
 }
 

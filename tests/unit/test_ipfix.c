@@ -221,6 +221,63 @@ static void sampled(uint8_t style)
 Test(ipfix, sampling_psamp_reaches_data) { sampled(IPFIX_SAMPLING_PSAMP); }
 Test(ipfix, sampling_legacy_sampler_id) { sampled(IPFIX_SAMPLING_LEGACY); }
 
+/* The sampling announcement written on its own (ipfix_sampling_tmpl_new,
+ * ipfix_write_sampling): every field as RFC 5477 says, the rate learnt, and
+ * the wrong set or an interval of 0 refused. */
+Test(ipfix, sampling_announcement_alone)
+{
+	for (int style = IPFIX_SAMPLING_PSAMP; style <= IPFIX_SAMPLING_LEGACY; style++) {
+		struct tmpl *t = ipfix_sampling_tmpl_new(300, style);
+		uint8_t buf[256];
+		struct ipfix_wmsg m;
+		struct wr w;
+		struct fx f;
+		int len;
+
+		cr_assert_not_null(t);
+		cr_expect_eq(t->scope_count, 1);
+		fx_init(&f, 1);
+		wr_init(&w, buf, sizeof(buf));
+		ipfix_msg_begin(&m, &w, 1000, 0, 42);
+		ipfix_set_begin(&m, IPFIX_SET_OPTIONS);
+		cr_assert_eq(ipfix_write_template(&m, t), WEIR_OK);
+		cr_expect_eq(ipfix_template_size(t), 6 + 4u * t->nfields);
+		cr_expect_eq(w.off, IPFIX_HDR_LEN + IPFIX_SET_HDR_LEN + ipfix_template_size(t));
+		ipfix_set_begin(&m, 300);
+		cr_assert_eq(ipfix_write_sampling(&m, t, style, style ? 7 : 42, 100), WEIR_OK);
+		cr_expect_eq(m.records, 1);
+		len = ipfix_msg_end(&m);
+		cr_assert_gt(len, 0);
+		cr_assert_eq(dec(&f, buf, (size_t)len), WEIR_OK);
+		cr_assert_eq(f.lg->n, 1);
+		cr_expect(f.lg->r[0].is_options);
+		if (style == IPFIX_SAMPLING_PSAMP) {
+			cr_expect_eq(fu(&f.lg->r[0], 0, 149), 42);
+			cr_expect_eq(fu(&f.lg->r[0], 0, 304), 1);
+			cr_expect_eq(fu(&f.lg->r[0], 0, 305), 1);
+			cr_expect_eq(fu(&f.lg->r[0], 0, 306), 99);
+		} else {
+			cr_expect_eq(fu(&f.lg->r[0], 0, 48), 7);
+			cr_expect_eq(fu(&f.lg->r[0], 0, 34), 100);
+			cr_expect_eq(fu(&f.lg->r[0], 0, 35), 1);
+		}
+		cr_expect_eq(tmpl_sampler_get(fx_src(&f, 42), style ? 7 : 0), 100);
+
+		/* an interval of 0, and a set of another template, are refused */
+		wr_init(&w, buf, sizeof(buf));
+		ipfix_msg_begin(&m, &w, 1000, 0, 42);
+		ipfix_set_begin(&m, 300);
+		cr_expect_eq(ipfix_write_sampling(&m, t, style, 1, 0), WEIR_E_INVALID);
+		wr_init(&w, buf, sizeof(buf));
+		ipfix_msg_begin(&m, &w, 1000, 0, 42);
+		ipfix_set_begin(&m, 301);
+		cr_expect_eq(ipfix_write_sampling(&m, t, style, 1, 10), WEIR_E_INVALID);
+		cr_expect_eq(m.records, 0);
+		free(t);
+		fx_fini(&f);
+	}
+}
+
 /* Options records of several styles; each teaches the source a rate. */
 Test(ipfix, sampling_options_styles)
 {
@@ -362,6 +419,9 @@ Test(ipfix, roundtrip_varlen_enterprise)
 	ipfix_msg_begin(&m, &w, 1, 0, 0);
 	ipfix_set_begin(&m, 2);
 	ipfix_write_template(&m, t);
+	/* three enterprise fields of 8 bytes, three IANA ones of 4 */
+	cr_expect_eq(ipfix_template_size(t), 4 + 3 * 8 + 3 * 4);
+	cr_expect_eq(w.off, IPFIX_HDR_LEN + IPFIX_SET_HDR_LEN + ipfix_template_size(t));
 	ipfix_set_begin(&m, 400);
 	cr_assert_eq(ipfix_write_data(&m, t, v), WEIR_OK);
 	/* Second record by hand: "lo" with the 3-byte prefix, RFC 7011 7. */
