@@ -49,10 +49,8 @@ static int off_frames(struct off_run *run, struct wpcap_rd *r, int start,
 	int rc;
 
 	while ((rc = wpcap_next(r, &f)) == 1) {
-		if (*stop) {
-			rc = 1;
+		if (*stop)
 			break;
-		}
 		frames++;
 		cut += f.caplen < f.len;
 		if (f.t_ns > run->now)
@@ -67,7 +65,7 @@ static int off_frames(struct off_run *run, struct wpcap_rd *r, int start,
 	}
 	sum->frames += frames;
 	sum->frames_cut += cut;
-	return rc;
+	return *stop ? 1 : rc;
 }
 
 /* One file: open, check its link type, meter its frames, close. Returns 1
@@ -95,7 +93,10 @@ static int off_file(struct off_run *run, const char *path, volatile sig_atomic_t
 	}
 	sum->files++;
 	prog_log(PROG_LOG_DEBUG, "%s: link type %s", name, wpcap_dlt_name(r.dlt));
+	r.stop = stop;		/* a stop request ends a read that waits */
 	rc = off_frames(run, &r, start, stop);
+	if (rc == WEIR_E_IO && *stop)
+		rc = 1;
 	if (rc == WEIR_E_IO) {
 		prog_log(PROG_LOG_ERROR, "%s: %s (after %llu frames; the file ends there)", name,
 			 wpcap_error(&r), (unsigned long long)r.frames);

@@ -84,6 +84,7 @@ struct replay {
 	int fd;
 	uint8_t pre[24];
 	size_t n, off;
+	struct wpcap_rd *r;		/* for r->stop */
 };
 
 static ssize_t replay_read(void *c, char *buf, size_t size)
@@ -100,7 +101,7 @@ static ssize_t replay_read(void *c, char *buf, size_t size)
 	}
 	do
 		k = read(rp->fd, buf, size);
-	while (k < 0 && errno == EINTR);
+	while (k < 0 && errno == EINTR && !(rp->r->stop && *rp->r->stop));
 	return k;
 }
 
@@ -131,6 +132,7 @@ static int open_libpcap(struct wpcap_rd *r, const char *path, int fd, const uint
 		return WEIR_E_IO;
 	}
 	rp->fd = fd;
+	rp->r = r;
 	memcpy(rp->pre, pre, n);
 	rp->n = n;
 	ebuf[0] = 0;
@@ -180,7 +182,8 @@ int wpcap_open_read(struct wpcap_rd *r, const char *path, char *err, size_t errl
 	return open_libpcap(r, is_stdin ? "stdin" : path, fd, hdr, (size_t)n, err, errlen);
 }
 
-/* More bytes behind the ones not handed out yet. 0, or -1 (r->err). */
+/* More bytes behind the ones not handed out yet. 0, 1 when a stop request
+ * interrupted the read, or -1 (r->err). */
 static int classic_fill(struct wpcap_rd *r)
 {
 	size_t left = r->end - r->beg, room;
@@ -192,9 +195,11 @@ static int classic_fill(struct wpcap_rd *r)
 		r->end = left;
 	}
 	room = RD_CAP - r->end < WPCAP_RD_BLOCK ? RD_CAP - r->end : WPCAP_RD_BLOCK;
-	do
+	do {
 		n = read(r->fd, r->buf + r->end, room);
-	while (n < 0 && errno == EINTR);
+		if (n < 0 && errno == EINTR && r->stop && *r->stop)
+			return 1;
+	} while (n < 0 && errno == EINTR);
 	if (n < 0) {
 		snprintf(r->err, sizeof(r->err), "error reading dump file: %s", strerror(errno));
 		return -1;
@@ -246,8 +251,14 @@ static int classic_next(struct wpcap_rd *r, struct wpcap_frame *f)
 			r->beg = r->end;	/* once: then the end */
 			return WEIR_E_IO;
 		}
-		if (classic_fill(r))
+		switch (classic_fill(r)) {
+		case 0:
+			break;
+		case 1:
+			return 0;
+		default:
 			return WEIR_E_IO;
+		}
 	}
 }
 

@@ -19,6 +19,7 @@
 #ifndef WEIR_WPCAP_H
 #define WEIR_WPCAP_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -72,6 +73,11 @@ struct wpcap_rd {
 	uint8_t nano;		/* nanosecond times */
 	uint8_t eof;
 	char err[200];		/* the sentence of the last error */
+	/* Set by the caller after open (NULL: none): when a signal interrupts
+	 * a read that waits (a pipe) and *stop is then non-zero, the read
+	 * gives up: wpcap_next returns 0 (classic format) or WEIR_E_IO. Else
+	 * an interrupted read is retried. */
+	volatile sig_atomic_t *stop;
 };
 
 /* Open path for reading ("-": stdin). WEIR_OK, or WEIR_E_IO with err. */
