@@ -197,6 +197,12 @@ $(B)/tests/test_exp_%: tests/unit/test_exp_%.c $(EXP_LIB) $(LIB)
 	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -Itests -Iexporter -Ibpf -DEXP_TEST_BUILD='"$(B)"' -o $@ $< $(EXP_LIB) $(LIB) -lcriterion $(LDLIBS) $(EXP_LDLIBS)
 
+# The flow meter's benchmark links libexp.a.
+$(B)/bench/meter: bench/meter.c $(EXP_LIB) $(LIB)
+	@mkdir -p $(@D)
+	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -Iexporter -Ibpf -o $@ $< $(EXP_LIB) $(LIB) $(LDLIBS) $(EXP_LDLIBS)
+
 $(B)/bench/%: bench/%.c $(LIB)
 	@mkdir -p $(@D)
 	@[ "$(V)" = 1 ] || echo "  CCLD    $@"

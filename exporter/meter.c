@@ -22,6 +22,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "err.h"
 #include "meter_int.h"
@@ -80,116 +81,227 @@ void ml_del(struct mlist *l, struct mlink *lk, uint32_t i)
 
 /* ---- keys ---- */
 
-/* The flow's hash: the two endpoints' hashes added (the same both ways),
- * then the rest of the key; dir is not part of a flow's identity (the
- * answer to an egress packet comes in on ingress). Never 0 (oah's empty). */
-static inline uint64_t key_hash(const struct wflow_key *k)
+/* The flow's hash from its parts: the two endpoints' mixes added (the
+ * same both ways), then the rest of the key; dir is not part of a flow's
+ * identity (the answer to an egress packet comes in on ingress). Never 0
+ * (oah's empty slot). */
+static inline uint64_t hash_parts(uint64_t s0, uint64_t s1, uint64_t d0, uint64_t d1,
+				  uint16_t sport, uint16_t dport, uint64_t rest)
 {
-	uint64_t rest = k->proto | (uint64_t)k->vlan << 8 | (uint64_t)k->ipver << 24 |
-			(uint64_t)k->ifindex << 32;
-	uint64_t h = oah_mix(meter_ep_hash(k->src, k->src_port) + meter_ep_hash(k->dst, k->dst_port) +
-			  rest * 0xc2b2ae3d27d4eb4full);
+	uint64_t h = oah_mix(meter_ep(s0, s1, sport) + meter_ep(d0, d1, dport) +
+			     rest * 0xc2b2ae3d27d4eb4full);
 
 	return h ? h : 1;
 }
 
-/* The bytes of a key that identify a flow one way: all but dir and pad. */
-#define KEY_ID_LEN	offsetof(struct wflow_key, dir)
-/* From vlan to ifindex: what both directions share. */
-#define KEY_MID_OFF	offsetof(struct wflow_key, vlan)
-
-_Static_assert(KEY_ID_LEN == 44 && KEY_MID_OFF == 36, "wflow_key layout");
-
-static inline int key_is_rev(const struct wflow_key *e, const struct wflow_key *k)
+static inline uint64_t key_rest(uint8_t proto, uint16_t vlan, uint8_t ipver, uint32_t ifindex)
 {
-	return e->src_port == k->dst_port && e->dst_port == k->src_port &&
-	       !memcmp(e->src, k->dst, 16) && !memcmp(e->dst, k->src, 16) &&
-	       !memcmp((const uint8_t *)e + KEY_MID_OFF, (const uint8_t *)k + KEY_MID_OFF,
-		       KEY_ID_LEN - KEY_MID_OFF);
+	return proto | (uint64_t)vlan << 8 | (uint64_t)ipver << 24 | (uint64_t)ifindex << 32;
 }
 
-/* The entry of k (either way) or MNIL; *rev says which way. */
+static inline uint64_t key_hash(const struct wflow_key *k)
+{
+	return hash_parts(meter_ld64(k->src), meter_ld64(k->src + 8), meter_ld64(k->dst),
+			  meter_ld64(k->dst + 8), k->src_port, k->dst_port,
+			  key_rest(k->proto, k->vlan, k->ipver, k->ifindex));
+}
+
+/* Byte offsets in struct wflow_key: the ports, then vlan, proto, ipver. */
+#define KOFF_PORTS	offsetof(struct wflow_key, src_port)
+#define KOFF_MID	offsetof(struct wflow_key, vlan)
+
+_Static_assert(KOFF_PORTS == 32 && KOFF_MID == 36 && offsetof(struct wflow_key, dir) == 44,
+	       "wflow_key layout");
+
+/* The same flow the same way: every byte but dir and pad. */
+static inline int key_eq(const struct wflow_key *e, const struct wflow_key *k)
+{
+	const uint8_t *a = (const uint8_t *)e, *b = (const uint8_t *)k;
+
+	return ((meter_ld64(a) ^ meter_ld64(b)) | (meter_ld64(a + 8) ^ meter_ld64(b + 8)) |
+		(meter_ld64(a + 16) ^ meter_ld64(b + 16)) | (meter_ld64(a + 24) ^ meter_ld64(b + 24)) |
+		(meter_ld64(a + KOFF_PORTS) ^ meter_ld64(b + KOFF_PORTS)) |
+		(e->ifindex ^ k->ifindex)) == 0;
+}
+
+/* The same flow the other way. */
+static inline int key_rev(const struct wflow_key *e, const struct wflow_key *k)
+{
+	const uint8_t *a = (const uint8_t *)e, *b = (const uint8_t *)k;
+
+	return ((meter_ld64(a) ^ meter_ld64(b + 16)) | (meter_ld64(a + 8) ^ meter_ld64(b + 24)) |
+		(meter_ld64(a + 16) ^ meter_ld64(b)) | (meter_ld64(a + 24) ^ meter_ld64(b + 8)) |
+		(uint64_t)(e->src_port ^ k->dst_port) | (uint64_t)(e->dst_port ^ k->src_port) |
+		(meter_ld32(a + KOFF_MID) ^ meter_ld32(b + KOFF_MID)) |
+		(e->ifindex ^ k->ifindex)) == 0;
+}
+
+/* The entry of k (either way) or MNIL; *rev says which way (a flow whose
+ * two ends are the same is forward). */
 static inline uint32_t lookup(const struct meter *m, const struct wflow_key *k, uint64_t h,
 			      int *rev)
 {
 	const struct oah_slot *s;
 
 	for (s = oah_find(&m->tab, h); s; s = oah_find_next(&m->tab, s)) {
-		const struct wflow_key *ek = &m->ent[s->val].r.key;
+		const struct wflow_key *ek = &m->ent[s->val].key;
+		int f = key_eq(ek, k), r = key_rev(ek, k);
 
-		if (!memcmp(ek, k, KEY_ID_LEN)) {
-			*rev = 0;
-			return (uint32_t)s->val;
-		}
-		if (key_is_rev(ek, k)) {
-			*rev = 1;
+		if (f | r) {
+			*rev = !f;
 			return (uint32_t)s->val;
 		}
 	}
 	return MNIL;
 }
 
-void meter_key_from_pkt(struct wflow_key *k, const struct pkt_info *pi, uint32_t ifindex,
-			uint8_t dir)
+/* The key of pi and its hash, from the packet's fields in registers (the
+ * key is written with the stores it is read back with: no store that a
+ * wider load must wait for). */
+static inline uint64_t key_of(struct wflow_key *k, const struct pkt_info *pi, uint32_t ifindex,
+			      uint8_t dir)
 {
-	memset(k, 0, sizeof(*k));
+	uint64_t s0 = 0, s1 = 0, d0 = 0, d1 = 0;
+	uint16_t sport = pi->src_port, dport = pi->dst_port;
+	uint8_t ipver = 6;
+
 	if (pi->layers & PKT_L_IPV4) {
-		memcpy(k->src, pi->src.a + 12, 4);
-		memcpy(k->dst, pi->dst.a + 12, 4);
-		k->ipver = 4;
+		memcpy(&s0, pi->src.a + 12, 4);
+		memcpy(&d0, pi->dst.a + 12, 4);
+		ipver = 4;
 	} else {
-		memcpy(k->src, pi->src.a, 16);
-		memcpy(k->dst, pi->dst.a, 16);
-		k->ipver = 6;
+		s0 = meter_ld64(pi->src.a);
+		s1 = meter_ld64(pi->src.a + 8);
+		d0 = meter_ld64(pi->dst.a);
+		d1 = meter_ld64(pi->dst.a + 8);
 	}
+	/* TCP, UDP, SCTP: the parser fills the ports of those only. */
 	if (pi->layers & (PKT_L_ICMP | PKT_L_ICMPV6)) {
-		k->dst_port = (uint16_t)(pi->icmp_type << 8 | pi->icmp_code);
-	} else {
-		/* TCP, UDP, SCTP: the parser fills the ports of those only. */
-		k->src_port = pi->src_port;
-		k->dst_port = pi->dst_port;
+		sport = 0;
+		dport = (uint16_t)(pi->icmp_type << 8 | pi->icmp_code);
 	}
+	memcpy(k->src, &s0, 8);
+	memcpy(k->src + 8, &s1, 8);
+	memcpy(k->dst, &d0, 8);
+	memcpy(k->dst + 8, &d1, 8);
+	k->src_port = sport;
+	k->dst_port = dport;
 	k->vlan = pi->vlan_outer;
 	k->proto = pi->proto;
+	k->ipver = ipver;
 	k->ifindex = ifindex;
 	k->dir = dir;
+	memset(k->pad, 0, sizeof(k->pad));
+	return hash_parts(s0, s1, d0, d1, sport, dport,
+			  key_rest(pi->proto, pi->vlan_outer, ipver, ifindex));
 }
 
 /* ---- counting ---- */
 
-void meter_val_merge(struct wflow_val *d, const struct wflow_val *s)
+/* Direction d of entry e counts one packet. */
+static inline void dir_add(struct ment *e, int d, const struct pkt_info *pi, uint64_t t,
+			   unsigned flags)
 {
+	struct mdir *v = &e->d[d];
+
+	if (!v->packets) {
+		v->first_ns = v->last_ns = t;
+		e->min_ttl[d] = e->max_ttl[d] = pi->ttl;
+		e->tos[d] = pi->tos;
+	} else {
+		if (t < v->first_ns) {
+			v->first_ns = t;
+			e->tos[d] = pi->tos;
+		}
+		if (t > v->last_ns)
+			v->last_ns = t;
+		if (pi->ttl < e->min_ttl[d])
+			e->min_ttl[d] = pi->ttl;
+		if (pi->ttl > e->max_ttl[d])
+			e->max_ttl[d] = pi->ttl;
+	}
+	v->packets++;
+	v->octets += pi->ip_len;
+	if (flags) {
+		e->tcp_flags[d] |= (uint16_t)flags;
+		for (unsigned f = flags & 0xff; f; f &= f - 1)
+			v->flag_cnt[__builtin_ctz(f)]++;
+	}
+}
+
+/* Direction d of entry e folds in an aggregate (the rules of wflow.h). */
+static void dir_merge(struct ment *e, int d, const struct wflow_val *s)
+{
+	struct mdir *v = &e->d[d];
+
 	if (!s->packets)
 		return;
-	if (!d->packets) {
-		*d = *s;
-		return;
+	if (!v->packets) {
+		v->first_ns = s->first_ns;
+		v->last_ns = s->last_ns;
+		e->min_ttl[d] = s->min_ttl;
+		e->max_ttl[d] = s->max_ttl;
+		e->tos[d] = s->tos;
+	} else {
+		if (s->first_ns < v->first_ns) {
+			v->first_ns = s->first_ns;
+			e->tos[d] = s->tos;
+		}
+		if (s->last_ns > v->last_ns)
+			v->last_ns = s->last_ns;
+		if (s->min_ttl < e->min_ttl[d])
+			e->min_ttl[d] = s->min_ttl;
+		if (s->max_ttl > e->max_ttl[d])
+			e->max_ttl[d] = s->max_ttl;
 	}
-	if (s->first_ns < d->first_ns) {
-		d->first_ns = s->first_ns;
-		d->tos = s->tos;
-	}
-	if (s->last_ns > d->last_ns)
-		d->last_ns = s->last_ns;
-	if (s->min_ttl < d->min_ttl)
-		d->min_ttl = s->min_ttl;
-	if (s->max_ttl > d->max_ttl)
-		d->max_ttl = s->max_ttl;
-	d->packets += s->packets;
-	d->octets += s->octets;
-	d->tcp_flags |= s->tcp_flags;
+	v->packets += s->packets;
+	v->octets += s->octets;
+	e->tcp_flags[d] |= s->tcp_flags;
 	for (int f = 0; f < WFLOW_NFLAGS; f++)
-		d->flag_cnt[f] += s->flag_cnt[f];
+		v->flag_cnt[f] += s->flag_cnt[f];
+}
+
+static void dir_get(const struct ment *e, int d, struct wflow_val *v)
+{
+	const struct mdir *s = &e->d[d];
+
+	memset(v, 0, sizeof(*v));
+	if (!s->packets)
+		return;
+	v->first_ns = s->first_ns;
+	v->last_ns = s->last_ns;
+	v->packets = s->packets;
+	v->octets = s->octets;
+	memcpy(v->flag_cnt, s->flag_cnt, sizeof(v->flag_cnt));
+	v->tcp_flags = e->tcp_flags[d];
+	v->min_ttl = e->min_ttl[d];
+	v->max_ttl = e->max_ttl[d];
+	v->tos = e->tos[d];
+}
+
+/* Both directions back to zero: a new record starts. */
+static void dirs_clear(struct ment *e)
+{
+	memset(e->d, 0, sizeof(e->d));
+	e->tcp_flags[0] = e->tcp_flags[1] = 0;
 }
 
 /* ---- entries ---- */
 
 static void emit(struct meter *m, struct ment *e, uint8_t reason)
 {
-	e->r.end_reason = reason;
+	struct meter_rec r;
+
 	m->st.records++;
-	if (m->emit)
-		m->emit(m->arg, &e->r);
+	if (!m->emit)
+		return;
+	r.key = e->key;
+	dir_get(e, 0, &r.fwd);
+	dir_get(e, 1, &r.rev);
+	r.end_reason = reason;
+	r.icmp_type = e->icmp_type;
+	r.icmp_code = e->icmp_code;
+	m->emit(m->arg, &r);
 }
 
 static void tab_del(struct meter *m, uint64_t h, uint32_t i)
@@ -209,12 +321,12 @@ static void end_flow(struct meter *m, uint32_t i, uint8_t reason)
 {
 	struct ment *e = &m->ent[i];
 
-	if (e->r.fwd.packets || e->r.rev.packets)
+	if (e->d[0].packets || e->d[1].packets)
 		emit(m, e, reason);
 	ml_del(e->where == W_LINGER ? &m->linger : &m->idle, m->lnk, i);
 	if (e->in_act)
 		ml_del(&m->active, m->act, i);
-	tab_del(m, e->hash, i);
+	tab_del(m, key_hash(&e->key), i);
 	e->where = W_FREE;
 	m->lnk[i].next = m->free;
 	m->free = i;
@@ -264,14 +376,14 @@ static uint32_t flow_new(struct meter *m, const struct wflow_key *k, uint64_t h)
 		return MNIL;
 	}
 	e = &m->ent[i];
-	memset(&e->r, 0, sizeof(e->r));
-	e->r.key = *k;
-	memset(e->r.key.pad, 0, sizeof(e->r.key.pad));
+	e->key = *k;
+	memset(e->key.pad, 0, sizeof(e->key.pad));
+	e->icmp_type = e->icmp_code = 0;
 	if ((k->proto == 1 && k->ipver == 4) || (k->proto == 58 && k->ipver == 6)) {
-		e->r.icmp_type = (uint8_t)(k->dst_port >> 8);
-		e->r.icmp_code = (uint8_t)k->dst_port;
+		e->icmp_type = (uint8_t)(k->dst_port >> 8);
+		e->icmp_code = (uint8_t)k->dst_port;
 	}
-	e->hash = h;
+	dirs_clear(e);
 	e->tcp = 0;
 	e->in_act = 0;
 	e->where = W_IDLE;
@@ -353,35 +465,43 @@ static inline int tcp_reopens(const struct ment *e, unsigned flags)
 	return (flags & (TCP_SYN | TCP_ACK)) == TCP_SYN && (e->tcp & (T_FIN_BOTH | T_RST));
 }
 
-struct wflow_val *meter_count(struct meter *m, const struct wflow_key *k,
-			      const struct pkt_info *pi, uint64_t t)
+/* meter_count with the key's hash already computed. */
+static inline uint32_t count_h(struct meter *m, const struct wflow_key *k, uint64_t h,
+			       const struct pkt_info *pi, uint64_t t, int *rev)
 {
-	uint64_t h = key_hash(k);
 	unsigned flags = (pi->layers & PKT_L_TCP) ? pi->tcp_flags : 0;
-	int rev = 0;
-	uint32_t i = lookup(m, k, h, &rev);
-	struct wflow_val *v;
+	uint32_t i = lookup(m, k, h, rev);
 
 	if (i != MNIL && flags && tcp_reopens(&m->ent[i], flags)) {
 		end_flow(m, i, METER_END_EOF);
 		i = MNIL;
 	}
 	if (i == MNIL) {
-		rev = 0;
+		*rev = 0;
 		i = flow_new(m, k, h);
 		if (i == MNIL) {
 			m->st.refused_flows++;
 			m->st.refused_packets++;
 			m->st.refused_octets += pi->ip_len;
-			return NULL;
+			return MNIL;
 		}
 	}
-	v = rev ? &m->ent[i].r.rev : &m->ent[i].r.fwd;
-	meter_val_add(v, pi, t, (uint16_t)flags);
+	dir_add(&m->ent[i], *rev, pi, t, flags);
 	touch(m, i);
 	if ((flags & (TCP_FIN | TCP_RST)) || (flags && m->ent[i].tcp))
-		tcp_state(m, i, rev, flags, 0);
-	return v;
+		tcp_state(m, i, *rev, flags, 0);
+	return i;
+}
+
+uint32_t meter_count(struct meter *m, const struct wflow_key *k, const struct pkt_info *pi,
+		     uint64_t t, int *rev)
+{
+	return count_h(m, k, key_hash(k), pi, t, rev);
+}
+
+void meter_add_val(struct meter *m, uint32_t i, int rev, const struct wflow_val *v)
+{
+	dir_merge(&m->ent[i], rev, v);
 }
 
 void meter_fold(struct meter *m, const struct wflow_key *key, const struct wflow_val *val)
@@ -403,7 +523,7 @@ void meter_fold(struct meter *m, const struct wflow_key *key, const struct wflow
 			return;
 		}
 	}
-	meter_val_merge(rev ? &m->ent[i].r.rev : &m->ent[i].r.fwd, val);
+	dir_merge(&m->ent[i], rev, val);
 	touch(m, i);
 	if ((val->tcp_flags & (TCP_FIN | TCP_RST)) || (val->tcp_flags && m->ent[i].tcp))
 		tcp_state(m, i, rev, val->tcp_flags, 1);
@@ -425,8 +545,7 @@ static void active_end(struct meter *m, uint32_t i)
 		return;
 	}
 	emit(m, e, METER_END_ACTIVE);
-	memset(&e->r.fwd, 0, sizeof(e->r.fwd));
-	memset(&e->r.rev, 0, sizeof(e->r.rev));
+	dirs_clear(e);
 	ml_del(&m->active, m->act, i);
 	e->in_act = 0;
 }
@@ -458,6 +577,23 @@ static inline int is_due(const struct meter *m, uint64_t now)
 
 /* ---- the interface ---- */
 
+/* Zeroed memory for n items of size bytes, on huge pages where the kernel
+ * gives them (THP in madvise mode): the table is touched at random, one
+ * entry per packet, and 4 KiB pages would cost a TLB miss on most. */
+static void *big_alloc(size_t n, size_t size, size_t *len)
+{
+	const size_t huge = 2u << 20;
+	void *p;
+
+	*len = (n * size + huge - 1) & ~(huge - 1);
+	p = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	madvise(p, *len, MADV_HUGEPAGE);
+	return p;
+}
+
+
 struct meter *meter_new(const struct meter_cfg *cfg, meter_emit_fn fn, void *arg)
 {
 	struct meter *m = calloc(1, sizeof(*m));
@@ -483,7 +619,7 @@ struct meter *meter_new(const struct meter_cfg *cfg, meter_emit_fn fn, void *arg
 	ml_init(&m->active);
 	ml_init(&m->linger);
 	oah_init(&m->tab, m->cfg.max_flows);
-	m->ent = calloc(m->cfg.max_flows, sizeof(*m->ent));
+	m->ent = big_alloc(m->cfg.max_flows, sizeof(*m->ent), &m->ent_len);
 	m->lnk = calloc(m->cfg.max_flows, sizeof(*m->lnk));
 	m->act = calloc(m->cfg.max_flows, sizeof(*m->act));
 	if (!m->ent || !m->lnk || !m->act || oah_reserve(&m->tab, m->cfg.max_flows) ||
@@ -500,17 +636,17 @@ void meter_free(struct meter *m)
 		return;
 	meter_frag_free(m);
 	oah_free(&m->tab);
-	free(m->ent);
+	if (m->ent)
+		munmap(m->ent, m->ent_len);
 	free(m->lnk);
 	free(m->act);
 	free(m);
 }
 
-void meter_packet(struct meter *m, const struct pkt_info *pi, uint64_t t_ns, uint32_t ifindex,
-		  uint8_t dir)
+/* The steps of a packet before its flow: the clock and what is due, the
+ * frames that are not metered (counted by reason), sampling. 1: meter it. */
+static inline int admit(struct meter *m, const struct pkt_info *pi, uint64_t t_ns)
 {
-	struct wflow_key k;
-
 	m->st.packets++;
 	if (t_ns > m->clock)
 		m->clock = t_ns;
@@ -523,22 +659,103 @@ void meter_packet(struct meter *m, const struct pkt_info *pi, uint64_t t_ns, uin
 			m->st.truncated++;
 		else
 			m->st.not_ip++;
-		return;
+		return 0;
 	}
 	/* RFC 5475 §5.1 systematic count-based: the first of every N. */
 	if (m->cfg.sampling > 1) {
 		if (m->skip) {
 			m->skip--;
 			m->st.sampled_out++;
-			return;
+			return 0;
 		}
 		m->skip = m->cfg.sampling - 1;
 	}
-	meter_key_from_pkt(&k, pi, ifindex, dir);
+	return 1;
+}
+
+void meter_packet(struct meter *m, const struct pkt_info *pi, uint64_t t_ns, uint32_t ifindex,
+		  uint8_t dir)
+{
+	struct wflow_key k;
+	uint64_t h;
+	int rev;
+
+	if (!admit(m, pi, t_ns))
+		return;
+	h = key_of(&k, pi, ifindex, dir);
 	if (pi->layers & PKT_L_FRAG)
 		meter_frag_packet(m, &k, pi, t_ns);
 	else
-		meter_count(m, &k, pi, t_ns);
+		count_h(m, &k, h, pi, t_ns, &rev);
+}
+
+/* Prefetch the slot where h's run starts; then, once that line is in, the
+ * entry its first slot names: its first line, and both directions' lines
+ * (which one the packet needs is not known yet). */
+static inline void prefetch_slot(const struct meter *m, uint64_t h)
+{
+	__builtin_prefetch(&m->tab.slot[oah_home(&m->tab, h)]);
+}
+
+static inline void prefetch_ent(const struct meter *m, uint64_t h)
+{
+	const struct oah_slot *s = &m->tab.slot[oah_home(&m->tab, h)];
+
+	if (s->key == h) {
+		const char *e = (const char *)&m->ent[s->val];
+
+		__builtin_prefetch(e);
+		__builtin_prefetch(e + 64);
+		__builtin_prefetch(e + 128);
+	}
+}
+
+/* How many packets ahead the entries and the slots are prefetched: enough
+ * for a miss to complete while the packets between are counted, few enough
+ * that the misses in flight fit the core's fill buffers. */
+#define PF_ENT	4
+#define PF_SLOT	8
+
+/* Packets in batches: the keys and hashes first, then each packet as
+ * meter_packet takes it while the slots PF_SLOT packets ahead and the
+ * entries PF_ENT packets ahead are prefetched. The table is far larger
+ * than the caches and each packet lands at random in it, so one at a time
+ * costs two dependent misses per packet; here they overlap. The prefetches
+ * are hints only: each packet looks everything up again, in order, so the
+ * result is meter_packet's to the bit. */
+void meter_packets(struct meter *m, const struct pkt_info *pi, const uint64_t *t_ns, size_t n,
+		   uint32_t ifindex, uint8_t dir)
+{
+	struct wflow_key k[METER_BATCH];
+	uint64_t h[METER_BATCH];
+	int rev;
+
+	while (n) {
+		size_t b = n < METER_BATCH ? n : METER_BATCH;
+
+		for (size_t j = 0; j < b; j++) {
+			h[j] = key_of(&k[j], &pi[j], ifindex, dir);
+			if (j < PF_SLOT)
+				prefetch_slot(m, h[j]);
+		}
+		for (size_t j = 0; j < b && j < PF_ENT; j++)
+			prefetch_ent(m, h[j]);
+		for (size_t j = 0; j < b; j++) {
+			if (j + PF_SLOT < b)
+				prefetch_slot(m, h[j + PF_SLOT]);
+			if (j + PF_ENT < b)
+				prefetch_ent(m, h[j + PF_ENT]);
+			if (!admit(m, &pi[j], t_ns[j]))
+				continue;
+			if (pi[j].layers & PKT_L_FRAG)
+				meter_frag_packet(m, &k[j], &pi[j], t_ns[j]);
+			else
+				count_h(m, &k[j], h[j], &pi[j], t_ns[j], &rev);
+		}
+		pi += b;
+		t_ns += b;
+		n -= b;
+	}
 }
 
 void meter_merge(struct meter *m, const struct wflow_key *key, const struct wflow_val *val)

@@ -54,8 +54,9 @@ static uint64_t frag_hash(const struct wflow_key *k, uint32_t id)
 {
 	uint64_t rest = k->proto | (uint64_t)k->vlan << 8 | (uint64_t)k->ipver << 24 |
 			(uint64_t)k->ifindex << 32;
-	uint64_t h = oah_mix(meter_ep_hash(k->src, 0) * 3 + meter_ep_hash(k->dst, 0) +
-			       ((uint64_t)id ^ rest * 0xc2b2ae3d27d4eb4full));
+	uint64_t h = oah_mix(meter_ep(meter_ld64(k->src), meter_ld64(k->src + 8), 0) * 3 +
+			     meter_ep(meter_ld64(k->dst), meter_ld64(k->dst + 8), 0) +
+			     ((uint64_t)id ^ rest * 0xc2b2ae3d27d4eb4full));
 
 	return h ? h : 1;
 }
@@ -145,22 +146,23 @@ void meter_frag_packet(struct meter *m, struct wflow_key *k, const struct pkt_in
 {
 	uint64_t h = frag_hash(k, pi->ip_id);
 	uint32_t fi = frag_find(m, k, pi->ip_id, h);
-	struct wflow_val *v;
 	struct mfrag *f;
+	uint32_t i;
+	int rev;
 
 	if (!pi->frag_off) {
 		/* The first fragment: its ports are the datagram's. */
 		if (fi == MNIL)
 			fi = frag_new(m, k, pi->ip_id, h);
-		v = meter_count(m, k, pi, t);
+		i = meter_count(m, k, pi, t, &rev);
 		if (fi == MNIL)
 			return;
 		f = &m->frag[fi];
 		f->sport = k->src_port;
 		f->dport = k->dst_port;
 		f->learnt = 1;
-		if (f->pend.packets && v) {
-			meter_val_merge(v, &f->pend);
+		if (f->pend.packets && i != MNIL) {
+			meter_add_val(m, i, rev, &f->pend);
 		} else if (f->pend.packets) {
 			m->st.refused_packets += f->pend.packets;
 			m->st.refused_octets += f->pend.octets;
@@ -171,13 +173,13 @@ void meter_frag_packet(struct meter *m, struct wflow_key *k, const struct pkt_in
 	if (fi != MNIL && m->frag[fi].learnt) {
 		k->src_port = m->frag[fi].sport;
 		k->dst_port = m->frag[fi].dport;
-		meter_count(m, k, pi, t);
+		meter_count(m, k, pi, t, &rev);
 		return;
 	}
 	if (fi == MNIL)
 		fi = frag_new(m, k, pi->ip_id, h);
 	if (fi == MNIL) {
-		meter_count(m, k, pi, t);	/* not reached: ports 0 at once */
+		meter_count(m, k, pi, t, &rev);	/* not reached: ports 0 at once */
 		return;
 	}
 	meter_val_add(&m->frag[fi].pend, pi, t, 0);

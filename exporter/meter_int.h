@@ -24,13 +24,30 @@ struct mlist {
 /* struct ment.where */
 enum { W_FREE = 0, W_IDLE, W_LINGER };
 
+/* A direction's counters that change with every packet: one cache line. */
+struct mdir {
+	uint64_t first_ns, last_ns;
+	uint64_t packets, octets;
+	uint32_t flag_cnt[WFLOW_NFLAGS];
+};
+
+/* A flow, laid out for the packet path: a packet reads the first line (the
+ * key, the state, and the few bytes of both directions that are not
+ * counters) and writes the line of its direction. wflow_val does not fit
+ * one line (72 bytes); the record is put together when it goes out. */
 struct ment {
-	struct meter_rec r;	/* key, counts; handed to emit as is */
-	uint64_t hash;		/* its key in meter.tab */
+	struct wflow_key key;	/* the initiator's */
 	uint8_t tcp;		/* T_* of meter.c */
 	uint8_t in_act;		/* in the active list */
 	uint8_t where;		/* W_*: the list lnk links it into */
-};
+	uint8_t icmp_type, icmp_code;
+	uint8_t min_ttl[2], max_ttl[2], tos[2];	/* [0] forward, [1] reverse */
+	uint8_t pad;
+	uint16_t tcp_flags[2];
+	struct mdir d[2];
+} __attribute__((aligned(64)));
+
+_Static_assert(sizeof(struct ment) == 192, "struct ment: three cache lines");
 
 /* A fragmented datagram (meter_frag.c): who it is, the ports its first
  * fragment carried, and what its later fragments counted before it came. */
@@ -52,6 +69,7 @@ struct meter {
 	uint32_t skip;			/* packets sampling still skips */
 
 	struct ment *ent;		/* cfg.max_flows */
+	size_t ent_len;			/* bytes mapped */
 	struct mlink *lnk;		/* idle or linger list; the free list (next) */
 	struct mlink *act;		/* active list */
 	uint32_t used;			/* entries ever taken: [0, used) */
@@ -77,15 +95,32 @@ static inline uint64_t sat_add(uint64_t a, uint64_t b)
 	return __builtin_add_overflow(a, b, &r) ? UINT64_MAX : r;
 }
 
-/* One endpoint: 16 address bytes and a port. An IPv4 address and its port
- * fill lo without overlapping, so those never collide before the mix. */
-static inline uint64_t meter_ep_hash(const uint8_t *a, uint16_t port)
+static inline uint64_t meter_ld64(const void *p)
 {
-	uint64_t lo, hi;
+	uint64_t x;
 
-	memcpy(&lo, a, 8);
-	memcpy(&hi, a + 8, 8);
-	return oah_mix(lo ^ ((uint64_t)port << 48) ^ (hi * 0x9e3779b97f4a7c15ull));
+	memcpy(&x, p, 8);
+	return x;
+}
+
+static inline uint32_t meter_ld32(const void *p)
+{
+	uint32_t x;
+
+	memcpy(&x, p, 4);
+	return x;
+}
+
+/* One endpoint of a key, its address as two words and its port, mixed by
+ * a multiply and a shift: enough that the sum of two (the flow's hash adds
+ * its endpoints, to be the same both ways) is not linear in them. An IPv4
+ * address and its port do not overlap in lo (little-endian). */
+static inline uint64_t meter_ep(uint64_t lo, uint64_t hi, uint16_t port)
+{
+	uint64_t x = (lo ^ (uint64_t)port << 48) + hi * 0x9e3779b97f4a7c15ull;
+
+	x *= 0xff51afd7ed558ccdull;
+	return x ^ (x >> 32);
 }
 
 /* Count one packet into a direction's value. */
@@ -117,15 +152,12 @@ static inline void meter_val_add(struct wflow_val *v, const struct pkt_info *pi,
 	}
 }
 
-/* The aggregate s folded into d (wflow.h states the rules). */
-void meter_val_merge(struct wflow_val *d, const struct wflow_val *s);
-/* The key of a parsed IP packet. */
-void meter_key_from_pkt(struct wflow_key *k, const struct pkt_info *pi, uint32_t ifindex,
-			uint8_t dir);
-/* Count one packet of key k into its flow (created when new); the value it
- * went into, valid until the next call into the meter, or NULL (refused). */
-struct wflow_val *meter_count(struct meter *m, const struct wflow_key *k,
-			      const struct pkt_info *pi, uint64_t t);
+/* Count one packet of key k into its flow (created when new): the entry it
+ * went into and *rev its direction, or MNIL (refused). */
+uint32_t meter_count(struct meter *m, const struct wflow_key *k, const struct pkt_info *pi,
+		     uint64_t t, int *rev);
+/* Add an aggregate to direction rev of entry i (no state, no timers). */
+void meter_add_val(struct meter *m, uint32_t i, int rev, const struct wflow_val *v);
 /* Fold an aggregate into the flow of key (created when new). */
 void meter_fold(struct meter *m, const struct wflow_key *key, const struct wflow_val *val);
 

@@ -819,3 +819,123 @@ Test(meter, forced_flush_ends_all_lingering_ones_as_detected)
 	cr_assert_eq(st()->active, 0);
 	cr_assert_eq(st()->records, 2);
 }
+
+/* ---- batches ---- */
+
+/* meter_packets gives meter_packet's records to the bit: the same mixed
+ * traffic (TCP teardowns, UDP, ICMP, fragments in and out of order, a
+ * non-IP frame, timeouts, a full table) through both, compared. */
+#define NMIX	3000
+
+static struct meter_rec mix_recs[2][MAXREC];
+static int mix_n[2];
+
+static void on_mix(void *arg, const struct meter_rec *r)
+{
+	int w = (int)(intptr_t)arg;
+
+	cr_assert_lt(mix_n[w], MAXREC);
+	mix_recs[w][mix_n[w]++] = *r;
+}
+
+static struct pkt_info mix_pkt(uint32_t i, uint64_t *rng)
+{
+	static const uint16_t tcpf[] = { F_SYN, F_SYN | F_ACK, F_ACK, F_ACK | F_PSH, F_FIN | F_ACK,
+					 F_RST, F_ACK | F_URG };
+	struct fr f = { .src = A4, .dst = B4, .ttl = (uint8_t)(40 + i % 30) };
+	uint64_t r;
+
+	*rng ^= *rng << 13;
+	*rng ^= *rng >> 7;
+	*rng ^= *rng << 17;
+	r = *rng;
+	switch (r % 8) {
+	case 0: case 1: case 2:
+		f.proto = PKTB_TCP;
+		f.flags = tcpf[(r >> 8) % 7];
+		break;
+	case 3: case 4:
+		f.proto = PKTB_UDP;
+		break;
+	case 5:
+		f.proto = PKTB_ICMP;
+		f.type = (uint8_t)((r >> 8) % 2 ? 8 : 0);
+		break;
+	case 6:
+		f.proto = PKTB_UDP;
+		f.id = (uint32_t)((r >> 8) % 20);
+		f.frag = (uint16_t)((r >> 16) % 2 ? 0x2000 : 185);
+		break;
+	default:
+		f.v6 = 1;
+		f.src = A6;
+		f.dst = B6;
+		f.proto = PKTB_UDP;
+		break;
+	}
+	f.sp = (uint16_t)(1000 + (r >> 24) % 40);
+	f.dp = 80;
+	if ((r >> 40) % 2) {			/* the other way */
+		const uint8_t *t = f.src;
+
+		f.src = f.dst;
+		f.dst = t;
+		f.dp = f.sp;
+		f.sp = 80;
+	}
+	if (i % 500 == 7) {			/* a frame that is not IP */
+		struct pkt_info pi;
+		uint8_t arp[42] = { [12] = 0x08, [13] = 0x06 };
+
+		pkt_parse(&pi, arp, sizeof(arp), PKT_START_ETH);
+		return pi;
+	}
+	return mk(&f);
+}
+
+Test(meter, batches_give_the_same_records)
+{
+	struct meter_cfg c = { .active_ns = 3 * SEC, .inactive_ns = 1 * SEC, .max_flows = 48,
+			       .sampling = 1 };
+	static struct pkt_info pis[NMIX];
+	static uint64_t ts[NMIX];
+	struct meter *a, *b;
+	uint64_t rng = 0x1234567;
+
+	for (uint32_t i = 0; i < NMIX; i++) {
+		pis[i] = mix_pkt(i, &rng);
+		ts[i] = T0 + (uint64_t)i * 7 * MS + (i % 5 == 0 ? 900 * MS : 0);
+	}
+	mix_n[0] = mix_n[1] = 0;
+	a = meter_new(&c, on_mix, (void *)(intptr_t)0);
+	b = meter_new(&c, on_mix, (void *)(intptr_t)1);
+	cr_assert(a && b);
+	for (uint32_t i = 0; i < NMIX; i++)
+		meter_packet(a, &pis[i], ts[i], IFX, 0);
+	for (uint32_t i = 0; i < NMIX;) {
+		uint32_t n = 1 + i % (2 * METER_BATCH);	/* every batch size */
+
+		n = n < NMIX - i ? n : NMIX - i;
+		meter_packets(b, &pis[i], &ts[i], n, IFX, 0);
+		i += n;
+	}
+	meter_flush(a, METER_END_FORCED);
+	meter_flush(b, METER_END_FORCED);
+
+	cr_assert_gt(mix_n[0], 100);
+	cr_assert_gt(meter_stats(a)->evicted, 0);
+	cr_assert_gt(meter_stats(a)->frag_pending, 0);
+	cr_assert_eq(mix_n[0], mix_n[1]);
+	cr_assert_eq(memcmp(meter_stats(a), meter_stats(b), sizeof(struct meter_stats)), 0);
+	for (int i = 0; i < mix_n[0]; i++) {
+		const struct meter_rec *x = &mix_recs[0][i], *y = &mix_recs[1][i];
+
+		cr_assert_eq(memcmp(&x->key, &y->key, sizeof(x->key)), 0, "record %d", i);
+		cr_assert_eq(memcmp(&x->fwd, &y->fwd, sizeof(x->fwd)), 0, "record %d", i);
+		cr_assert_eq(memcmp(&x->rev, &y->rev, sizeof(x->rev)), 0, "record %d", i);
+		cr_assert_eq(x->end_reason, y->end_reason);
+		cr_assert_eq(x->icmp_type, y->icmp_type);
+	}
+	meter_free(a);
+	meter_free(b);
+}
