@@ -1,7 +1,8 @@
 /* pcapin.h - the --pcap input: the export datagrams of a capture file.
  *
- * Link types: Ethernet (with 802.1Q/QinQ/MPLS, as pkt_parse walks them),
- * Linux cooked v1 and v2, raw IP, and BSD loopback. IPv4 and IPv6, UDP.
+ * Link types: those of pkt_start_of_dlt() (Ethernet with 802.1Q/QinQ/MPLS,
+ * Linux cooked v1 and v2, raw IP, BSD and OpenBSD loopback), parsed by
+ * pkt_parse like every packet in weir. IPv4 and IPv6, UDP.
  * IP fragments and frames cut short by the snap length are skipped (a
  * datagram that is not whole cannot be decoded) and counted. The UDP
  * source address and port are the exporter; the frame's capture time is
