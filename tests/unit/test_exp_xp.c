@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include "pktbuild.h"
@@ -37,6 +38,8 @@ static struct xp_stats udp_run(const struct xp_cfg *cfg, const struct meter_rec 
 	cr_assert_eq(xcap_decode(f, cap), st.messages);
 	for (size_t e = 1; e < WEIR_E_MAX; e++)
 		cr_expect_eq(f->ctx.errors[e], 0, "decode error %s", weir_strerror(-(int)e));
+	for (size_t q = 0; q < WEIR_Q_MAX; q++)
+		cr_expect_eq(f->ctx.quirks[q], 0, "quirk %s", weir_quirk_name((int)q));
 	return st;
 }
 
@@ -269,6 +272,7 @@ Test(exp_xp, udp_mtu_and_sequence)
 	cr_expect_gt(data_msgs, 50);
 	cr_expect_eq(tmpl_cache_stats(f.c)->added, 3);
 	cr_expect_eq(fx_src(&f, 77)->seq_gaps, 0);
+	cr_expect_eq(f.ctx.quirks[WEIR_Q_SEQ_CONVENTION], 0);
 	fx_fini(&f);
 	free(cap.b);
 }
@@ -438,6 +442,36 @@ Test(exp_xp, file_decodes)
 		xcheck(&f.lg->r[1 + 2 * i], &r, 0, 0);
 		xcheck(&f.lg->r[2 + 2 * i], &r, 1, 0);
 	}
+	fx_fini(&f);
+	free(cap.b);
+	tmpdir_remove(dir);
+}
+
+/* "-" writes to stdout: the same messages. */
+Test(exp_xp, file_stdout)
+{
+	char dir[256], path[300];
+	struct xcap cap = { 0 };
+	int fd, saved;
+	struct fx f;
+
+	cr_assert_not_null(tmpdir_make(dir, sizeof(dir), "weir-xp"));
+	snprintf(path, sizeof(path), "%s/stdout.ipfix", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	cr_assert_geq(fd, 0);
+	fflush(stdout);
+	saved = dup(STDOUT_FILENO);
+	cr_assert_eq(dup2(fd, STDOUT_FILENO), STDOUT_FILENO);
+	write_file("-", 1, 0, 7);
+	cr_expect_neq(fcntl(STDOUT_FILENO, F_GETFD), -1, "xp closed stdout");
+	cr_assert_eq(dup2(saved, STDOUT_FILENO), STDOUT_FILENO);
+	close(saved);
+	close(fd);
+	read_file(path, &cap);
+	fx_init(&f, 1);
+	xcap_decode(&f, &cap);
+	cr_expect_eq(f.lg->n, 7 + 2);
+	cr_expect_eq(f.ctx.errors[-WEIR_E_NO_TEMPLATE], 0);
 	fx_fini(&f);
 	free(cap.b);
 	tmpdir_remove(dir);
