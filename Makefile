@@ -192,6 +192,9 @@ $(B)/weir-exporter: $(B)/exporter/main.o $(EXP_LIB) $(LIB)
 	@[ "$(V)" = 1 ] || echo "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(EXP_LDLIBS)
 
+# Runs weir-collector against the exporting process: the binary first.
+$(B)/tests/test_exp_xp_collector: $(B)/weir-collector
+
 $(B)/tests/test_exp_%: tests/unit/test_exp_%.c $(EXP_LIB) $(LIB)
 	@mkdir -p $(@D)
 	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
@@ -272,7 +275,7 @@ asan:
 # not see them and crashes at once) and col_enrich/sigterm_during_reload
 # (its 5 s bound is for the uninstrumented program). Any report fails it.
 TSAN_B	:= build/tsan
-TSAN_RUN := col_udp col_enrich col_enrich_pcap
+TSAN_RUN := col_udp col_tcp col_enrich col_enrich_pcap
 tsan: all $(TSAN_RUN:%=$(B)/tests/test_%)
 	$(Q)$(MAKE) --no-print-directory B=$(TSAN_B) SAN=thread CFLAGS="-O1 -g" $(TSAN_B)/weir-collector $(TSAN_B)/weir-generator
 	$(Q)rm -rf $(TSAN_B)/reports && mkdir -p $(TSAN_B)/reports

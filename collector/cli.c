@@ -11,13 +11,20 @@
 /* --help, and (prog_cli.h) the table of the options. */
 static const char col_usage[] =
 	"Usage: weir-collector [OPTION]...\n"
-	"Receive IPFIX, NetFlow v9/v5 or sFlow v5 export packets over UDP (or from a\n"
-	"pcap file), decode them and write one JSON object or CSV row per record.\n"
+	"Receive IPFIX, NetFlow v9/v5 or sFlow v5 export packets over UDP, IPFIX over\n"
+	"TCP, or from a pcap file; decode them and write one JSON object or CSV row\n"
+	"per record.\n"
 	"\n"
 	"  -t, --type TYPE               netflow (v5, v9 and IPFIX on one port) or\n"
 	"                                sflow                            [netflow]\n"
-	"  -p, --port PORT               UDP port to listen on [2055 netflow, 6343 sflow];\n"
-	"                                with --pcap: only datagrams to this port\n"
+	"  -p, --port PORT               UDP (and TCP) port to listen on [2055 netflow,\n"
+	"                                6343 sflow]; with --pcap: only datagrams to\n"
+	"                                this port\n"
+	"      --transport T             udp, tcp (IPFIX only) or both    [udp]\n"
+	"      --tcp-max-connections N   TCP connections open at once; more are\n"
+	"                                refused and counted              [256]\n"
+	"      --tcp-message-timeout T   close a TCP connection whose message stays\n"
+	"                                incomplete this long (30, 1m)    [30]\n"
 	"      --pcap FILE               decode the export packets of a capture file\n"
 	"                                instead of listening\n"
 	"  -f, --format FORMAT           raw (every field by its IANA name) or common\n"
@@ -31,12 +38,12 @@ static const char col_usage[] =
 	"      --metrics-port PORT       its TCP port, 0 = no endpoint    [9090;\n"
 	"                                with --pcap: off unless given]\n"
 	"      --listen ADDR             address to listen on, IPv4 or IPv6 [:: = both]\n"
-	"  -w, --workers N               receiving threads, each its own socket\n"
+	"  -w, --workers N               UDP receiving threads, each its own socket\n"
 	"                                [number of cores]\n"
-	"      --rcvbuf BYTES            socket receive buffer (k, M, G suffixes) [8m]\n"
+	"      --rcvbuf BYTES            UDP socket receive buffer (k, M, G suffixes) [8m]\n"
 	"      --template-file FILE      load templates at start, save them every 60 s\n"
 	"                                and at exit\n"
-	"      --template-lifetime T     how long a template lives without a refresh\n"
+	"      --template-lifetime T     how long a UDP template lives without a refresh\n"
 	"                                (1800, 30m, 1h), 0 = forever     [30m]\n"
 	"      --sampling-rate [ADDR=]N  default sampling rate, or the rate of exporter\n"
 	"                                ADDR (replaces what it announces); repeatable\n"
@@ -73,6 +80,9 @@ void col_cfg_defaults(struct col_cfg *c)
 	c->workers = n < 1 ? 1 : n > COL_MAX_WORKERS ? COL_MAX_WORKERS : (unsigned)n;
 	c->rcvbuf = COL_RCVBUF_DEFAULT;
 	c->template_lifetime_s = COL_LIFETIME_DEFAULT;
+	c->transport = COL_X_UDP;
+	c->tcp_max_conn = COL_TCP_CONN_DEFAULT;
+	c->tcp_timeout_s = COL_TCP_TIMEOUT_DEFAULT;
 }
 
 void col_cfg_free(struct col_cfg *c)
@@ -105,6 +115,7 @@ static int col_opt_word(struct col_cfg *c, const char *o, const char *v, char *e
 	static const char *const types[] = { "netflow", "sflow" };
 	static const char *const formats[] = { "raw", "common" };
 	static const char *const sers[] = { "json", "csv", "null" };
+	static const char *const transports[] = { "udp", "tcp", "both" };
 	int k;
 
 	if (prog_opt_is(o, "type")) {
@@ -113,6 +124,14 @@ static int col_opt_word(struct col_cfg *c, const char *o, const char *v, char *e
 			c->type = (enum col_type)k;
 		else
 			snprintf(err, errlen, "--type: '%s' is not netflow or sflow", v);
+	} else if (prog_opt_is(o, "transport")) {
+		k = one_of(v, transports, 3);
+		if (k >= 0) {
+			c->transport = (enum col_transport)(k + 1);
+			c->transport_set = 1;
+		} else {
+			snprintf(err, errlen, "--transport: '%s' is not udp, tcp or both", v);
+		}
 	} else if (prog_opt_is(o, "format")) {
 		k = one_of(v, formats, 2);
 		if (k >= 0)
@@ -153,6 +172,13 @@ static int col_opt_number(struct col_cfg *c, const char *o, const char *v, char 
 		if (prog_parse_size(v, 1024, 1u << 30, &u, "--rcvbuf", err, errlen))
 			return WEIR_E_INVALID;
 		c->rcvbuf = (uint32_t)u;
+	} else if (prog_opt_is(o, "tcp-max-connections")) {
+		if (prog_parse_u64(v, 1, COL_TCP_CONN_MAX, &u, "--tcp-max-connections", err, errlen))
+			return WEIR_E_INVALID;
+		c->tcp_max_conn = (uint32_t)u;
+	} else if (prog_opt_is(o, "tcp-message-timeout")) {
+		return prog_parse_seconds(v, 1, 3600, &c->tcp_timeout_s, "--tcp-message-timeout",
+					  err, errlen);
 	} else {
 		return prog_parse_seconds(v, 0, 86400ull * 365 * 10, &c->template_lifetime_s,
 					  "--template-lifetime", err, errlen);
@@ -166,10 +192,12 @@ static int col_opt(void *cfg, const char *o, const char *v, char *err, size_t er
 	struct col_cfg *c = cfg;
 	char m[256];
 
-	if (prog_opt_is(o, "type") || prog_opt_is(o, "format") || prog_opt_is(o, "serializer"))
+	if (prog_opt_is(o, "type") || prog_opt_is(o, "format") || prog_opt_is(o, "serializer") ||
+	    prog_opt_is(o, "transport"))
 		return col_opt_word(c, o, v, err, errlen);
 	if (prog_opt_is(o, "port") || prog_opt_is(o, "workers") || prog_opt_is(o, "metrics-port") ||
-	    prog_opt_is(o, "rcvbuf") || prog_opt_is(o, "template-lifetime"))
+	    prog_opt_is(o, "rcvbuf") || prog_opt_is(o, "template-lifetime") ||
+	    prog_opt_is(o, "tcp-max-connections") || prog_opt_is(o, "tcp-message-timeout"))
 		return col_opt_number(c, o, v, err, errlen);
 	if (prog_opt_is(o, "listen")) {
 		if (col_parse_listen(v, &c->listen_addr, &c->listen_v4, &c->listen_any)) {
@@ -241,6 +269,19 @@ static int col_check(void *cfg, char *err, size_t errlen)
 	if (!c->kafka.brokers && (c->kafka.topic || c->kafka.nopts)) {
 		snprintf(err, errlen, "%s needs --kafka-brokers",
 			 c->kafka.topic ? "--kafka-topic" : "--kafka-opt");
+		return WEIR_E_INVALID;
+	}
+	if (c->transport_set && c->pcap) {
+		snprintf(err, errlen, "--transport with --pcap: a capture is read, not listened to");
+		return WEIR_E_INVALID;
+	}
+	if ((c->transport & COL_X_TCP) && c->type == COL_T_SFLOW) {
+		snprintf(err, errlen, "--transport %s with -t sflow: sFlow is sent over UDP only; TCP carries IPFIX",
+			 c->transport == COL_X_TCP ? "tcp" : "both");
+		return WEIR_E_INVALID;
+	}
+	if (c->transport == COL_X_TCP && c->template_file) {
+		snprintf(err, errlen, "--template-file with --transport tcp: TCP templates end with their connection (RFC 7011 section 8), there is nothing to keep");
 		return WEIR_E_INVALID;
 	}
 	if (!c->kafka.topic)

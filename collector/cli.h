@@ -19,6 +19,12 @@ enum col_type {
 	COL_T_SFLOW = 1,		/* sFlow v5 */
 };
 
+enum col_transport {
+	COL_X_UDP = 1,			/* bits: which inputs listen */
+	COL_X_TCP = 2,			/* IPFIX over TCP (RFC 7011 section 10.4) */
+	COL_X_BOTH = 3,
+};
+
 enum col_format {
 	COL_F_RAW = 0,			/* rec_json(): every field by its IANA name */
 	COL_F_COMMON = 1,		/* struct flow */
@@ -37,12 +43,19 @@ enum col_ser {
 #define COL_CLI_ENRICH_MAX	16	/* = COL_ENRICH_MAX of enr.h */
 #define COL_RCVBUF_DEFAULT	(8u << 20)
 #define COL_LIFETIME_DEFAULT	1800	/* seconds */
+#define COL_TCP_CONN_DEFAULT	256	/* --tcp-max-connections */
+#define COL_TCP_CONN_MAX	65536
+#define COL_TCP_TIMEOUT_DEFAULT	30	/* --tcp-message-timeout, seconds */
 
 struct col_cfg {
 	enum col_type type;
 	uint16_t port;
 	uint8_t port_set;		/* -p given (with --pcap: filters by port) */
-	const char *pcap;		/* --pcap FILE, NULL = UDP */
+	const char *pcap;		/* --pcap FILE, NULL = listen */
+	enum col_transport transport;	/* --transport */
+	uint8_t transport_set;
+	uint32_t tcp_max_conn;		/* --tcp-max-connections */
+	uint64_t tcp_timeout_s;		/* --tcp-message-timeout */
 	enum col_format format;
 	enum col_ser ser;
 	const char *output;		/* NULL = stdout */

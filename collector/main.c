@@ -1,10 +1,11 @@
-/* weir-collector - receive IPFIX, NetFlow v9/v5 and sFlow v5 over UDP (or
- * from a pcap file), decode, and write JSON or CSV; Prometheus metrics.
- * docs/collector.md.
+/* weir-collector - receive IPFIX, NetFlow v9/v5 and sFlow v5 over UDP,
+ * IPFIX over TCP (or from a pcap file), decode, and write JSON or CSV;
+ * Prometheus metrics. docs/collector.md.
  *
  * Threads: the main thread owns the signals (blocked everywhere, taken with
- * sigtimedwait) and the periodic template save; one thread per worker
- * receives and writes; libmicrohttpd runs the metrics endpoint.
+ * sigtimedwait) and the periodic template save; one thread per UDP worker
+ * receives and writes, and one more for the TCP input (tcp.h says why);
+ * libmicrohttpd runs the metrics endpoint.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -24,6 +25,7 @@
 #include "metrics.h"
 #include "out.h"
 #include "pcapin.h"
+#include "tcp.h"
 #include "tsave.h"
 #include "udp.h"
 #include "worker.h"
@@ -132,14 +134,15 @@ static int run_pcap(struct app *a)
 	return PROG_EXIT_OK;
 }
 
-static int run_udp(struct app *a)
+static int run_live(struct app *a)
 {
 	struct col_shared *sh = &a->sh;
 	unsigned started = 0;
 	int ret = PROG_EXIT_OK;
 
 	for (unsigned i = 0; i < sh->nw; i++) {
-		int r = pthread_create(&sh->w[i]->thr, NULL, col_udp_thread, sh->w[i]);
+		void *(*body)(void *) = i < col_nudp(sh) ? col_udp_thread : col_tcp_thread;
+		int r = pthread_create(&sh->w[i]->thr, NULL, body, sh->w[i]);
 
 		if (r) {
 			prog_log(PROG_LOG_ERROR, "cannot start worker %u: %s", i, strerror(r));
@@ -162,6 +165,8 @@ static int run_udp(struct app *a)
 static void summary(const struct app *a)
 {
 	uint64_t dg = 0, rec = 0, out = a->out.lines, lost = 0, errs = 0, drops = 0;
+	uint64_t msgs = 0, conns = 0;
+	char tcp[96] = "";
 
 	for (unsigned i = 0; i < a->sh.nw; i++) {
 		const struct col_worker *w = a->sh.w[i];
@@ -171,25 +176,35 @@ static void summary(const struct app *a)
 			rec += w->c.records[p];
 		}
 		drops += w->c.kernel_drops;
+		msgs += w->c.tcp_messages;
+		conns += w->c.tcp_accepted;
 		for (int k = 1; k < WEIR_E_MAX; k++)
 			errs += w->ctx.errors[k];
 	}
 	for (int r = 0; r < COL_LOST_MAX; r++)
 		lost += a->out.lost[r];
+	if (a->sh.ntcp)
+		snprintf(tcp, sizeof(tcp), "%llu TCP messages on %llu connections, ",
+			 (unsigned long long)msgs, (unsigned long long)conns);
 	prog_log(PROG_LOG_INFO,
-		"%llu datagrams, %llu records decoded, %llu written, %llu lost at the output, "
+		"%llu datagrams, %s%llu records decoded, %llu written, %llu lost at the output, "
 		"%llu decode errors, %llu kernel drops",
-		(unsigned long long)dg, (unsigned long long)rec, (unsigned long long)out,
+		(unsigned long long)dg, tcp, (unsigned long long)rec, (unsigned long long)out,
 		(unsigned long long)lost, (unsigned long long)errs, (unsigned long long)drops);
 }
 
-/* One bound socket and its receive buffers per worker. */
+/* One bound socket and its receive buffers per UDP worker; the TCP
+ * input's listening socket. */
 static int open_sockets(struct app *a)
 {
 	struct col_shared *sh = &a->sh;
 	char err[512];
 
-	for (unsigned i = 0; i < sh->nw; i++) {
+	if (sh->ntcp && col_tcp_open(sh->w[col_nudp(sh)], &a->cfg, err, sizeof(err))) {
+		prog_log(PROG_LOG_ERROR, "%s", err);
+		return PROG_EXIT_FAIL;
+	}
+	for (unsigned i = 0; i < col_nudp(sh); i++) {
 		struct col_worker *w = sh->w[i];
 
 		/* The first alone: the port must be free, not shared with
@@ -206,7 +221,7 @@ static int open_sockets(struct app *a)
 		}
 	}
 	/* The kernel reports twice what it reserves (socket(7)). */
-	if (sh->w[0]->c.rcvbuf / 2 < a->cfg.rcvbuf)
+	if (col_nudp(sh) && sh->w[0]->c.rcvbuf / 2 < a->cfg.rcvbuf)
 		prog_log(PROG_LOG_WARN,
 			"--rcvbuf %u: the kernel gave %llu bytes (raise net.core.rmem_max, or run as root)",
 			a->cfg.rcvbuf, (unsigned long long)sh->w[0]->c.rcvbuf / 2);
@@ -305,21 +320,24 @@ static int setup_workers(struct app *a)
 	pthread_mutex_init(&sh->labels.mu, NULL);
 	/* Workers size their held-flow arrays by it (worker.c). */
 	sh->enr = a->enr.n ? &a->enr : NULL;
-	sh->nw = cfg->pcap ? 1 : cfg->workers;
+	/* The UDP workers, then the TCP input's. */
+	sh->ntcp = !cfg->pcap && (cfg->transport & COL_X_TCP);
+	sh->nw = cfg->pcap ? 1 : (cfg->transport & COL_X_UDP ? cfg->workers : 0) + sh->ntcp;
 	sh->w = calloc(sh->nw, sizeof(*sh->w));
 	if (!sh->w) {
 		prog_log(PROG_LOG_ERROR, "out of memory");
 		return PROG_EXIT_FAIL;
 	}
 	for (unsigned i = 0; i < sh->nw; i++) {
-		sh->w[i] = col_worker_new(sh, i, err, sizeof(err));
+		sh->w[i] = i < col_nudp(sh) ? col_worker_new(sh, i, err, sizeof(err))
+					    : col_worker_new_tcp(sh, i, err, sizeof(err));
 		if (!sh->w[i]) {
 			prog_log(PROG_LOG_ERROR, "%s", err);
 			return PROG_EXIT_FAIL;
 		}
 	}
 	if (a->enr.n) {
-		uint64_t *q[COL_MAX_WORKERS];
+		uint64_t *q[COL_MAX_WORKERS + 1];
 
 		for (unsigned i = 0; i < sh->nw; i++)
 			q[i] = &sh->w[i]->qs;
@@ -351,10 +369,15 @@ static int setup_metrics(struct app *a)
 	if (cfg->pcap)
 		prog_log(PROG_LOG_INFO, "decoding %s (%s)", cfg->pcap,
 			cfg->type == COL_T_SFLOW ? "sflow" : "netflow");
-	else
+	if (!cfg->pcap && (cfg->transport & COL_X_UDP))
 		prog_log(PROG_LOG_INFO, "listening on UDP %s port %u (%s), %u workers, rcvbuf %llu",
 			cfg->listen, cfg->port, cfg->type == COL_T_SFLOW ? "sflow" : "netflow",
-			a->sh.nw, (unsigned long long)a->sh.w[0]->c.rcvbuf / 2);
+			col_nudp(&a->sh), (unsigned long long)a->sh.w[0]->c.rcvbuf / 2);
+	if (a->sh.ntcp)
+		prog_log(PROG_LOG_INFO,
+			"listening on TCP %s port %u (IPFIX), at most %u connections, message timeout %llu s",
+			cfg->listen, col_tcp_port(a->sh.w[col_nudp(&a->sh)]), cfg->tcp_max_conn,
+			(unsigned long long)cfg->tcp_timeout_s);
 	if (a->metrics)
 		prog_log(PROG_LOG_INFO, "metrics on http://%s:%u/metrics", cfg->metrics_host,
 			col_metrics_port(a->metrics));
@@ -396,6 +419,7 @@ static void teardown(struct app *a, int ran)
 		if (w->fd >= 0)
 			close(w->fd);
 		col_rx_free(w->rx);
+		col_tcp_free(w->tcp);
 		col_worker_free(w);
 	}
 	free(a->sh.w);
@@ -437,7 +461,7 @@ int main(int argc, char **argv)
 		col_out_set_stop_poll(&a.out, out_tick, &a);
 	if (ran) {
 		a.next_save_ns = prog_now_mono() + COL_TSAVE_INTERVAL_S * 1000000000ull;
-		ret = a.cfg.pcap ? run_pcap(&a) : run_udp(&a);
+		ret = a.cfg.pcap ? run_pcap(&a) : run_live(&a);
 		/* Templates not kept are a failure the exit status tells. */
 		if (col_tsave_save(&a.sh, 0) && ret == PROG_EXIT_OK)
 			ret = PROG_EXIT_FAIL;

@@ -101,7 +101,7 @@ static void per_worker(struct col_text *t, const struct col_shared *sh, const ch
 		       const char *type, const char *help, size_t field)
 {
 	head(t, name, type, help);
-	for (unsigned i = 0; i < sh->nw; i++) {
+	for (unsigned i = 0; i < col_nudp(sh); i++) {
 		const uint64_t *v = (const uint64_t *)((const char *)&sh->w[i]->c + field);
 
 		col_text_printf(t, "%s{worker=\"%u\"} %llu\n", name, i,
@@ -209,7 +209,8 @@ static void render_input(struct col_shared *sh, const struct col_sum *s, struct 
 			sh->cfg->type == COL_T_SFLOW ? "sflow" : "netflow");
 	one(t, "weir_start_time_seconds", "gauge", "Start time of the process, seconds since the epoch.",
 	    sh->start_time_ns / 1000000000ull);
-	one(t, "weir_workers", "gauge", "Worker threads (one receiving socket each).", sh->nw);
+	one(t, "weir_workers", "gauge", "UDP worker threads (one receiving socket each).",
+	    col_nudp(sh));
 
 	per_proto(t, "weir_datagrams_total",
 		  "Datagrams received, by protocol (their version field; unknown: neither).",
@@ -219,7 +220,7 @@ static void render_input(struct col_shared *sh, const struct col_sum *s, struct 
 	per_proto(t, "weir_records_total",
 		  "Data and options records decoded (sFlow: samples), by protocol.", s->c.records);
 	head(t, "weir_worker_datagrams_total", "counter", "Datagrams received, by worker.");
-	for (unsigned i = 0; i < sh->nw; i++)
+	for (unsigned i = 0; i < col_nudp(sh); i++)
 		col_text_printf(t, "weir_worker_datagrams_total{worker=\"%u\"} %llu\n", i,
 				(unsigned long long)worker_datagrams(sh->w[i]));
 	per_worker(t, sh, "weir_kernel_drops_total", "counter",
@@ -250,6 +251,37 @@ static void render_input(struct col_shared *sh, const struct col_sum *s, struct 
 	}
 }
 
+/* A counter with one series per value of label: name(i) for i < n. */
+static void per_label(struct col_text *t, const char *name, const char *help, const char *label,
+		      const char *(*lname)(int), const uint64_t *v, int n)
+{
+	head(t, name, "counter", help);
+	for (int i = 0; i < n; i++)
+		col_text_printf(t, "%s{%s=\"%s\"} %llu\n", name, label, lname(i),
+				(unsigned long long)v[i]);
+}
+
+/* The TCP input, when it listens. */
+static void render_tcp(const struct col_sum *s, struct col_text *t)
+{
+	one(t, "weir_tcp_connections", "gauge", "TCP connections open now.", s->c.tcp_open);
+	one(t, "weir_tcp_connections_accepted_total", "counter", "TCP connections accepted.",
+	    s->c.tcp_accepted);
+	per_label(t, "weir_tcp_connections_refused_total",
+		  "TCP connections closed at once, by reason: limit (--tcp-max-connections open), error (no descriptor or memory).",
+		  "reason", col_tcp_refuse_name, s->c.tcp_refused, COL_TR_MAX);
+	per_label(t, "weir_tcp_connections_closed_total",
+		  "TCP connections closed, by reason: eof (by the exporter), error (a read failed), framing (not IPFIX), timeout (a message incomplete past --tcp-message-timeout), stop.",
+		  "reason", col_tcp_close_name, s->c.tcp_closed, COL_TC_MAX);
+	one(t, "weir_tcp_received_bytes_total", "counter", "Bytes read from TCP connections.",
+	    s->c.tcp_bytes);
+	one(t, "weir_tcp_messages_total", "counter", "IPFIX messages framed on TCP connections.",
+	    s->c.tcp_messages);
+	per_label(t, "weir_tcp_framing_errors_total",
+		  "TCP streams that broke the IPFIX framing, by kind: version (not 10), length (below 16), truncated (the stream ended inside a message), timeout.",
+		  "kind", col_tcp_ferr_name, s->c.tcp_framing, COL_TF_MAX);
+}
+
 /* The template caches. */
 static void render_templates(const struct col_sum *s, struct col_text *t)
 {
@@ -273,6 +305,8 @@ static void render_templates(const struct col_sum *s, struct col_text *t)
 	    "Templates dropped after --template-lifetime without a refresh.", s->ts.expired);
 	one(t, "weir_templates_withdrawn_total", "counter", "Templates withdrawn by the exporter.",
 	    s->ts.withdrawn);
+	one(t, "weir_templates_session_ended_total", "counter",
+	    "Templates dropped because their TCP connection closed (RFC 7011 section 8).", s->ts.ended);
 	one(t, "weir_held_sets_total", "counter",
 	    "Data sets held because their template was not known yet.", s->ts.pending_held);
 	one(t, "weir_held_sets_rescued_total", "counter",
@@ -419,6 +453,8 @@ int col_metrics_render(struct col_shared *sh, struct col_text *t)
 
 	sum_workers(sh, &s);
 	render_input(sh, &s, t);
+	if (sh->ntcp)
+		render_tcp(&s, t);
 	per_exporter(t, sh);
 	render_templates(&s, t);
 	render_output(sh, &s, t);

@@ -54,7 +54,7 @@ int col_tsave_load(struct col_shared *sh, uint64_t now_ns)
 		prog_log(PROG_LOG_INFO, "template file %s does not exist yet", path);
 		return WEIR_OK;
 	}
-	for (unsigned i = 0; i < sh->nw; i++) {
+	for (unsigned i = 0; i < col_nudp(sh); i++) {
 		err = tmpl_cache_load(sh->w[i]->ctx.cache, path, now_ns);
 		if (err == WEIR_E_PARSE || err == WEIR_E_IO)
 			break;		/* the same for every worker */
@@ -79,7 +79,7 @@ static char *part_path(const struct col_shared *sh, unsigned i)
 
 	if (!p)
 		return NULL;
-	if (sh->nw == 1)
+	if (col_nudp(sh) == 1)
 		snprintf(p, n, "%s", path);
 	else
 		snprintf(p, n, "%s.w%u", path, i);
@@ -122,7 +122,7 @@ static int merge(struct col_shared *sh)
 	m = tmpl_cache_new(&lim, sh->ies);
 	if (!m)
 		return WEIR_E_NOMEM;
-	for (unsigned i = 0; i < sh->nw; i++) {
+	for (unsigned i = 0; i < col_nudp(sh); i++) {
 		char *p = part_path(sh, i);
 
 		if (!p) {
@@ -143,7 +143,7 @@ static int merge(struct col_shared *sh)
 
 static void unlink_parts(const struct col_shared *sh)
 {
-	for (unsigned i = 0; i < sh->nw; i++) {
+	for (unsigned i = 0; i < col_nudp(sh); i++) {
 		char *p = part_path(sh, i);
 
 		if (p)
@@ -173,30 +173,30 @@ int col_tsave_save(struct col_shared *sh, int running)
 		g = __atomic_add_fetch(&sh->save_gen, 1, __ATOMIC_ACQ_REL);
 		for (;;) {
 			done = 0;
-			for (unsigned i = 0; i < sh->nw; i++)
+			for (unsigned i = 0; i < col_nudp(sh); i++)
 				done += __atomic_load_n(&sh->w[i]->save_done, __ATOMIC_ACQUIRE) == g;
-			if (done == sh->nw || waited >= COL_TSAVE_WAIT_MS)
+			if (done == col_nudp(sh) || waited >= COL_TSAVE_WAIT_MS)
 				break;
 			sleep_ms(10);
 			waited += 10;
 		}
-		if (done != sh->nw) {
+		if (done != col_nudp(sh)) {
 			prog_log(PROG_LOG_WARN, "template save: %u of %u workers did not answer",
-				sh->nw - done, sh->nw);
+				col_nudp(sh) - done, col_nudp(sh));
 			err = WEIR_E_IO;
 		}
 	} else {
 		g = ++sh->save_gen;
-		for (unsigned i = 0; i < sh->nw; i++) {
+		for (unsigned i = 0; i < col_nudp(sh); i++) {
 			sh->w[i]->save_err = save_part(sh->w[i]);
 			sh->w[i]->save_done = g;
 		}
 	}
-	for (unsigned i = 0; !err && i < sh->nw; i++)
+	for (unsigned i = 0; !err && i < col_nudp(sh); i++)
 		err = sh->w[i]->save_err;
-	if (!err && sh->nw > 1)
+	if (!err && col_nudp(sh) > 1)
 		err = merge(sh);
-	else if (err && sh->nw > 1)
+	else if (err && col_nudp(sh) > 1)
 		unlink_parts(sh);
 	if (err) {
 		char why[512];

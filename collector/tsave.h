@@ -1,5 +1,6 @@
 /* tsave.h - --template-file: templates (and sampler rates) kept across a
- * restart.
+ * restart. The UDP workers' only: the TCP input's templates end with their
+ * connection (tcp.h).
  *
  * At start the file is loaded into every worker's cache: the kernel may hand
  * an exporter to any worker. A save merges what every worker knows into one

@@ -10,6 +10,7 @@
 
 #include "err.h"
 #include "prog_log.h"
+#include "sock.h"
 #include "tsave.h"
 #include "udp.h"
 
@@ -41,34 +42,9 @@ static int udp_socket(const struct col_cfg *cfg, int exclusive, uint64_t *got, c
 		      size_t errlen)
 {
 	struct sockaddr_storage ss;
-	socklen_t sl;
-	int one = 1, zero = 0, fd = -1, v4 = cfg->listen_v4;
-	char host[64];
+	socklen_t sl = 0;
+	int one = 1, zero = 0, v4, fd = col_sock_listen(cfg, SOCK_DGRAM, &v4, &ss, &sl);
 
-	memset(&ss, 0, sizeof(ss));
-	if (!v4) {
-		fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-		/* No IPv6 in this kernel: "::" falls back to 0.0.0.0. */
-		if (fd < 0 && errno == EAFNOSUPPORT && cfg->listen_any)
-			v4 = 1;
-	}
-	if (v4) {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(cfg->port);
-		if (!cfg->listen_any)
-			memcpy(&s4->sin_addr, cfg->listen_addr.a + 12, 4);
-		sl = sizeof(*s4);
-		fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	} else {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(cfg->port);
-		memcpy(&s6->sin6_addr, cfg->listen_addr.a, 16);
-		sl = sizeof(*s6);
-	}
 	if (fd < 0) {
 		snprintf(err, errlen, "socket: %s", strerror(errno));
 		return -1;
@@ -89,16 +65,7 @@ static int udp_socket(const struct col_cfg *cfg, int exclusive, uint64_t *got, c
 	}
 	set_rcvbuf(fd, cfg->rcvbuf, got);
 	if (bind(fd, (struct sockaddr *)&ss, sl) < 0) {
-		int e = errno;
-
-		if (v4 && cfg->listen_any)
-			snprintf(host, sizeof(host), "0.0.0.0");
-		else
-			weir_addr_str(&cfg->listen_addr, host, sizeof(host));
-		snprintf(err, errlen, "cannot listen on UDP %s%s%s:%u: %s%s", v4 ? "" : "[", host,
-			 v4 ? "" : "]", cfg->port, strerror(e),
-			 e == EADDRINUSE ? " (another program holds the port: is another "
-					   "weir-collector running?)" : "");
+		col_sock_bind_error(cfg, v4, "UDP", errno, err, errlen);
 		goto fail;
 	}
 	/* Bound alone: now the other workers' sockets may join it. */
@@ -162,24 +129,6 @@ static void rx_arm(struct col_rx *rx)
 	}
 }
 
-static void exporter_of(const struct sockaddr_storage *ss, struct weir_exporter *e)
-{
-	memset(e, 0, sizeof(*e));
-	if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
-
-		/* A dual-stack socket reports IPv4 senders as ::ffff:a.b.c.d,
-		 * which is how weir_addr keeps IPv4 too. */
-		weir_addr_v6(&e->addr, s6->sin6_addr.s6_addr);
-		e->port = ntohs(s6->sin6_port);
-	} else if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
-
-		weir_addr_v4(&e->addr, (const uint8_t *)&s4->sin_addr);
-		e->port = ntohs(s4->sin_port);
-	}
-}
-
 /* The kernel's count of datagrams dropped on this socket so far (a
  * wrapping 32-bit counter, SO_RXQ_OVFL), turned into a 64-bit total. */
 static void note_ovfl(struct col_worker *w, const struct msghdr *h)
@@ -222,7 +171,7 @@ int col_udp_round(struct col_worker *w, int flags)
 
 		if (h->msg_controllen)
 			note_ovfl(w, h);
-		exporter_of(&rx->names[i], &e);
+		col_sock_exporter(&rx->names[i], &e);
 		col_worker_datagram(w, &e, rx->iov[i].iov_base, rx->msgs[i].msg_len, recv_ns);
 	}
 	return n;

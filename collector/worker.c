@@ -255,15 +255,44 @@ static int on_record(const struct weir_record *rec, void *user)
 	return 0;
 }
 
+const char *col_tcp_close_name(int r)
+{
+	static const char *const names[COL_TC_MAX] = { "eof", "error", "framing", "timeout", "stop" };
+
+	return r >= 0 && r < COL_TC_MAX ? names[r] : "unknown";
+}
+
+const char *col_tcp_refuse_name(int r)
+{
+	static const char *const names[COL_TR_MAX] = { "limit", "error" };
+
+	return r >= 0 && r < COL_TR_MAX ? names[r] : "unknown";
+}
+
+const char *col_tcp_ferr_name(int k)
+{
+	static const char *const names[COL_TF_MAX] = { "version", "length", "truncated", "timeout" };
+
+	return k >= 0 && k < COL_TF_MAX ? names[k] : "unknown";
+}
+
 int col_worker_datagram(struct col_worker *w, const struct weir_exporter *e,
 			const uint8_t *p, size_t len, uint64_t recv_ns)
 {
-	const struct col_cfg *cfg = w->sh->cfg;
 	uint8_t proto = weir_sniff(p, len);	/* the one look at the version */
-	int pi = proto_index(proto), rc;
+	int pi = proto_index(proto);
 
 	cnt_add(&w->c.datagrams[pi], 1);
 	cnt_add(&w->c.bytes[pi], len);
+	return col_worker_message(w, e, proto, p, len, recv_ns);
+}
+
+int col_worker_message(struct col_worker *w, const struct weir_exporter *e, uint8_t proto,
+		       const uint8_t *p, size_t len, uint64_t recv_ns)
+{
+	const struct col_cfg *cfg = w->sh->cfg;
+	int rc;
+
 	w->override = cfg->samp.n ? col_samp_lookup(&cfg->samp, &e->addr) : 0;
 	/* --type: sFlow alone, or the NetFlow family alone. */
 	if (proto && (cfg->type == COL_T_SFLOW) != (proto == WEIR_PROTO_SFLOW))
@@ -275,7 +304,8 @@ int col_worker_datagram(struct col_worker *w, const struct weir_exporter *e,
 	return rc;
 }
 
-struct col_worker *col_worker_new(struct col_shared *sh, unsigned id, char *err, size_t errlen)
+static struct col_worker *worker_new(struct col_shared *sh, unsigned id, int tcp, char *err,
+				     size_t errlen)
 {
 	struct col_worker *w = calloc(1, sizeof(*w));
 	struct tmpl_limits lim;
@@ -287,6 +317,10 @@ struct col_worker *col_worker_new(struct col_shared *sh, unsigned id, char *err,
 	w->sink = col_sink_of(sh->cfg);
 	w->fd = -1;
 	col_limits(sh->cfg, &lim);
+	if (tcp) {
+		lim.lifetime_ns = 0;
+		lim.ordered = 1;
+	}
 	w->ctx.cache = tmpl_cache_new(&lim, sh->ies);
 	w->ctx.on_record = on_record;
 	w->ctx.user = w;
@@ -304,6 +338,17 @@ nomem:
 	snprintf(err, errlen, "out of memory for worker %u", id);
 	col_worker_free(w);
 	return NULL;
+}
+
+struct col_worker *col_worker_new(struct col_shared *sh, unsigned id, char *err, size_t errlen)
+{
+	return worker_new(sh, id, 0, err, errlen);
+}
+
+struct col_worker *col_worker_new_tcp(struct col_shared *sh, unsigned id, char *err,
+				      size_t errlen)
+{
+	return worker_new(sh, id, 1, err, errlen);
 }
 
 void col_worker_free(struct col_worker *w)

@@ -36,6 +36,32 @@ enum col_proto {
 
 const char *col_proto_name(int p);	/* metric label value */
 
+/* The TCP input (tcp.h): why a connection was closed, refused, and the
+ * framing errors of its byte stream, as indexes of the counters. */
+enum col_tcp_close {
+	COL_TC_EOF = 0,			/* the exporter closed it */
+	COL_TC_ERROR,			/* a read failed (reset by the peer, ...) */
+	COL_TC_FRAMING,			/* not an IPFIX stream (bad version or length) */
+	COL_TC_TIMEOUT,			/* a message begun stayed incomplete too long */
+	COL_TC_STOP,			/* the collector stopped */
+	COL_TC_MAX
+};
+enum col_tcp_refuse {
+	COL_TR_LIMIT = 0,		/* --tcp-max-connections open already */
+	COL_TR_ERROR,			/* accept() failed: no file descriptor, no memory */
+	COL_TR_MAX
+};
+enum col_tcp_ferr {
+	COL_TF_VERSION = 0,		/* a header whose version is not 10 */
+	COL_TF_LENGTH,			/* a header whose length is below 16 */
+	COL_TF_TRUNCATED,		/* the stream ended inside a message */
+	COL_TF_TIMEOUT,			/* a message stayed incomplete too long */
+	COL_TF_MAX
+};
+const char *col_tcp_close_name(int r);	/* metric label values */
+const char *col_tcp_refuse_name(int r);
+const char *col_tcp_ferr_name(int k);
+
 /* Exporter addresses named in per-exporter metrics: the first
  * COL_EXPORTER_LABELS met; later ones are summed under "other". */
 #define COL_EXPORTER_LABELS	1000
@@ -70,9 +96,16 @@ struct col_shared {
 	uint64_t save_gen;			/* atomic: template save asked for */
 	uint64_t tsave_ok, tsave_err;		/* template file saves */
 	uint64_t start_time_ns;
-	unsigned nw;
+	unsigned nw;				/* workers: the UDP ones, then ntcp */
+	unsigned ntcp;				/* 1: the last worker is the TCP input */
 	struct col_worker **w;
 };
+
+/* The UDP workers (or the one --pcap worker): the first of sh->w. */
+static inline unsigned col_nudp(const struct col_shared *sh)
+{
+	return sh->nw - sh->ntcp;
+}
 
 struct col_counters {
 	uint64_t datagrams[COL_P_MAX];
@@ -85,9 +118,18 @@ struct col_counters {
 	uint64_t recv_errors;			/* recvmmsg() failures other than a timeout */
 	uint64_t pcap_frames, pcap_skipped;	/* --pcap: frames read, not UDP export */
 	uint64_t rcvbuf;			/* gauge: what the kernel gave the socket */
+	/* The TCP input (tcp.c). */
+	uint64_t tcp_accepted;
+	uint64_t tcp_refused[COL_TR_MAX];
+	uint64_t tcp_closed[COL_TC_MAX];
+	uint64_t tcp_open;			/* gauge: connections open now */
+	uint64_t tcp_bytes;			/* stream bytes read */
+	uint64_t tcp_messages;			/* IPFIX messages framed */
+	uint64_t tcp_framing[COL_TF_MAX];
 };
 
 struct col_rx;
+struct col_tcp;
 
 /* The pipeline of a datagram: an input (udp.c, pcapin.c) hands it to
  * col_worker_datagram(), which reads its version once and decodes it
@@ -128,6 +170,7 @@ struct col_worker {
 	int fd;					/* UDP socket, -1 none */
 	uint32_t ovfl_last;
 	struct col_rx *rx;
+	struct col_tcp *tcp;			/* the TCP input's worker: its connections */
 	/* The exporter label of each source of the cache (tmpl_cache_source),
 	 * for the per-exporter sequence metrics: the metrics thread's alone
 	 * (it renders one scrape at a time), filled as sources appear. */
@@ -143,6 +186,12 @@ struct col_worker {
 /* A worker with its cache (col_limits(), the registry of sh) and a batch of
  * COL_BUF_SIZE bytes for sh->out. NULL with a sentence in err. */
 struct col_worker *col_worker_new(struct col_shared *sh, unsigned id, char *err, size_t errlen);
+/* The same for the TCP input: its templates never expire by time (RFC
+ * 7011 section 8.4 is for UDP alone); they end with their connection. Its
+ * cache is ordered (tmpl.h): data of an unknown template is not held for a
+ * template that comes later. */
+struct col_worker *col_worker_new_tcp(struct col_shared *sh, unsigned id, char *err,
+				      size_t errlen);
 void col_worker_free(struct col_worker *w);
 
 /* Decode one datagram from exporter e received at recv_ns (ns since the
@@ -150,5 +199,9 @@ void col_worker_free(struct col_worker *w);
  * decoder returned (WEIR_E_VERSION for a datagram of the other --type). */
 int col_worker_datagram(struct col_worker *w, const struct weir_exporter *e,
 			const uint8_t *p, size_t len, uint64_t recv_ns);
+/* The same for a message of protocol proto (weir_sniff) that the caller
+ * counts itself (the TCP input counts messages, not datagrams). */
+int col_worker_message(struct col_worker *w, const struct weir_exporter *e, uint8_t proto,
+		       const uint8_t *p, size_t len, uint64_t recv_ns);
 
 #endif

@@ -150,20 +150,31 @@ enum {
 	K_VLAN, K_LABEL, K_HI8, K_LO8, K_NTP_NS, K_NTP_US, K_MS, K_SEC, K_DELTA_US, K_UPTIME,
 	K_MS8, K_SEC4,	/* the same at their usual widths: no test of the width */
 	K_UP5, K_UP9,	/* 4-byte uptimes of v5 and v9: the header's, known protocol */
+	/* Two steps of one kind in a row, done on one dispatch (the second
+	 * slot keeps its own kind, unused): K_U2 + the K_U class, and the
+	 * pairs that fixed templates have (two addresses, two times). */
+	K_U2,		/* .. K_U2 + 15 */
+	K_ADDR4_2 = K_U2 + 16, K_MS8_2, K_SEC4_2, K_UP5_2, K_UP9_2,
 	K_COUNT
 };
 
-/* One step: load the source (at byte off of a fixed-layout record, or the
- * value of field idx), convert by kind, store at dst in struct flow. A
- * K_ADDR_PICK or K_FAM_PICK step is followed by a second slot that only
- * names the IPv6 source. */
+/* One step: load the source, convert by kind, store at dst in struct flow.
+ * A plan holds its steps twice, alike but for src: at byte src of a
+ * fixed-layout record (op_off), or the value of field src (op_idx); a
+ * step with no source (K_CONST16) has src 0. A K_ADDR_PICK or K_FAM_PICK step is
+ * followed by a second slot that only names the IPv6 source. Four bytes a
+ * step: a record's steps stay in one cache line, and what few kinds need
+ * besides (norm_aux) lies apart. */
 struct norm_op {
 	uint8_t kind;
 	uint8_t dst;
-	uint8_t bit;		/* FLOW_HAS_* bit number, for steps that may give nothing */
+	uint16_t src;
+};
+
+struct norm_aux {
 	uint8_t len;		/* source length */
-	uint16_t off;		/* K_CONST16: the value */
-	uint16_t idx;
+	uint8_t bit;		/* FLOW_HAS_* bit number, for steps that may give nothing */
+	uint16_t val;		/* K_CONST16: the value */
 };
 
 /* What normalization derives from a template once (tmpl.ext). */
@@ -175,8 +186,13 @@ struct norm_plan {
 	uint16_t sys_init;		/* 1 + index of an inline systemInitTimeMilliseconds */
 	uint8_t sys_init_len;
 	uint8_t needs_base;		/* IPFIX uptimes: a time base is looked up */
-	struct norm_op op[NORM_OPS + 8];	/* pick steps take two slots */
+	/* Pick steps take two slots. */
+	struct norm_op op_off[NORM_OPS + 8];
+	struct norm_op op_idx[NORM_OPS + 8];
+	struct norm_aux aux[NORM_OPS + 8];
 };
+
+_Static_assert(sizeof(struct norm_op) == sizeof(struct norm_aux), "aux[i] is a constant away");
 
 _Static_assert(sizeof(struct norm_plan) <= TMPL_EXT_BYTES, "the plan fits tmpl.ext");
 _Static_assert(K_COUNT < 256, "step kinds fit a byte");
@@ -213,14 +229,16 @@ struct nc {
 
 static void nc_op(struct nc *c, unsigned kind, const struct norm_field *d, int i, uint16_t off)
 {
-	struct norm_op *op = &c->pl->op[c->pl->nops++];
+	struct norm_plan *pl = c->pl;
+	unsigned n = pl->nops++;
 
-	op->kind = (uint8_t)kind;
-	op->dst = d->dst;
-	op->bit = d->bit;
-	op->len = i >= 0 ? (uint8_t)c->t->f[i].len : 0;
-	op->off = i >= 0 ? (uint16_t)c->off[i] : off;
-	op->idx = i >= 0 ? (uint16_t)i : 0;
+	pl->op_off[n].kind = pl->op_idx[n].kind = (uint8_t)kind;
+	pl->op_off[n].dst = pl->op_idx[n].dst = d->dst;
+	pl->op_off[n].src = i >= 0 ? (uint16_t)c->off[i] : 0;
+	pl->op_idx[n].src = i >= 0 ? (uint16_t)i : 0;
+	pl->aux[n].len = i >= 0 ? (uint8_t)c->t->f[i].len : 0;
+	pl->aux[n].bit = d->bit;
+	pl->aux[n].val = off;
 }
 
 /* The IPv6 partner of source s, if the template has it at length 16. */
@@ -284,6 +302,37 @@ static void nc_step(struct nc *c, const struct norm_field *d, const struct norm_
 	}
 }
 
+/* Fuse each two steps of one kind in a row into a pair step: one
+ * dispatch (an indirect jump the CPU must predict) instead of two. The
+ * common fields are in an order that puts the usual pairs side by side
+ * (bytes and packets, the ports, the interfaces, the addresses, the times).
+ * A pick step's second slot is K_END and never pairs. */
+static void nc_pairs(struct norm_plan *pl)
+{
+	for (unsigned i = 0; i + 1 < pl->nops; i++) {
+		unsigned k = pl->op_off[i].kind, pk = 0;
+
+		if (pl->op_off[i + 1].kind != k)
+			continue;
+		if (k >= K_U && k < K_U + 16)
+			pk = K_U2 + (k - K_U);
+		else if (k == K_ADDR4)
+			pk = K_ADDR4_2;
+		else if (k == K_MS8)
+			pk = K_MS8_2;
+		else if (k == K_SEC4)
+			pk = K_SEC4_2;
+		else if (k == K_UP5)
+			pk = K_UP5_2;
+		else if (k == K_UP9)
+			pk = K_UP9_2;
+		if (!pk)
+			continue;
+		pl->op_off[i].kind = pl->op_idx[i].kind = (uint8_t)pk;
+		i++;		/* the second of the pair */
+	}
+}
+
 /* Compile t's plan: per common field, the first source in precedence
  * order that t carries at a usable length. */
 static void norm_compile(const struct tmpl *t, struct norm_plan *pl)
@@ -334,6 +383,7 @@ static void norm_compile(const struct tmpl *t, struct norm_plan *pl)
 			break;
 		}
 	}
+	nc_pairs(pl);
 }
 
 /* The builder of tmpl.ext (tmpl_finish() calls it). */

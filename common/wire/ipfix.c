@@ -65,11 +65,15 @@ int ipfix_msg_length(const uint8_t *buf, size_t len, size_t *msg_len)
 	struct rd r;
 	uint16_t n;
 
+	/* Each field is judged as soon as its bytes are there: a stream
+	 * that is not IPFIX is told after 2 bytes, not 16. */
 	rd_init(&r, buf, len);
-	if (len < IPFIX_HDR_LEN)
+	if (len < 2)
 		return WEIR_E_TRUNCATED;
 	if (rd_u16(&r) != IPFIX_VERSION)
 		return WEIR_E_VERSION;
+	if (len < 4)
+		return WEIR_E_TRUNCATED;
 	n = rd_u16(&r);
 	if (n < IPFIX_HDR_LEN)
 		return WEIR_E_LENGTH;

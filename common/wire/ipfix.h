@@ -26,7 +26,8 @@
  *   template, id 3 in set 3 every options template of the source.
  * - A data set whose template is unknown is held in the cache
  *   (tmpl_pending_add) and decoded when the template arrives, and counted
- *   as WEIR_E_NO_TEMPLATE; without a cache it is only counted.
+ *   as WEIR_E_NO_TEMPLATE; without a cache, or with an ordered one (a TCP
+ *   session, tmpl.h), it is only counted.
  * - A variable-length field past the end of its set is WEIR_E_VARLEN: the
  *   records before it are handed out, the rest of the set is skipped.
  * - Every basicList / subTemplateList / subTemplateMultiList value is
@@ -73,8 +74,9 @@
 
 /* Framing a byte stream (TCP, RFC 5655 files): the length of the message
  * that starts at buf. WEIR_OK with *msg_len set; WEIR_E_TRUNCATED when fewer
- * than 16 bytes (or fewer than the message) are there yet, WEIR_E_VERSION,
- * WEIR_E_LENGTH for a length field below 16. */
+ * bytes than the message are there yet; WEIR_E_VERSION once 2 bytes are
+ * there and the version is not 10, WEIR_E_LENGTH once 4 are and the length
+ * field is below 16 (the 16-bit field cannot say more than 65535). */
 int ipfix_msg_length(const uint8_t *buf, size_t len, size_t *msg_len);
 
 /* ---- Encoder: low-level pieces. Everything writes through wr.h; a write

@@ -32,6 +32,7 @@ void tmpl_limits_default(struct tmpl_limits *lim)
 	lim->max_pending_per_source = 256u << 10;
 	lim->pending_max_age_ns = 600ull * 1000000000ull;
 	lim->lifetime_ns = 0;
+	lim->ordered = 0;
 }
 
 
@@ -64,6 +65,7 @@ struct tmpl_cache *tmpl_cache_new(const struct tmpl_limits *lim, const struct ie
 	 * both tables. */
 	oah_init(&c->src, c->lim.max_sources);
 	oah_init(&c->exps, c->lim.max_sources);
+	oah_init(&c->idle, c->lim.max_sources);
 	return c;
 }
 
@@ -101,10 +103,17 @@ void tmpl_cache_free(struct tmpl_cache *c)
 		return;
 	while ((slot = oah_iter(&c->src, &i)))
 		source_free((struct tmpl_source *)(uintptr_t)slot->val);
+	for (i = 0; (slot = oah_iter(&c->idle, &i));)
+		source_free((struct tmpl_source *)(uintptr_t)slot->val);
+	for (struct src_node *n = c->lost, *next; n; n = next) {
+		next = n->xnext;
+		source_free(&n->s);
+	}
 	for (i = 0; (slot = oah_iter(&c->exps, &i));)
 		free((struct tmpl_exp *)(uintptr_t)slot->val);
 	oah_free(&c->src);
 	oah_free(&c->exps);
+	oah_free(&c->idle);
 	for (i = 0; i < SRCX_PAGES && c->srcx[i]; i++)
 		free(c->srcx[i]);
 	free(c);
@@ -234,14 +243,50 @@ static void srcx_add(struct tmpl_cache *c, struct tmpl_source *s)
 		}
 	}
 	c->srcx[pg][i % SRCX_PAGE] = s;
+	((struct src_node *)s)->indexed = 1;
 	__atomic_store_n(&c->nsrcx, i + 1, __ATOMIC_RELEASE);
+}
+
+/* The key of an address in the idle table: its hash with port 0. */
+static uint64_t addr_key(const struct weir_addr *a)
+{
+	struct weir_exporter e = { .addr = *a, .port = 0 };
+
+	return exp_key(&e);
+}
+
+/* An idle source of address a (its slot in c->idle), or NULL. */
+static struct oah_slot *idle_find(struct tmpl_cache *c, const struct weir_addr *a)
+{
+	struct oah_slot *slot;
+
+	for (slot = oah_find(&c->idle, addr_key(a)); slot; slot = oah_find_next(&c->idle, slot))
+		if (weir_addr_eq(&((struct tmpl_source *)(uintptr_t)slot->val)->exporter.addr, a))
+			return slot;
+	return NULL;
+}
+
+/* Keep the emptied source of node n idle, for its address to take back;
+ * one nobody can see (not indexed) is freed instead. */
+static void idle_put(struct tmpl_cache *c, struct src_node *n)
+{
+	if (!n->indexed) {
+		source_free(&n->s);
+		return;
+	}
+	n->s.exp = NULL;
+	c->nidle++;
+	if (oah_add(&c->idle, addr_key(&n->s.exporter.addr), (uintptr_t)&n->s)) {
+		n->xnext = c->lost;
+		c->lost = n;
+	}
 }
 
 struct tmpl_source *tmpl_source_get(struct tmpl_cache *c, const struct weir_exporter *e,
 				    uint32_t domain, int create)
 {
 	uint64_t k = src_key(e, domain);
-	const struct oah_slot *slot;
+	struct oah_slot *slot, *idle;
 	struct tmpl_source *s;
 	struct src_node *n;
 	struct tmpl_exp *x;
@@ -253,7 +298,10 @@ struct tmpl_source *tmpl_source_get(struct tmpl_cache *c, const struct weir_expo
 	}
 	if (!create)
 		return NULL;
-	if (c->st.sources >= c->lim.max_sources) {
+	/* An idle source of the address takes no more room; a new one
+	 * counts with the idle ones (tmpl_exporter_end). */
+	idle = c->nidle ? idle_find(c, &e->addr) : NULL;
+	if (!idle && c->st.sources + c->nidle >= c->lim.max_sources) {
 		cnt_add(&c->st.sources_refused, 1);
 		return NULL;
 	}
@@ -267,16 +315,28 @@ struct tmpl_source *tmpl_source_get(struct tmpl_cache *c, const struct weir_expo
 		cnt_add(&c->st.sources_refused, 1);
 		return NULL;
 	}
-	n = calloc(1, sizeof(*n));
-	if (!n)
-		return NULL;
-	n->s.exporter = *e;
+	if (idle) {
+		n = (struct src_node *)(uintptr_t)idle->val;
+		oah_del(&c->idle, idle);
+		c->nidle--;
+		/* The address is the same: a reader of the index may be
+		 * reading it, so only the port is written. */
+		n->s.exporter.port = e->port;
+	} else {
+		n = calloc(1, sizeof(*n));
+		if (!n)
+			return NULL;
+		n->s.exporter = *e;
+		n->s.cache = c;
+	}
 	n->s.domain = domain;
-	n->s.cache = c;
 	n->s.exp = x;
 	oah_init(&n->s.tab, c->lim.max_templates_per_exporter);
 	if (oah_add(&c->src, k, (uintptr_t)&n->s)) {
-		free(n);
+		if (n->indexed)
+			idle_put(c, n);
+		else
+			free(n);
 		cnt_add(&c->st.sources_refused, 1);
 		return NULL;
 	}
@@ -284,7 +344,8 @@ struct tmpl_source *tmpl_source_get(struct tmpl_cache *c, const struct weir_expo
 	x->srcs = n;
 	x->nsources++;
 	cnt_add(&c->st.sources, 1);
-	srcx_add(c, &n->s);
+	if (!n->indexed)
+		srcx_add(c, &n->s);
 	return &n->s;
 }
 
@@ -592,6 +653,8 @@ int tmpl_pending_add(struct tmpl_source *s, uint16_t tid, const void *hdr, size_
 	struct tmpl_pending *p;
 	size_t sz;
 
+	if (c->lim.ordered)
+		return WEIR_E_NO_TEMPLATE;
 	pending_expire(s, now_ns);
 	if (hdr_len > 32 || len > 65535 || (sz = hdr_len + len) > c->lim.max_pending_per_source) {
 		cnt_add(&c->st.pending_dropped, 1);
@@ -673,4 +736,76 @@ void tmpl_pending_take(struct tmpl_source *s, uint16_t tid, uint64_t now_ns,
 		fn(user, p->data, p->hdr_len, p->data + p->hdr_len, p->len);
 		free(p);
 	}
+}
+
+/* ---- the end of a transport session ---- */
+
+/* Empty s: templates, held data, sampler rates, time base and sequence
+ * state; its seq_* counters stay. The templates dropped. */
+static uint32_t source_clear(struct tmpl_source *s)
+{
+	struct tmpl_cache *c = s->cache;
+	const struct oah_slot *slot;
+	uint32_t i = 0, n = 0;
+
+	while ((slot = oah_iter(&s->tab, &i))) {
+		free(slot_tmpl(slot));
+		n++;
+	}
+	oah_free(&s->tab);
+	s->exp->ntemplates -= n;
+	cnt_sub(&c->st.templates, n);
+	cnt_add(&c->st.ended, n);
+	while (s->pend_head)
+		pending_drop_head(s);
+	free(s->samplers);
+	s->samplers = NULL;
+	s->nsamplers = 0;
+	s->seq_valid = 0;
+	s->seq_next = 0;
+	s->seq_mode = 0;
+	s->seq_last = s->seq_last_nall = s->seq_last_nflow = 0;
+	s->sys_init_ms = 0;
+	return n;
+}
+
+uint32_t tmpl_exporter_end(struct tmpl_cache *c, const struct weir_exporter *e)
+{
+	uint64_t k = exp_key(e);
+	struct oah_slot *slot;
+	struct tmpl_exp *x = NULL;
+	struct src_node *n, *next;
+	uint32_t dropped = 0;
+
+	for (slot = oah_find(&c->exps, k); slot; slot = oah_find_next(&c->exps, slot)) {
+		x = (struct tmpl_exp *)(uintptr_t)slot->val;
+		if (exp_eq(&x->e, e))
+			break;
+	}
+	if (!slot)
+		return 0;
+	for (n = x->srcs; n; n = next) {
+		struct oah_slot *ss;
+
+		next = n->xnext;
+		dropped += source_clear(&n->s);
+		for (ss = oah_find(&c->src, src_key(e, n->s.domain)); ss;
+		     ss = oah_find_next(&c->src, ss))
+			if (ss->val == (uintptr_t)&n->s) {
+				oah_del(&c->src, ss);
+				break;
+			}
+		n->xnext = NULL;
+		cnt_sub(&c->st.sources, 1);
+		idle_put(c, n);
+	}
+	/* Nothing held now: out of the class lists, then out of the table. */
+	x->ntemplates = 0;
+	x->pend_bytes = 0;
+	exp_reclass(c, x, RES_TPL);
+	exp_reclass(c, x, RES_PEND);
+	oah_del(&c->exps, slot);
+	free(x);
+	cnt_add(&c->st.sessions_ended, 1);
+	return dropped;
 }

@@ -76,12 +76,18 @@ struct tmpl_limits {
 	uint32_t max_pending_per_source;/* held data bytes per source */
 	uint64_t pending_max_age_ns;	/* held data older than this is dropped */
 	uint64_t lifetime_ns;		/* UDP template lifetime, 0 = forever */
+	/* The transport keeps order (TCP, RFC 7011 section 10.4): a template
+	 * that comes after its data was not in force when the data was sent
+	 * (it may be a withdrawn id defined anew), so data of an unknown
+	 * template is never held (tmpl_pending_add refuses it, uncounted:
+	 * the decoder counts it as no_template). */
+	uint8_t ordered;
 };
 
 /* Defaults: 65536 templates, 1024 per exporter (64 guaranteed), 65536
  * sources, 64 per exporter, 16 MiB held in total, 2 MiB per exporter
  * (256 KiB guaranteed), 256 KiB per source, held 10 min, templates forever
- * (a collector sets lifetime_ns for UDP). */
+ * (a collector sets lifetime_ns for UDP), not ordered. */
 void tmpl_limits_default(struct tmpl_limits *lim);
 
 struct tmpl_stats {
@@ -94,6 +100,8 @@ struct tmpl_stats {
 	uint64_t sources_unindexed;	/* past TMPL_SRC_INDEX_MAX (tmpl_cache_source) */
 	uint64_t pending_held, pending_rescued, pending_dropped;
 	uint64_t pending_bytes;		/* held now */
+	uint64_t ended;			/* templates dropped with their session (tmpl_exporter_end) */
+	uint64_t sessions_ended;	/* tmpl_exporter_end calls that found the exporter */
 };
 
 struct tmpl_source {
@@ -133,13 +141,29 @@ const struct ie_registry *tmpl_cache_ies(const struct tmpl_cache *c);
 /* The sources of c in the order they were made, for a reader in another
  * thread (a metrics thread) while the owner decodes: the count only grows
  * (an acquire load), and a source returned lives as long as the cache; its
- * exporter and domain do not change, and its seq_* counters are written
- * with relaxed atomic stores (read them with relaxed atomic loads). The
+ * exporter address does not change (its port and domain do when a source
+ * of an ended session is taken back, see tmpl_exporter_end), and its seq_*
+ * counters only grow, written with relaxed atomic stores (read them with
+ * relaxed atomic loads). The
  * first TMPL_SRC_INDEX_MAX sources are indexed (the rest are counted in
  * sources_unindexed). tmpl_cache_source returns NULL past the count. */
 #define TMPL_SRC_INDEX_MAX	(1u << 22)
 uint32_t tmpl_cache_nsources(const struct tmpl_cache *c);
 const struct tmpl_source *tmpl_cache_source(const struct tmpl_cache *c, uint32_t i);
+
+/* A transport session ended (a TCP connection closed): everything exporter
+ * e (address and port) holds goes, since RFC 7011 section 8 forbids using
+ * the templates of one session to decode another's data: every template
+ * of its sources (counted in st.ended), held data (st.pending_dropped),
+ * sampler rates, time base and sequence state. Its sources leave the cache
+ * (st.sources goes down) but stay in the index (tmpl_cache_source), idle;
+ * the next source made for an exporter of the same address, whatever its
+ * port and domain, takes one of them back with its sequence counters,
+ * which go on adding up under that address. So the index grows with the
+ * most sources an address held at once, not with its connections; idle
+ * sources count against max_sources, like live ones. Returns the number of
+ * templates dropped (0 also when e held nothing). */
+uint32_t tmpl_exporter_end(struct tmpl_cache *c, const struct weir_exporter *e);
 
 /* The registry of the cache a source belongs to (NULL: built-ins only). */
 const struct ie_registry *tmpl_source_ies(const struct tmpl_source *s);
@@ -196,7 +220,8 @@ uint32_t tmpl_sampler_get(const struct tmpl_source *s, uint64_t sampler_id);
 /* Held data. tmpl_pending_add copies a data set body that arrived before
  * its template, with the header facts needed to decode it later (hdr, an
  * opaque blob of hdr_len <= 32 bytes). When the source is over its bound the
- * oldest held sets are dropped first (counted). */
+ * oldest held sets are dropped first (counted). An ordered cache holds
+ * nothing: WEIR_E_NO_TEMPLATE, not counted. */
 int tmpl_pending_add(struct tmpl_source *s, uint16_t tid, const void *hdr, size_t hdr_len,
 		     const uint8_t *body, size_t len, uint64_t now_ns);
 /* Hand every held set for template tid to fn, oldest first, then free them

@@ -49,7 +49,8 @@ struct tmpl_pending {
  * table holds &node->s, which is the node's address. */
 struct src_node {
 	struct tmpl_source s;
-	struct src_node *xnext;		/* next source of the same exporter */
+	struct src_node *xnext;		/* next source of the same exporter (idle: of c->lost) */
+	uint8_t indexed;		/* in the index: may be read by another thread */
 };
 
 /* The source index (tmpl_cache_source): pages of pointers that never move,
@@ -67,6 +68,13 @@ struct tmpl_cache {
 	struct tmpl_exp *cls[RES_N][EXP_CLASSES];
 	struct tmpl_source **srcx[SRCX_PAGES];
 	uint32_t nsrcx;			/* published with a release store */
+	/* Sources of ended sessions (tmpl_exporter_end), kept for the index
+	 * and taken back by the next source of the same address: addr_key()
+	 * -> struct tmpl_source *. nidle counts them, in the table or not
+	 * (an insert that found no memory leaves one out). */
+	struct oah idle;
+	uint32_t nidle;
+	struct src_node *lost;		/* idle ones the table had no memory for */
 };
 
 static inline struct tmpl *slot_tmpl(const struct oah_slot *slot)

@@ -145,7 +145,9 @@ Test(exp_xp_tcp, reconnect_resends_templates, .timeout = 30)
 	free(cap.b);
 }
 
-/* Nobody listens: every record is counted lost, no call waits. */
+/* Nobody listens: every record is counted lost, no call waits. (A call
+ * that blocked would wait for good; the 1 s bound leaves a loaded machine
+ * room to deschedule the test.) */
 Test(exp_xp_tcp, no_listener_counts_and_never_blocks, .timeout = 30)
 {
 	uint16_t port = 0;
@@ -168,14 +170,14 @@ Test(exp_xp_tcp, no_listener_counts_and_never_blocks, .timeout = 30)
 			worst = d;
 		t += 10 * MS;
 	}
-	cr_expect_lt(worst, 100 * MS, "a call took %llu ns", (unsigned long long)worst);
+	cr_expect_lt(worst, SEC, "a call took %llu ns", (unsigned long long)worst);
 	cr_expect_eq(xp_stats(x)->messages, 0);
 	cr_expect_eq(xp_stats(x)->connects, 0);
 	/* closing does not wait for a collector that is not there */
 	uint64_t a = prog_now_mono();
 
 	cr_expect_eq(xp_close(x, t, NULL, &st), -1);
-	cr_expect_lt(prog_now_mono() - a, 500 * MS);
+	cr_expect_lt(prog_now_mono() - a, SEC);
 	cr_expect_eq(st.records_lost, 10000);
 	cr_expect_eq(st.records, 0);
 }
@@ -207,7 +209,7 @@ Test(exp_xp_tcp, stalled_collector_bounded, .timeout = 60)
 	cr_log_info("first loss after %llu records", (unsigned long long)n);
 	cr_expect_gt(xp_stats(x)->records_lost, 0, "nothing lost after %llu records",
 		     (unsigned long long)n);
-	cr_expect_lt(worst, 100 * MS, "a call took %llu ns", (unsigned long long)worst);
+	cr_expect_lt(worst, SEC, "a call took %llu ns", (unsigned long long)worst);
 	/* a reset: unread data makes close() send RST */
 	close(c);
 	close(l);

@@ -432,6 +432,93 @@ Test(norm, fixed_layout_and_field_values_agree)
 	cr_assert_eq(by_value.time_flow_end_ns, 1700000002000000000ull);
 }
 
+/* norm(), then the same record laid out flat so that the fixed-layout
+ * addressing runs too; both must give the same flow. */
+static struct flow norm_both_ways(struct rb *b)
+{
+	static uint8_t flat[MAXF * 16];
+	struct weir_value flatv[MAXF];
+	struct flow by_value = norm(b), by_offset;
+	size_t off = 0;
+
+	for (uint16_t i = 0; i < b->u.t.nfields; i++) {
+		memcpy(flat + off, b->v[i].p, b->v[i].len);
+		flatv[i].p = flat + off;
+		flatv[i].len = b->v[i].len;
+		off += b->v[i].len;
+	}
+	b->rec.v = flatv;
+	cr_assert_eq(flow_from_record(&b->rec, &by_offset), WEIR_OK);
+	b->rec.v = b->v;
+	cr_assert_eq(memcmp(&by_value, &by_offset, sizeof(by_value)), 0);
+	return by_value;
+}
+
+/* Two steps of one kind in a row run as one pair step: every plain width
+ * (1, 2, 4, 8 bytes into 8-, 4-, 2- and 1-byte fields), two addresses,
+ * two 8-byte ms times, two 4-byte second times, v5 and v9 uptimes, each
+ * with values that tell the two halves of the pair apart. */
+Test(norm, paired_steps_of_every_kind)
+{
+	static const uint16_t w[] = { 1, 2, 4, 8 };
+	struct rb b;
+	struct flow f;
+
+	for (unsigned k = 0; k < 4; k++) {
+		uint64_t big = w[k] == 1 ? 0xa1 : w[k] == 2 ? 0xa1b2 : w[k] == 4 ? 0xa1b2c3d4u
+						 : 0xa1b2c3d4e5f60718ull;
+		uint64_t mask32 = w[k] == 8 ? 0xffffffffull : ~0ull;
+
+		rb_init(&b, WEIR_PROTO_IPFIX);
+		add_u(&b, 1, w[k], big);		/* bytes, packets: into 8 */
+		add_u(&b, 2, w[k], big - 1);
+		add_u(&b, 4, w[k], 0x11);		/* proto, tos: into 1 */
+		add_u(&b, 5, w[k], 0x22);
+		add_u(&b, 7, w[k], 0x3344);		/* ports: into 2 */
+		add_u(&b, 11, w[k], 0x5566);
+		add_u(&b, 10, w[k], 0x778899aa);	/* interfaces: into 4 */
+		add_u(&b, 14, w[k], 0x778899ab);
+		add_u(&b, 150, 4, 1700000001);		/* seconds */
+		add_u(&b, 151, 4, 1700000003);
+		f = norm_both_ways(&b);
+		cr_assert_eq(f.bytes, big, "width %u", w[k]);
+		cr_assert_eq(f.packets, big - 1, "width %u", w[k]);
+		cr_assert_eq(f.proto, 0x11 & 0xff);
+		cr_assert_eq(f.ip_tos, 0x22);
+		cr_assert_eq(f.src_port, (uint16_t)(w[k] == 1 ? 0x44 : 0x3344), "width %u", w[k]);
+		cr_assert_eq(f.dst_port, (uint16_t)(w[k] == 1 ? 0x66 : 0x5566), "width %u", w[k]);
+		cr_assert_eq(f.in_if, (uint32_t)((w[k] == 1 ? 0xaa : w[k] == 2 ? 0x99aa : 0x778899aa) &
+						 mask32), "width %u", w[k]);
+		cr_assert_eq(f.out_if, (uint32_t)((w[k] == 1 ? 0xab : w[k] == 2 ? 0x99ab : 0x778899ab) &
+						  mask32), "width %u", w[k]);
+		cr_assert_eq(f.time_flow_start_ns, 1700000001000000000ull);
+		cr_assert_eq(f.time_flow_end_ns, 1700000003000000000ull);
+	}
+
+	rb_init(&b, WEIR_PROTO_IPFIX);
+	add_u(&b, 8, 4, 0x0a000001);
+	add_u(&b, 12, 4, 0x0a000002);
+	add_u(&b, 152, 8, 1700000000500ull);
+	add_u(&b, 153, 8, 1700000000900ull);
+	f = norm_both_ways(&b);
+	cr_assert_eq(memcmp(f.src_addr.a + 12, "\x0a\x00\x00\x01", 4), 0);
+	cr_assert_eq(memcmp(f.dst_addr.a + 12, "\x0a\x00\x00\x02", 4), 0);
+	cr_assert_eq(f.time_flow_start_ns, 1700000000500000000ull);
+	cr_assert_eq(f.time_flow_end_ns, 1700000000900000000ull);
+
+	/* Uptimes: the header says 100 s of uptime at export 1700000000. */
+	for (unsigned k = 0; k < 2; k++) {
+		uint8_t proto = k ? WEIR_PROTO_NF9 : WEIR_PROTO_NF5;
+
+		rb_init(&b, proto);
+		add_u(&b, 22, 4, 90000);
+		add_u(&b, 21, 4, 99000);
+		f = norm_both_ways(&b);
+		cr_assert_eq(f.time_flow_start_ns, 1699999990000000000ull, "proto %u", proto);
+		cr_assert_eq(f.time_flow_end_ns, 1699999999000000000ull, "proto %u", proto);
+	}
+}
+
 /* ---- time bases from outside the record ---- */
 
 /* softflowd -v 10 sends systemInitTimeMilliseconds in an options record

@@ -718,3 +718,125 @@ Test(tmpl, damaged_file_adds_nothing)
 	free(buf);
 	tmpl_cache_free(c);
 }
+
+static void noop_pending(void *user, const void *hdr, size_t hdr_len, const uint8_t *body,
+			 size_t len)
+{
+	(void)hdr;
+	(void)hdr_len;
+	(void)body;
+	(void)len;
+	++*(int *)user;
+}
+
+/* A TCP session's end (RFC 7011 section 8): its templates, held data,
+ * samplers and sequence state go; another exporter's stay; a new session
+ * from the same address takes the idle source back (the index does not
+ * grow) with its counters, and finds none of the old templates. */
+Test(tmpl, exporter_end_drops_the_session)
+{
+	struct tmpl_cache *c = cache_with(0, 0);
+	struct weir_exporter a = exp_v4(1, 40000), b = exp_v4(2, 40000), a2 = exp_v4(1, 40001);
+	struct tmpl_source *sa = tmpl_source_get(c, &a, 1, 1), *sa9 = tmpl_source_get(c, &a, 9, 1);
+	struct tmpl_source *sb = tmpl_source_get(c, &b, 1, 1), *s;
+	const struct tmpl_stats *st = tmpl_cache_stats(c);
+	const uint8_t body[8] = { 0 };
+	union tbuf t;
+	int taken = 0;
+
+	cr_assert(sa && sa9 && sb);
+	cr_assert_eq(tmpl_add(sa, mk(&t, 256, 2, 0), 1), WEIR_OK);
+	cr_assert_eq(tmpl_add(sa, mk(&t, 257, 2, 0), 1), WEIR_OK);
+	cr_assert_eq(tmpl_add(sa9, mk(&t, 256, 3, 0), 1), WEIR_OK);
+	cr_assert_eq(tmpl_add(sb, mk(&t, 256, 2, 0), 1), WEIR_OK);
+	cr_assert_eq(tmpl_pending_add(sa, 300, NULL, 0, body, sizeof(body), 1), WEIR_OK);
+	cr_assert_eq(tmpl_sampler_set(sa, 0, 100), WEIR_OK);
+	tmpl_seq_check(sa, 10, 5);
+	tmpl_seq_check(sa, 20, 5);		/* a gap of 5 */
+	cr_assert_eq(sa->seq_gaps, 1);
+	cr_assert_eq(tmpl_cache_nsources(c), 3);
+
+	cr_assert_eq(tmpl_exporter_end(c, &a), 3, "both domains' templates");
+	cr_assert_eq(st->ended, 3);
+	cr_assert_eq(st->templates, 1);
+	cr_assert_eq(st->sources, 1);
+	cr_assert_eq(st->pending_bytes, 0);
+	cr_assert_eq(st->pending_dropped, 1);
+	cr_assert_eq(st->sessions_ended, 1);
+	cr_assert_null(tmpl_source_get(c, &a, 1, 0), "the session is gone");
+	cr_assert_not_null(tmpl_find(sb, 256, 2), "another exporter keeps its own");
+	cr_assert_eq(tmpl_exporter_end(c, &a), 0, "a second end finds nothing");
+	cr_assert_eq(st->sessions_ended, 1);
+
+	/* The same address from a new port: an idle source comes back. */
+	s = tmpl_source_get(c, &a2, 1, 1);
+	cr_assert(s == sa || s == sa9, "an idle source of the address is taken back");
+	cr_assert_eq(tmpl_cache_nsources(c), 3, "the index did not grow");
+	cr_assert_eq(s->exporter.port, 40001);
+	cr_assert_eq(s->domain, 1);
+	cr_assert_null(tmpl_find(s, 256, 2), "no template of the old session");
+	cr_assert_null(tmpl_find(s, 257, 2));
+	cr_assert_eq(tmpl_sampler_get(s, 0), 0);
+	cr_assert_eq(s->seq_valid, 0);
+	tmpl_pending_take(s, 300, 2, noop_pending, &taken);
+	cr_assert_eq(taken, 0, "no held data of the old session");
+	cr_assert_eq(tmpl_cache_source(c, (uint32_t)(s == sa ? 0 : 1))->exporter.port, 40001);
+	cr_assert_eq(sa->seq_gaps + sa9->seq_gaps, 1, "the address's counters go on");
+	cr_assert_eq(tmpl_add(s, mk(&t, 256, 4, 0), 3), WEIR_OK);
+	cr_assert_eq(tmpl_find(s, 256, 3)->nfields, 4);
+	/* A third source of the address: the other idle one. */
+	cr_assert_not_null(tmpl_source_get(c, &a2, 2, 1));
+	cr_assert_eq(tmpl_cache_nsources(c), 3);
+	cr_assert_not_null(tmpl_source_get(c, &a2, 3, 1));
+	cr_assert_eq(tmpl_cache_nsources(c), 4, "none idle left: a new one");
+	tmpl_cache_free(c);
+}
+
+/* Idle sources count against max_sources: connections from ever new
+ * addresses cannot grow the cache past its bound; what it refuses is
+ * counted. */
+Test(tmpl, exporter_end_idle_sources_are_bounded)
+{
+	struct tmpl_limits lim;
+	struct tmpl_cache *c;
+	struct weir_exporter e;
+
+	tmpl_limits_default(&lim);
+	lim.max_sources = 4;
+	c = tmpl_cache_new(&lim, NULL);
+	for (uint8_t i = 1; i <= 4; i++) {
+		e = exp_v4(i, 1000);
+		cr_assert_not_null(tmpl_source_get(c, &e, 0, 1));
+		tmpl_exporter_end(c, &e);
+	}
+	cr_assert_eq(tmpl_cache_stats(c)->sources, 0);
+	e = exp_v4(5, 1000);
+	cr_assert_null(tmpl_source_get(c, &e, 0, 1), "four idle sources fill the bound");
+	cr_assert_eq(tmpl_cache_stats(c)->sources_refused, 1);
+	e = exp_v4(3, 2000);
+	cr_assert_not_null(tmpl_source_get(c, &e, 0, 1), "a known address takes its own back");
+	cr_assert_eq(tmpl_cache_nsources(c), 4);
+	tmpl_cache_free(c);
+}
+
+/* An ordered cache (a TCP session) holds no data for a template that
+ * comes later: the template was not in force when the data was sent. */
+Test(tmpl, ordered_cache_holds_nothing)
+{
+	struct tmpl_limits lim;
+	struct tmpl_cache *c;
+	struct weir_exporter e = exp_v4(1, 1000);
+	struct tmpl_source *s;
+	const uint8_t body[8] = { 0 };
+
+	tmpl_limits_default(&lim);
+	cr_assert_eq(lim.ordered, 0);
+	lim.ordered = 1;
+	c = tmpl_cache_new(&lim, NULL);
+	s = tmpl_source_get(c, &e, 0, 1);
+	cr_assert_eq(tmpl_pending_add(s, 256, NULL, 0, body, sizeof(body), 1), WEIR_E_NO_TEMPLATE);
+	cr_assert_eq(tmpl_cache_stats(c)->pending_held, 0);
+	cr_assert_eq(tmpl_cache_stats(c)->pending_dropped, 0);
+	cr_assert_null(s->pend_head);
+	tmpl_cache_free(c);
+}
