@@ -42,8 +42,9 @@ static const char exp_usage[] =
 	"                                per RFC 5477; counts not scaled up) [1]\n"
 	"      --biflow                  one bidirectional record per flow (RFC 5103)\n"
 	"                                instead of one record per direction\n"
-	"      --max-flows N             flows held at once; new flows beyond are\n"
-	"                                refused, counted and reported [65536]\n"
+	"      --max-flows N             flows held at once; a new flow beyond ends\n"
+	"                                the one idle longest (flowEndReason 5,\n"
+	"                                lack of resources)               [65536]\n"
 	"      --mtu BYTES               largest IPFIX message (UDP payload) [1400]\n"
 	"      --promiscuous             put the interface in promiscuous mode (the\n"
 	"                                live path; nothing with --pcap)\n";

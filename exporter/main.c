@@ -38,6 +38,10 @@ static int report(const struct exp_cfg *c, const struct off_sum *s)
 			 (unsigned long long)s->xp.send_errors);
 		st = PROG_EXIT_FAIL;
 	}
+	if (s->meter.evicted)
+		prog_log(PROG_LOG_WARN, "%llu flows ended early (flowEndReason 5, lack of "
+			 "resources): more than --max-flows %u at once",
+			 (unsigned long long)s->meter.evicted, c->max_flows);
 	if (s->meter.refused_flows)
 		prog_log(PROG_LOG_WARN, "%llu flows (%llu packets) refused: the table was full "
 			 "(--max-flows %u)", (unsigned long long)s->meter.refused_flows,

@@ -1,10 +1,13 @@
 /* offline.c - see offline.h.
  *
  * The loop per packet is what the offline benchmark measures
- * (bench/run-exporter): read a frame (libpcap), parse its headers, fold it
- * into the meter. Nothing else runs per packet: no clock is read (the
- * packet's time is the clock), nothing is allocated, and the exporting
- * process hears the time only when it has moved on by OFF_TICK_NS.
+ * (bench/run-exporter): read a frame (wpcap), parse its headers into a
+ * batch of METER_BATCH, hand the batch to the meter (which overlaps the
+ * cache misses of its lookups). Nothing else runs per packet: no clock is
+ * read (the packet's time is the clock), nothing is allocated, and the
+ * exporting process hears the time only when it has moved on by
+ * OFF_TICK_NS. The records a batch ends are dated with the batch's latest
+ * packet time, at most METER_BATCH packets late.
  */
 #include <stdio.h>
 #include <string.h>
@@ -43,9 +46,11 @@ static int off_frames(struct off_run *run, struct wpcap_rd *r, int start,
 {
 	struct off_sum *sum = run->sum;
 	struct wpcap_frame f;
-	struct pkt_info pi;
+	struct pkt_info pi[METER_BATCH];
+	uint64_t t[METER_BATCH];
 	uint64_t frames = 0, cut = 0;
 	uint64_t *why = sum->why;
+	size_t n = 0;
 	int rc;
 
 	while ((rc = wpcap_next(r, &f)) == 1) {
@@ -55,14 +60,21 @@ static int off_frames(struct off_run *run, struct wpcap_rd *r, int start,
 		cut += f.caplen < f.len;
 		if (f.t_ns > run->now)
 			run->now = f.t_ns;
-		pkt_parse_frame(&pi, f.p, f.caplen, f.len, start);
-		why[pi.why]++;
-		meter_packet(run->m, &pi, f.t_ns, 0, WFLOW_DIR_INGRESS);
+		pkt_parse_frame(&pi[n], f.p, f.caplen, f.len, start);
+		why[pi[n].why]++;
+		t[n++] = f.t_ns;
+		if (n < METER_BATCH)
+			continue;
+		/* A batch: the meter overlaps its table lookups. */
+		meter_packets(run->m, pi, t, n, 0, WFLOW_DIR_INGRESS);
+		n = 0;
 		if (run->now >= run->next_tick) {
 			xp_tick(run->x, run->now, meter_stats(run->m));
 			run->next_tick = run->now + OFF_TICK_NS;
 		}
 	}
+	if (n)
+		meter_packets(run->m, pi, t, n, 0, WFLOW_DIR_INGRESS);
 	sum->frames += frames;
 	sum->frames_cut += cut;
 	return *stop ? 1 : rc;
@@ -150,13 +162,15 @@ void off_summary(const struct off_sum *s, char *buf, size_t len)
 
 	n = (size_t)snprintf(buf, len,
 		 "%u file%s, %llu packets (%llu sampled out), %llu flows, %llu records in %llu "
-		 "messages (%llu lost); refused for --max-flows: %llu flows, %llu packets; "
+		 "messages (%llu lost); --max-flows: %llu flows ended to make room, %llu "
+		 "refused (%llu packets); "
 		 "not metered: not IP %llu, truncated %llu, malformed %llu, fragments without "
 		 "their first %llu; frames cut by the capture %llu",
 		 s->files, s->files == 1 ? "" : "s", (unsigned long long)s->frames,
 		 (unsigned long long)m->sampled_out, (unsigned long long)m->flows_created,
 		 (unsigned long long)s->xp.records, (unsigned long long)s->xp.messages,
-		 (unsigned long long)s->xp.records_lost, (unsigned long long)m->refused_flows,
+		 (unsigned long long)s->xp.records_lost, (unsigned long long)m->evicted,
+		 (unsigned long long)m->refused_flows,
 		 (unsigned long long)m->refused_packets, (unsigned long long)m->not_ip,
 		 (unsigned long long)m->truncated, (unsigned long long)m->malformed,
 		 (unsigned long long)m->frag_orphaned, (unsigned long long)s->frames_cut);
