@@ -27,8 +27,10 @@
  *       -v prints one line per frame: "IP_LEN FRAME_LEN".
  *   weir-mkflows --bench -n PACKETS -f FLOWS [-s SEED] -o FILE
  *       Random traffic (Ethernet; IPv4 and IPv6; TCP, UDP, ICMP; half of
- *       the TCP flows answered) over FLOWS conversations, 10 us apart, no
- *       frame under 60 bytes (so no Ethernet padding), no SYN/FIN/RST.
+ *       the TCP flows answered) over FLOWS conversations, in trains of 1
+ *       to 8 packets of one conversation, 10 us apart, sizes of the simple
+ *       IMIX (7:4:1 of 46, 576, 1500 IPv4 bytes; no frame under 60 bytes,
+ *       so no Ethernet padding), no SYN/FIN/RST.
  * Both print a JSON object of totals: packets, ip_bytes (IPv4 total
  * length, IPv6 payload length + 40), frame_bytes.
  */
@@ -442,8 +444,10 @@ static void bench_flow(struct spec *s, uint32_t i, uint64_t *seed)
 
 static int run_bench(const char *out, uint64_t packets, uint32_t flows, uint64_t seed)
 {
-	static const unsigned tcp_len[] = { 6, 6, 6, 6, 100, 536, 1200, 1460 };
-	static const unsigned udp_len[] = { 32, 48, 64, 128, 512, 1200 };
+	/* Simple IMIX: 7 : 4 : 1 packets of 46 (the Ethernet minimum),
+	 * 576 and 1500 IPv4 bytes. */
+	static const unsigned tcp_len[12] = { 6, 6, 6, 6, 6, 6, 6, 536, 536, 536, 536, 1460 };
+	static const unsigned udp_len[12] = { 18, 18, 18, 18, 18, 18, 18, 548, 548, 548, 548, 1472 };
 	static uint8_t buf[MAX_FRAME];
 	struct spec *conv = calloc(flows, sizeof(*conv));
 	struct totals t = { 0 };
@@ -457,12 +461,22 @@ static int run_bench(const char *out, uint64_t packets, uint32_t flows, uint64_t
 		bench_flow(&conv[i], i, &seed);
 	if (wpcap_open_write(&w, out, WPCAP_DLT_EN10MB, err, sizeof(err)))
 		die(err, NULL);
-	for (uint64_t k = 0; k < packets; k++) {
+	for (uint64_t k = 0, cur = 0, train = 0; k < packets; k++) {
 		uint64_t r = rnd(&seed);
-		/* Every conversation has a packet first, then random ones. */
-		struct spec s = conv[k < flows ? k : r % flows];
+		struct spec s;
 		uint32_t ip_len;
 		size_t n;
+
+		/* Every conversation has a packet first; then trains of 1 to 8
+		 * packets of one conversation picked at random. */
+		if (k < flows) {
+			cur = k;
+		} else if (!train) {
+			cur = r % flows;
+			train = (r >> 56 & 7) + 1;
+		}
+		train -= train > 0;
+		s = conv[cur];
 
 		if (s.proto == 6 && s.answered && k >= flows && (r >> 32 & 1)) {
 			uint8_t a[16];
@@ -474,7 +488,7 @@ static int run_bench(const char *out, uint64_t packets, uint32_t flows, uint64_t
 			s.sp = s.dp;
 			s.dp = p;
 		}
-		s.len = s.proto == 6 ? tcp_len[r >> 40 & 7] : s.proto == 17 ? udp_len[(r >> 40) % 6] : 56;
+		s.len = s.proto == 6 ? tcp_len[(r >> 40) % 12] : s.proto == 17 ? udp_len[(r >> 40) % 12] : 56;
 		s.t_ns = 1700000000ull * 1000000000ull + k * 10000ull;
 		n = frame_build(buf, &s, L_ETH, &ip_len);
 		write_frame(&w, &t, buf, n, 0, s.t_ns, ip_len);
