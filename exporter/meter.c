@@ -1,11 +1,12 @@
 /* meter.c - the flow meter (see meter.h for the contract, docs/exporter.md
  * "The flow meter" for the semantics).
  *
- * Entries: a pool of max_flows, allocated once (calloc: the pages are
- * touched as entries are first used), found through one oah table whose
- * key is a hash of the flow key that is the same for both directions, so
- * that a packet finds its entry whichever way it goes; the entry's key
- * (the initiator's) tells which direction it counts into.
+ * Entries: a pool of max_flows, mapped once (on huge pages where the
+ * kernel gives them; pages are touched as entries are first used), found
+ * through one oah table whose key is a hash of the flow key that is the
+ * same for both directions, so that a packet finds its entry whichever way
+ * it goes; the entry's key (the initiator's) tells which direction it
+ * counts into. meter_packets overlaps the cache misses of a batch.
  *
  * Expiry without a scan: three lists, each kept in deadline order because
  * the meter's clock only moves forward (the largest time seen):
@@ -45,39 +46,6 @@
 #define T_LAST_REV	0x04	/* the second FIN came from the responder */
 #define T_RST		0x08
 #define T_END		0x10	/* end detected: the entry lingers */
-
-/* ---- lists ---- */
-
-void ml_init(struct mlist *l)
-{
-	l->head = l->tail = MNIL;
-}
-
-void ml_push(struct mlist *l, struct mlink *lk, uint32_t i, uint64_t t)
-{
-	lk[i].t = t;
-	lk[i].next = MNIL;
-	lk[i].prev = l->tail;
-	if (l->tail != MNIL)
-		lk[l->tail].next = i;
-	else
-		l->head = i;
-	l->tail = i;
-}
-
-void ml_del(struct mlist *l, struct mlink *lk, uint32_t i)
-{
-	uint32_t p = lk[i].prev, n = lk[i].next;
-
-	if (p != MNIL)
-		lk[p].next = n;
-	else
-		l->head = n;
-	if (n != MNIL)
-		lk[n].prev = p;
-	else
-		l->tail = p;
-}
 
 /* ---- keys ---- */
 
@@ -661,7 +629,8 @@ static inline int admit(struct meter *m, const struct pkt_info *pi, uint64_t t_n
 			m->st.not_ip++;
 		return 0;
 	}
-	/* RFC 5475 §5.1 systematic count-based: the first of every N. */
+	/* Systematic count-based sampling (RFC 5475; selectorAlgorithm 1 of
+	 * RFC 5476): the first of every N packets. */
 	if (m->cfg.sampling > 1) {
 		if (m->skip) {
 			m->skip--;
@@ -671,6 +640,13 @@ static inline int admit(struct meter *m, const struct pkt_info *pi, uint64_t t_n
 		m->skip = m->cfg.sampling - 1;
 	}
 	return 1;
+}
+
+/* A fragment of a datagram that has others: not an IPv6 atomic fragment
+ * (a fragment header with offset 0 and M clear, RFC 6946), which is whole. */
+static inline int is_frag(const struct pkt_info *pi)
+{
+	return (pi->layers & PKT_L_FRAG) && (pi->frag_off || (pi->ip_flags & PKT_IP_MF));
 }
 
 void meter_packet(struct meter *m, const struct pkt_info *pi, uint64_t t_ns, uint32_t ifindex,
@@ -683,7 +659,7 @@ void meter_packet(struct meter *m, const struct pkt_info *pi, uint64_t t_ns, uin
 	if (!admit(m, pi, t_ns))
 		return;
 	h = key_of(&k, pi, ifindex, dir);
-	if (pi->layers & PKT_L_FRAG)
+	if (is_frag(pi))
 		meter_frag_packet(m, &k, pi, t_ns);
 	else
 		count_h(m, &k, h, pi, t_ns, &rev);
@@ -747,7 +723,7 @@ void meter_packets(struct meter *m, const struct pkt_info *pi, const uint64_t *t
 				prefetch_ent(m, h[j + PF_ENT]);
 			if (!admit(m, &pi[j], t_ns[j]))
 				continue;
-			if (pi[j].layers & PKT_L_FRAG)
+			if (is_frag(&pi[j]))
 				meter_frag_packet(m, &k[j], &pi[j], t_ns[j]);
 			else
 				count_h(m, &k[j], h[j], &pi[j], t_ns[j], &rev);

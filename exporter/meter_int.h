@@ -84,9 +84,37 @@ struct meter {
 	struct oah ftab;
 };
 
-void ml_init(struct mlist *l);
-void ml_push(struct mlist *l, struct mlink *lk, uint32_t i, uint64_t t);
-void ml_del(struct mlist *l, struct mlink *lk, uint32_t i);
+static inline void ml_init(struct mlist *l)
+{
+	l->head = l->tail = MNIL;
+}
+
+/* i to the tail of l, ordered by t. */
+static inline void ml_push(struct mlist *l, struct mlink *lk, uint32_t i, uint64_t t)
+{
+	lk[i].t = t;
+	lk[i].next = MNIL;
+	lk[i].prev = l->tail;
+	if (l->tail != MNIL)
+		lk[l->tail].next = i;
+	else
+		l->head = i;
+	l->tail = i;
+}
+
+static inline void ml_del(struct mlist *l, struct mlink *lk, uint32_t i)
+{
+	uint32_t p = lk[i].prev, n = lk[i].next;
+
+	if (p != MNIL)
+		lk[p].next = n;
+	else
+		l->head = n;
+	if (n != MNIL)
+		lk[n].prev = p;
+	else
+		l->tail = p;
+}
 
 static inline uint64_t sat_add(uint64_t a, uint64_t b)
 {
