@@ -311,6 +311,7 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/weir
 	install -m 755 $(B)/weir-generator $(DESTDIR)$(PREFIX)/bin/
 	install -m 755 $(B)/weir-collector $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 $(B)/weir-exporter $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 $(LIB_PUB_HDR) $(DESTDIR)$(PREFIX)/include/weir/
 

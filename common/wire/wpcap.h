@@ -2,7 +2,9 @@
  *
  * libpcap is Debian's library made for the job: it reads every pcap
  * variant (byte order, microsecond and nanosecond magic, pcapng) and
- * writes the classic format every tool reads. Writing a frame is one
+ * writes the classic format every tool reads. The classic format, by far
+ * the most common, is also read here without it, for speed (see struct
+ * wpcap_rd), with libpcap's results. Writing a frame is one
  * buffered fwrite of a 16-byte header and the bytes, so it costs the
  * generator's --pcap-out loop nothing a hand-written writer would save.
  * (The file is wpcap.h, not pcap.h: common/wire is on the include path,
@@ -17,6 +19,7 @@
 #ifndef WEIR_WPCAP_H
 #define WEIR_WPCAP_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,10 +46,38 @@ struct wpcap_frame {
 	uint64_t t_ns;
 };
 
+/* A reader. Classic pcap files (microsecond or nanosecond magic, either
+ * byte order, version 2.4) are read here, from the descriptor in blocks of
+ * WPCAP_RD_BLOCK bytes into one buffer allocated at open: no per-frame
+ * library call, which is most of what reading a frame costs. Everything
+ * else (pcapng, older or modified formats) goes through libpcap. Both
+ * follow libpcap's rules: a frame captured longer than the file's snap
+ * length comes back cut to it; one longer than WPCAP_SNAPLEN, or a file
+ * that ends inside a record, is an error. Two things libpcap does are not
+ * done on the fast path: it reads record times as signed 32-bit seconds
+ * (here unsigned: times after 2038 stay right), and it rewrites the
+ * byte order of the SocketCAN and USB pseudo-headers in other-endian files
+ * (no IP behind those). */
+#define WPCAP_RD_BLOCK	(256u * 1024)
+
 struct wpcap_rd {
-	void *pcap;		/* pcap_t */
+	void *pcap;		/* pcap_t, when libpcap reads the file */
 	int dlt;		/* the file's link type */
 	uint64_t frames;	/* read so far */
+	/* The classic format, read here (buf not NULL, pcap NULL). */
+	int fd;
+	uint8_t *buf;		/* WPCAP_RD_BLOCK + a largest record */
+	size_t beg, end;	/* the bytes not handed out yet */
+	uint32_t snap;		/* the file's snap length */
+	uint8_t swap;		/* the other byte order */
+	uint8_t nano;		/* nanosecond times */
+	uint8_t eof;
+	char err[200];		/* the sentence of the last error */
+	/* Set by the caller after open (NULL: none): when a signal interrupts
+	 * a read that waits (a pipe) and *stop is then non-zero, the read
+	 * gives up: wpcap_next returns 0 (classic format) or WEIR_E_IO. Else
+	 * an interrupted read is retried. */
+	volatile sig_atomic_t *stop;
 };
 
 /* Open path for reading ("-": stdin). WEIR_OK, or WEIR_E_IO with err. */
