@@ -8,6 +8,7 @@
 
 #include "pkt.h"
 #include "pktbuild.h"
+#include "pkthelp.h"
 
 
 #define SEC	1000000000ull
@@ -26,12 +27,11 @@
 #define F_CWR	0x80
 #define F_NS	0x100
 
-static const uint8_t MAC_D[6] = { 0x00, 0x11, 0x22, 0x33, 0x44, 0x55 };
-static const uint8_t MAC_S[6] = { 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb };
-static const uint8_t A4[4] = { 192, 0, 2, 1 };
-static const uint8_t B4[4] = { 198, 51, 100, 7 };
-static const uint8_t A6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 };
-static const uint8_t B6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xab, 0xcd };
+/* The parser tests' MACs and addresses (pkthelp.h), by the meter's names. */
+#define A4	V4_S
+#define B4	V4_D
+#define A6	V6_S
+#define B6	V6_D
 
 /* ---- frames ---- */
 
