@@ -152,7 +152,9 @@ int off_run(const struct exp_cfg *c, volatile sig_atomic_t *stop, struct off_sum
 		run.now = prog_now_real();
 	meter_flush(run.m, METER_END_FORCED);
 	sum->meter = *meter_stats(run.m);
-	sum->xp_failed = xp_close(run.x, run.now, &sum->meter, &sum->xp) != 0;
+	/* Records lost at any time fail the run, not only those lost at close. */
+	sum->xp_failed = xp_close(run.x, run.now, &sum->meter, &sum->xp) != 0 ||
+			 sum->xp.records_lost || sum->xp.send_errors;
 	meter_free(run.m);
 	return 0;
 }
