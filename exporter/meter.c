@@ -543,6 +543,44 @@ static inline int is_due(const struct meter *m, uint64_t now)
 	       meter_frag_is_due(m, now);
 }
 
+static inline uint64_t min64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+/* A time before which nothing can be due: the deadline of each list's
+ * head (the earliest of its list), and, for an entry put on a list later,
+ * at a clock no earlier than now, now + the shortest timeout. A head that
+ * leaves its list only makes way for a later deadline, so the bound holds
+ * until the clock reaches it. */
+static uint64_t next_due(const struct meter *m)
+{
+	uint64_t d = sat_add(m->clock, m->min_wait);
+	uint32_t i;
+
+	if ((i = m->idle.head) != MNIL)
+		d = min64(d, sat_add(m->lnk[i].t, m->cfg.inactive_ns));
+	if ((i = m->active.head) != MNIL)
+		d = min64(d, sat_add(m->act[i].t, m->cfg.active_ns));
+	if ((i = m->linger.head) != MNIL)
+		d = min64(d, m->lnk[i].t);
+	if ((i = m->fq.head) != MNIL)
+		d = min64(d, m->flnk[i].t);
+	return d;
+}
+
+/* What is due at the clock runs; then the next time to look. Called when
+ * the clock reaches next_due: a packet costs one comparison while nothing
+ * can be due, not a look at four lists (about 30 instructions a packet on
+ * bench/run-exporter's capture, where a batch of 32 packets spans 0.3 ms
+ * and most of them meet no deadline). */
+static void due_check(struct meter *m)
+{
+	if (is_due(m, m->clock))
+		run_due(m, m->clock);
+	m->next_due = next_due(m);
+}
+
 /* ---- the interface ---- */
 
 /* Zeroed memory for n items of size bytes, on huge pages where the kernel
@@ -580,6 +618,8 @@ struct meter *meter_new(const struct meter_cfg *cfg, meter_emit_fn fn, void *arg
 		m->cfg.max_flows = DEF_MAX_FLOWS;
 	if (m->cfg.max_flows >= MNIL)
 		m->cfg.max_flows = MNIL - 1;
+	m->min_wait = min64(min64(m->cfg.inactive_ns, m->cfg.active_ns),
+			    min64(m->cfg.linger_ns, METER_FRAG_TIMEOUT));
 	m->emit = fn;
 	m->arg = arg;
 	m->free = MNIL;
@@ -618,8 +658,8 @@ static inline int admit(struct meter *m, const struct pkt_info *pi, uint64_t t_n
 	m->st.packets++;
 	if (t_ns > m->clock)
 		m->clock = t_ns;
-	if (is_due(m, m->clock))
-		run_due(m, m->clock);
+	if (__builtin_expect(m->clock >= m->next_due, 0))
+		due_check(m);
 	if (!(pi->layers & (PKT_L_IPV4 | PKT_L_IPV6)) || (pi->flags & (PKT_F_MALFORMED | PKT_F_DEPTH))) {
 		if (pi->flags & (PKT_F_MALFORMED | PKT_F_DEPTH))
 			m->st.malformed++;
