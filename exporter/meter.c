@@ -779,17 +779,22 @@ static inline void prefetch_slot(const struct meter *m, uint64_t h)
 	__builtin_prefetch(&m->tab.slot[oah_home(&m->tab, h)]);
 }
 
+/* The three lines of entry i. */
+static inline void prefetch_entry(const struct meter *m, uint32_t i)
+{
+	const char *e = (const char *)&m->ent[i];
+
+	__builtin_prefetch(e);
+	__builtin_prefetch(e + 64);
+	__builtin_prefetch(e + 128);
+}
+
 static inline void prefetch_ent(const struct meter *m, uint64_t h)
 {
 	const struct oah_slot *s = &m->tab.slot[oah_home(&m->tab, h)];
 
-	if (s->key == h) {
-		const char *e = (const char *)&m->ent[s->val];
-
-		__builtin_prefetch(e);
-		__builtin_prefetch(e + 64);
-		__builtin_prefetch(e + 128);
-	}
+	if (s->key == h)
+		prefetch_entry(m, (uint32_t)s->val);
 }
 
 /* How many packets ahead the entries and the slots are prefetched: enough
@@ -856,13 +861,44 @@ void meter_expire(struct meter *m, uint64_t now_ns)
 	run_due(m, m->clock);
 }
 
+/* How far ahead in a list meter_flush prefetches the entries, and (half
+ * as far) the slots that end_flow will delete. */
+#define PF_FLUSH	8
+
+/* End every entry of l, head first. The entries of a list are scattered
+ * over the table and cold (a flush ends tens of thousands at once), so the
+ * entries PF_FLUSH ahead in the list and their slots PF_FLUSH / 2 ahead
+ * are prefetched: end_flow reads the first and deletes from the second
+ * (on bench/run-exporter: 24,000 flows, 3.6 -> 2.9 ms, most of what is
+ * left the exporting process's). */
+static void flush_list(struct meter *m, struct mlist *l, uint8_t reason)
+{
+	uint32_t ahead = l->head, mid = l->head, i;
+
+	for (int k = 0; k < PF_FLUSH && ahead != MNIL; k++) {
+		prefetch_entry(m, ahead);
+		ahead = m->lnk[ahead].next;
+	}
+	for (int k = 0; k < PF_FLUSH / 2 && mid != MNIL; k++)
+		mid = m->lnk[mid].next;
+	while ((i = l->head) != MNIL) {
+		if (ahead != MNIL) {
+			prefetch_entry(m, ahead);
+			ahead = m->lnk[ahead].next;
+		}
+		if (mid != MNIL) {
+			prefetch_slot(m, key_hash(&m->ent[mid].key));
+			mid = m->lnk[mid].next;
+		}
+		end_flow(m, i, reason);
+	}
+}
+
 void meter_flush(struct meter *m, uint8_t reason)
 {
 	meter_frag_flush(m);
-	while (m->idle.head != MNIL)
-		end_flow(m, m->idle.head, reason);
-	while (m->linger.head != MNIL)
-		end_flow(m, m->linger.head, METER_END_EOF);
+	flush_list(m, &m->idle, reason);
+	flush_list(m, &m->linger, METER_END_EOF);
 }
 
 const struct meter_stats *meter_stats(const struct meter *m)
