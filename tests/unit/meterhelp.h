@@ -1,15 +1,15 @@
-/* meterhelp.h - frames for the meter's unit tests (test_exp_meter*.c):
- * built with pktbuild.h and parsed with pkt_parse. */
-#ifndef WEIR_TEST_METERHELP_H
-#define WEIR_TEST_METERHELP_H
+/* meterhelp.h - frames for the flow meter's tests (test_exp_meter*.c):
+ * a frame described by struct fr, built with pktbuild.h and parsed with
+ * pkt_parse, so the meter sees what the parser makes of real bytes. */
+#ifndef WEIR_TESTS_METERHELP_H
+#define WEIR_TESTS_METERHELP_H
 
 #include <criterion/criterion.h>
 #include <string.h>
 
+#include "err.h"
 #include "pkt.h"
 #include "pktbuild.h"
-#include "pkthelp.h"
-
 
 #define SEC	1000000000ull
 #define MS	1000000ull
@@ -27,11 +27,12 @@
 #define F_CWR	0x80
 #define F_NS	0x100
 
-/* The parser tests' MACs and addresses (pkthelp.h), by the meter's names. */
-#define A4	V4_S
-#define B4	V4_D
-#define A6	V6_S
-#define B6	V6_D
+static const uint8_t MAC_D[6] = { 0x00, 0x11, 0x22, 0x33, 0x44, 0x55 };
+static const uint8_t MAC_S[6] = { 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb };
+static const uint8_t A4[4] = { 192, 0, 2, 1 };
+static const uint8_t B4[4] = { 198, 51, 100, 7 };
+static const uint8_t A6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 };
+static const uint8_t B6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xab, 0xcd };
 
 /* ---- frames ---- */
 
@@ -53,7 +54,7 @@ struct fr {
 	uint16_t off6;
 };
 
-static struct pkt_info mk(const struct fr *f)
+static inline struct pkt_info mk(const struct fr *f)
 {
 	static const uint8_t zero[1500];
 	uint8_t buf[2048];
@@ -110,6 +111,5 @@ static struct pkt_info mk(const struct fr *f)
 	cr_assert_eq(pkt_parse(&pi, buf, len, PKT_START_ETH), WEIR_OK);
 	return pi;
 }
-
 
 #endif

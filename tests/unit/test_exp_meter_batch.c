@@ -1,36 +1,34 @@
-/* test_exp_meter_batch.c - the flow meter in batches (meter_packets) against
- * one packet at a time, and every shared capture through the meter. */
+/* test_exp_meter_batch.c - the flow meter's fast paths against its plain
+ * one: meter_packets (batches) and the packet path's bound on when
+ * something can be due (next_due in meter.c) give the records of
+ * meter_packet with every timeout run by a look at the lists before each
+ * packet, to the bit, over mixed traffic and several sets of timeouts. */
 #include <criterion/criterion.h>
-#include <dirent.h>
-#include <stdio.h>
-#include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
-#include "err.h"
 #include "meter.h"
 #include "pkt.h"
-#include "pktbuild.h"
-#include "wpcap.h"
-#include "meterhelp.h"
+#include "unit/meterhelp.h"
 
-/* ---- batches ---- */
-
-/* meter_packets gives meter_packet's records to the bit: the same mixed
- * traffic (TCP teardowns, UDP, ICMP, fragments in and out of order, a
- * non-IP frame, timeouts, a full table) through both, compared. */
 #define NMIX	3000
+#define NREC	8192
 
-static struct meter_rec mix_recs[2][MAXREC];
-static int mix_n[2];
+/* The three ways: 0 meter_packet, 1 meter_packets, 2 meter_expire then
+ * meter_packet (the reference). */
+static struct meter_rec mix_recs[3][NREC];
+static int mix_n[3];
 
 static void on_mix(void *arg, const struct meter_rec *r)
 {
 	int w = (int)(intptr_t)arg;
 
-	cr_assert_lt(mix_n[w], MAXREC);
+	cr_assert_lt(mix_n[w], NREC);
 	mix_recs[w][mix_n[w]++] = *r;
 }
 
+/* Mixed traffic: TCP teardowns (FIN, RST) and reopenings, UDP, ICMP,
+ * IPv4 fragments in and out of order, IPv6, both ways, a non-IP frame. */
 static struct pkt_info mix_pkt(uint32_t i, uint64_t *rng)
 {
 	static const uint16_t tcpf[] = { F_SYN, F_SYN | F_ACK, F_ACK, F_ACK | F_PSH, F_FIN | F_ACK,
@@ -86,141 +84,160 @@ static struct pkt_info mix_pkt(uint32_t i, uint64_t *rng)
 	return mk(&f);
 }
 
-Test(meter, batches_give_the_same_records)
+static void same_records(int a, int b, const struct meter *ma, const struct meter *mb,
+			 const char *what)
 {
-	struct meter_cfg c = { .active_ns = 3 * SEC, .inactive_ns = 1 * SEC, .max_flows = 48,
-			       .sampling = 1 };
+	cr_assert_eq(mix_n[a], mix_n[b], "%s: %d records against %d", what, mix_n[a], mix_n[b]);
+	cr_assert_eq(memcmp(meter_stats(ma), meter_stats(mb), sizeof(struct meter_stats)), 0,
+		     "%s: stats", what);
+	for (int i = 0; i < mix_n[a]; i++) {
+		const struct meter_rec *x = &mix_recs[a][i], *y = &mix_recs[b][i];
+
+		cr_assert_eq(memcmp(&x->key, &y->key, sizeof(x->key)), 0, "%s: record %d", what, i);
+		cr_assert_eq(memcmp(&x->fwd, &y->fwd, sizeof(x->fwd)), 0, "%s: record %d", what, i);
+		cr_assert_eq(memcmp(&x->rev, &y->rev, sizeof(x->rev)), 0, "%s: record %d", what, i);
+		cr_assert_eq(x->end_reason, y->end_reason, "%s: record %d", what, i);
+		cr_assert_eq(x->icmp_type, y->icmp_type, "%s: record %d", what, i);
+		cr_assert_eq(x->icmp_code, y->icmp_code, "%s: record %d", what, i);
+	}
+}
+
+/* The timeouts, each shorter than the others in one set, and a table
+ * small enough that flows end for room. */
+static const struct meter_cfg CFGS[] = {
+	{ .active_ns = 3 * SEC, .inactive_ns = 1 * SEC, .max_flows = 48 },
+	{ .active_ns = 2 * SEC, .inactive_ns = 500 * MS, .linger_ns = 1500 * MS, .max_flows = 64 },
+	{ .active_ns = 400 * MS, .inactive_ns = 5 * SEC, .linger_ns = 100 * MS, .max_flows = 40 },
+	{ .active_ns = 60 * SEC, .inactive_ns = 15 * SEC, .linger_ns = 20 * MS, .max_flows = 1000 },
+	{ .active_ns = 1 * SEC, .inactive_ns = 300 * MS, .linger_ns = 2 * SEC, .max_flows = 4096,
+	  .sampling = 3 },
+};
+
+Test(meter, batches_and_due_bound_give_the_same_records)
+{
 	static struct pkt_info pis[NMIX];
 	static uint64_t ts[NMIX];
-	struct meter *a, *b;
 	uint64_t rng = 0x1234567;
+	uint64_t evicted = 0, pending = 0, ends[6] = { 0 };
 
+	/* Times out of order too: every fifth packet 0.9 s ahead. */
 	for (uint32_t i = 0; i < NMIX; i++) {
 		pis[i] = mix_pkt(i, &rng);
 		ts[i] = T0 + (uint64_t)i * 7 * MS + (i % 5 == 0 ? 900 * MS : 0);
 	}
-	mix_n[0] = mix_n[1] = 0;
-	a = meter_new(&c, on_mix, (void *)(intptr_t)0);
-	b = meter_new(&c, on_mix, (void *)(intptr_t)1);
-	cr_assert(a && b);
-	for (uint32_t i = 0; i < NMIX; i++)
-		meter_packet(a, &pis[i], ts[i], IFX, 0);
-	for (uint32_t i = 0; i < NMIX;) {
-		uint32_t n = 1 + i % (2 * METER_BATCH);	/* every batch size */
+	for (size_t c = 0; c < sizeof(CFGS) / sizeof(CFGS[0]); c++) {
+		struct meter *w[3];
 
-		n = n < NMIX - i ? n : NMIX - i;
-		meter_packets(b, &pis[i], &ts[i], n, IFX, 0);
-		i += n;
-	}
-	meter_flush(a, METER_END_FORCED);
-	meter_flush(b, METER_END_FORCED);
-
-	cr_assert_gt(mix_n[0], 100);
-	cr_assert_gt(meter_stats(a)->evicted, 0);
-	cr_assert_gt(meter_stats(a)->frag_pending, 0);
-	cr_assert_eq(mix_n[0], mix_n[1]);
-	cr_assert_eq(memcmp(meter_stats(a), meter_stats(b), sizeof(struct meter_stats)), 0);
-	for (int i = 0; i < mix_n[0]; i++) {
-		const struct meter_rec *x = &mix_recs[0][i], *y = &mix_recs[1][i];
-
-		cr_assert_eq(memcmp(&x->key, &y->key, sizeof(x->key)), 0, "record %d", i);
-		cr_assert_eq(memcmp(&x->fwd, &y->fwd, sizeof(x->fwd)), 0, "record %d", i);
-		cr_assert_eq(memcmp(&x->rev, &y->rev, sizeof(x->rev)), 0, "record %d", i);
-		cr_assert_eq(x->end_reason, y->end_reason);
-		cr_assert_eq(x->icmp_type, y->icmp_type);
-	}
-	meter_free(a);
-	meter_free(b);
-}
-
-/* ---- real captures ---- */
-
-struct tally {
-	uint64_t packets, octets;
-};
-
-static void on_tally(void *arg, const struct meter_rec *r)
-{
-	struct tally *t = arg;
-
-	t->packets += r->fwd.packets + r->rev.packets;
-	t->octets += r->fwd.octets + r->rev.octets;
-}
-
-/* One capture through pkt_parse and a meter with a small table: every
- * packet the meter takes reaches exactly one record (fragments held,
- * orphaned or evicted included), and what it skips is counted by the
- * reason the test finds too. 1: the file was read. */
-static int meter_capture(const char *path, uint64_t *frames)
-{
-	struct meter_cfg c = { .max_flows = 256, .inactive_ns = 2 * SEC, .active_ns = 10 * SEC };
-	uint64_t want_pk = 0, want_oct = 0, skipped = 0;
-	struct tally t = { 0 };
-	struct wpcap_frame f;
-	struct wpcap_rd r = { 0 };
-	struct meter *mt;
-	char err[256];
-	int start, rc;
-
-	if (wpcap_open_read(&r, path, err, sizeof(err)))
-		return 0;
-	start = r.dlt == WPCAP_DLT_EN10MB ? PKT_START_ETH :
-		r.dlt == WPCAP_DLT_IPV4 ? PKT_START_IPV4 :
-		r.dlt == WPCAP_DLT_IPV6 ? PKT_START_IPV6 : 0;
-	if (!start) {
-		wpcap_close_read(&r);
-		return 0;
-	}
-	mt = meter_new(&c, on_tally, &t);
-	cr_assert_not_null(mt);
-	while ((rc = wpcap_next(&r, &f)) == 1) {
-		struct pkt_info pi;
-
-		cr_assert_eq(pkt_parse(&pi, f.p, f.caplen, start), WEIR_OK);
-		if ((pi.layers & (PKT_L_IPV4 | PKT_L_IPV6)) &&
-		    !(pi.flags & (PKT_F_MALFORMED | PKT_F_DEPTH))) {
-			want_pk++;
-			want_oct += pi.ip_len;
-		} else {
-			skipped++;
+		for (int k = 0; k < 3; k++) {
+			mix_n[k] = 0;
+			w[k] = meter_new(&CFGS[c], on_mix, (void *)(intptr_t)k);
+			cr_assert_not_null(w[k]);
 		}
-		meter_packet(mt, &pi, f.t_ns, 0, 0);
-		(*frames)++;
+		for (uint32_t i = 0; i < NMIX; i++) {
+			meter_packet(w[0], &pis[i], ts[i], IFX, 0);
+			meter_expire(w[2], ts[i]);
+			meter_packet(w[2], &pis[i], ts[i], IFX, 0);
+		}
+		for (uint32_t i = 0; i < NMIX;) {
+			uint32_t n = 1 + i % (2 * METER_BATCH);	/* every batch size */
+
+			n = n < NMIX - i ? n : NMIX - i;
+			meter_packets(w[1], &pis[i], &ts[i], n, IFX, 0);
+			i += n;
+		}
+		for (int k = 0; k < 3; k++)
+			meter_flush(w[k], METER_END_FORCED);
+		cr_assert_gt(mix_n[2], 100);
+		same_records(2, 0, w[2], w[0], "meter_packet");
+		same_records(2, 1, w[2], w[1], "meter_packets");
+		evicted += meter_stats(w[2])->evicted;
+		pending += meter_stats(w[2])->frag_pending;
+		for (int i = 0; i < mix_n[2]; i++)
+			ends[mix_recs[2][i].end_reason]++;
+		for (int k = 0; k < 3; k++)
+			meter_free(w[k]);
 	}
-	wpcap_close_read(&r);
-	meter_flush(mt, METER_END_FORCED);
-	cr_assert_eq(t.packets, want_pk, "%s: packets in records", path);
-	cr_assert_eq(t.octets, want_oct, "%s: octets in records", path);
-	cr_assert_eq(meter_stats(mt)->not_ip + meter_stats(mt)->truncated +
-		     meter_stats(mt)->malformed, skipped, "%s: skipped by reason", path);
-	cr_assert_eq(meter_stats(mt)->active, 0);
-	meter_free(mt);
-	return 1;
+	/* The traffic met every way a flow ends. */
+	cr_assert_gt(evicted, 0);
+	cr_assert_gt(pending, 0);
+	for (int e = METER_END_IDLE; e <= METER_END_RESOURCES; e++)
+		cr_assert_gt(ends[e], 0, "no record with end reason %d", e);
 }
 
-Test(meter, every_shared_capture_conserves_its_packets, .timeout = 120)
-{
-	const char *sh = getenv("WEIR_SHARED");
-	char dir[512], path[1024];
-	uint64_t frames = 0;
-	struct dirent *d;
-	int files = 0;
-	DIR *dp;
+/* ---- the due bound between other timeouts ---- */
 
-	snprintf(dir, sizeof(dir), "%s/testdata/tcpdump-pcaps", sh && *sh ? sh : "../shared");
-	dp = opendir(dir);
-	if (!dp) {
-		printf("SKIPPED: %s absent (set WEIR_SHARED to the shared folder)\n", dir);
-		cr_skip_test("%s absent", dir);
-	}
-	while ((d = readdir(dp))) {
-		if (d->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
-		files += meter_capture(path, &frames);
-	}
-	closedir(dp);
-	cr_assert_gt(files, 400, "Ethernet and raw IP captures metered: %d", files);
-	printf("meter: %d captures, %llu frames\n", files, (unsigned long long)frames);
-	cr_assert_gt(frames, 5000);
+static struct meter *one(const struct meter_cfg *c)
+{
+	struct meter *w = meter_new(c, on_mix, (void *)(intptr_t)0);
+
+	cr_assert_not_null(w);
+	mix_n[0] = 0;
+	return w;
+}
+
+static void pkt(struct meter *w, const struct fr *f, uint64_t t)
+{
+	struct pkt_info pi = mk(f);
+
+	meter_packet(w, &pi, T0 + t, IFX, 0);
+}
+
+/* A flow's linger ends (1.1 s) before the bound the idle timeout of
+ * another flow set (0.8 s + 0.5 s): a packet of it at 1.2 s starts a new
+ * flow, the lingering one has ended before it. */
+Test(meter, linger_ends_between_idle_timeouts)
+{
+	struct meter_cfg c = { .active_ns = 60 * SEC, .inactive_ns = 500 * MS, .linger_ns = SEC };
+	struct fr b = { .proto = PKTB_TCP, .src = A4, .dst = B4, .sp = 1234, .dp = 80 };
+	struct fr a = { .proto = PKTB_UDP, .src = A4, .dst = B4, .sp = 53, .dp = 53 };
+	struct fr cc = { .proto = PKTB_UDP, .src = A4, .dst = B4, .sp = 54, .dp = 54 };
+	struct meter *w = one(&c);
+
+	b.flags = F_SYN;
+	pkt(w, &b, 0);
+	b.flags = F_RST;
+	pkt(w, &b, 100 * MS);			/* lingers until 1.1 s */
+	pkt(w, &a, 300 * MS);
+	pkt(w, &cc, 800 * MS);			/* a ends idle */
+	b.flags = F_ACK;
+	pkt(w, &b, 1200 * MS);
+	meter_flush(w, METER_END_FORCED);
+	cr_assert_eq(mix_n[0], 4);
+	cr_assert_eq(mix_recs[0][0].key.src_port, 53);
+	cr_assert_eq(mix_recs[0][0].end_reason, METER_END_IDLE);
+	cr_assert_eq(mix_recs[0][1].key.src_port, 1234);
+	cr_assert_eq(mix_recs[0][1].end_reason, METER_END_EOF);
+	cr_assert_eq(mix_recs[0][1].fwd.packets, 2);
+	cr_assert_eq(mix_recs[0][2].key.src_port, 54);
+	cr_assert_eq(mix_recs[0][3].key.src_port, 1234);
+	cr_assert_eq(mix_recs[0][3].fwd.packets, 1);
+	cr_assert_eq(mix_recs[0][3].fwd.tcp_flags, F_ACK);
+	meter_free(w);
+}
+
+/* A later fragment held since 0 s is orphaned at 30 s (its first fragment
+ * never came in time) though the bound the other flow set last (29.5 s +
+ * 1 s) is later: the first fragment at 30.2 s finds nothing held. */
+Test(meter, fragment_orphaned_between_other_timeouts)
+{
+	struct meter_cfg c = { .active_ns = 60 * SEC, .inactive_ns = 10 * SEC };
+	struct fr x = { .proto = PKTB_UDP, .src = A4, .dst = B4, .sp = 1000, .dp = 80, .id = 5,
+			.frag = 185, .payload = 8 };
+	struct fr cc = { .proto = PKTB_UDP, .src = A4, .dst = B4, .sp = 54, .dp = 54 };
+	static const uint64_t keep[] = { 0, 9 * SEC, 18 * SEC, 27 * SEC, 29500 * MS };
+	struct meter *w = one(&c);
+
+	pkt(w, &x, 0);
+	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
+		pkt(w, &cc, keep[i]);
+	x.frag = 0x2000;			/* the first fragment: MF, offset 0 */
+	pkt(w, &x, 30200 * MS);
+	meter_flush(w, METER_END_FORCED);
+	cr_assert_eq(meter_stats(w)->frag_orphaned, 1);
+	cr_assert_eq(mix_n[0], 3);
+	cr_assert_eq(mix_recs[0][1].key.src_port, 0);
+	cr_assert_eq(mix_recs[0][1].fwd.packets, 1);
+	cr_assert_eq(mix_recs[0][2].key.src_port, 1000);
+	cr_assert_eq(mix_recs[0][2].fwd.packets, 1);
+	meter_free(w);
 }
