@@ -13,6 +13,9 @@
 #include "unit/bpfframe.h"
 #include "unit/bpfhelp.h"
 
+/* The longest tick: CONFIG_HZ 100 (last_ns is a tick time). */
+#define TICK_MAX	10000000ull
+
 /* ---- the programs ---- */
 
 static void setup(void)
@@ -58,12 +61,25 @@ Test(bpf_map, udp_v4_field_by_field, .init = setup, .fini = teardown)
 	v = get(&k);
 	cr_assert_eq(v.packets, 2);
 	cr_assert_eq(v.octets, 38 + 58);
-	cr_assert(v.last_ns >= t1 && v.last_ns <= t2);
+	/* a later packet's time is its tick's: never before first_ns, at most
+	 * a tick (10 ms at 100 Hz, the slowest) before the packet */
+	cr_assert(v.last_ns >= v.first_ns && v.last_ns <= t2 && v.last_ns + TICK_MAX >= t1);
+	while (bh_mono() < t2 + 3 * TICK_MAX)
+		usleep(1000);
+	t1 = bh_mono();
+	run(IN, &fr);
+	t2 = bh_mono();
+	v = get(&k);
+	cr_assert(v.last_ns <= t2 && v.last_ns + TICK_MAX >= t1, "last %llu, sent in [%llu, %llu]",
+		  (unsigned long long)v.last_ns, (unsigned long long)t1, (unsigned long long)t2);
+	cr_assert_gt(v.last_ns, v.first_ns + 2 * TICK_MAX);
+	run(IN, &fr);
+	cr_assert_geq(get(&k).last_ns, v.last_ns);
 	cr_assert_eq(v.min_ttl, 57);
 	cr_assert_eq(v.max_ttl, 60);
 	cr_assert_eq(v.tos, 0x2e);
-	cr_assert_eq(stat(WTC_ST_PACKETS), 2);
-	cr_assert_eq(stat(WTC_ST_BYTES), 96);
+	cr_assert_eq(stat(WTC_ST_PACKETS), 4);
+	cr_assert_eq(stat(WTC_ST_BYTES), 38 + 3 * 58);
 
 	/* egress: a key of its own */
 	run(EG, &fr);
@@ -72,6 +88,7 @@ Test(bpf_map, udp_v4_field_by_field, .init = setup, .fini = teardown)
 	v = get(&k);
 	cr_assert_eq(v.packets, 1);
 	cr_assert_eq(v.octets, 58);
+	cr_assert_eq(v.first_ns, v.last_ns);
 }
 
 Test(bpf_map, tcp_v6_flags, .init = setup, .fini = teardown)
