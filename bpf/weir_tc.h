@@ -14,6 +14,10 @@
  * Times are bpf_ktime_get_ns() (CLOCK_MONOTONIC); user space turns them
  * into wall-clock time.
  *
+ * User space includes this header before the skeleton (build/bpf/
+ * weir_tc.skel.h, struct weir_tc_bpf), which names struct wtc_cfg in its
+ * rodata (skel->rodata->cfg) without defining it.
+ *
  * `flows` is a BPF_MAP_TYPE_PERCPU_HASH: a lookup returns one wflow_val
  * per possible CPU (libbpf_num_possible_cpus(), each 72 bytes), to be
  * merged by wflow.h's rules (meter_merge each one with packets != 0).
