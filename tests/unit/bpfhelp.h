@@ -102,8 +102,8 @@ static inline struct weir_tc_bpf *bh_load(const struct wtc_cfg *cfg, __u32 max_f
 	return s;
 }
 
-/* The auxiliary programs, vlan_in's jump to prog_fd (weir_ingress's);
- * its tag is a->bss->tag_proto, tag_tci. */
+/* The auxiliary programs, vlan_in's jump to prog_fd (weir_ingress's; -1:
+ * none); the tag is a->bss->tag_proto, tag_tci. */
 static inline struct tc_aux_bpf *bh_aux(int prog_fd)
 {
 	struct tc_aux_bpf *a = tc_aux_bpf__open();
