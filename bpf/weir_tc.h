@@ -11,8 +11,15 @@
  * and RST send one wtc_event per flow end to `events`, so user space ends
  * the flow within a second.
  *
- * Times are bpf_ktime_get_ns() (CLOCK_MONOTONIC); user space turns them
- * into wall-clock time.
+ * Times are CLOCK_MONOTONIC; user space turns them into wall-clock time.
+ * first_ns and an event's t_ns are exact (bpf_ktime_get_ns()); last_ns is
+ * the last packet's tick time (bpf_ktime_get_coarse_ns(): at most one tick,
+ * 1/CONFIG_HZ, early; never below first_ns), because the exact clock costs
+ * as much as the rest of a packet's path.
+ *
+ * The programs read an Ethernet header first: attach them to Ethernet
+ * interfaces (ARPHRD_ETHER) and the loopback only, not to L3 interfaces
+ * (tun, WireGuard, ipip), whose packets start at the IP header.
  *
  * User space includes this header before the skeleton (build/bpf/
  * weir_tc.skel.h, struct weir_tc_bpf), which names struct wtc_cfg in its
