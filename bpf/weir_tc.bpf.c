@@ -97,6 +97,36 @@ struct {
 	__type(value, __u32);
 } samp SEC(".maps");
 
+/* Later IP fragments into their datagram's flow, as the meter joins them
+ * offline (exporter/meter_frag.c): the ports of a datagram's first
+ * fragment, kept by the datagram's identity for FRAG_NS. Internal; LRU,
+ * so the oldest datagrams make room. */
+struct wtc_frag_key {
+	__u8 src[16], dst[16];
+	__u32 id;		/* IPv4 identification, IPv6 fragment id */
+	__u32 ifindex;
+	__u16 vlan;
+	__u8 proto, ipver, dir;
+	__u8 pad[3];
+};
+
+struct wtc_frag_val {
+	__u64 t_ns;		/* the first fragment's tick time */
+	__u16 sport, dport;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct wtc_frag_key);
+	__type(value, struct wtc_frag_val);
+} frags SEC(".maps");
+
+/* How long a first fragment's ports serve its later ones: Linux's
+ * reassembly time (net.ipv4.ipfrag_time), the meter's FRAG_TIMEOUT. */
+#define FRAG_NS		(30 * 1000000000ull)
+
 #define VLAN_HLEN	4
 #define MPLS_HLEN	4
 #define IPV4_HLEN	20
@@ -121,6 +151,10 @@ struct {
 /* What the parse found. */
 enum { R_METER = 0, R_NOT_IP, R_REFUSED };
 
+/* pstate.frag: the first fragment of a datagram (offset 0, more to come),
+ * or a later one. An IPv6 atomic fragment (offset 0, M clear) is neither. */
+enum { FRAG_FIRST = 1, FRAG_LATER };
+
 struct pstate {
 	__u32 len;		/* skb->len: the frame's bytes */
 	__u32 off;		/* the cursor */
@@ -132,6 +166,8 @@ struct pstate {
 				 * options included: what a segment repeats */
 	__u16 tcp_flags;	/* a complete TCP header's 9 flag bits, else 0 */
 	__u8 ttl, tos;
+	__u8 frag;		/* FRAG_FIRST, FRAG_LATER, or 0: not a fragment */
+	__u32 frag_id;		/* the datagram's IP id / fragment id */
 	/* a header's copy when it is not in the linear bytes (at()) */
 	__u8 buf[IPV6_HLEN] __attribute__((aligned(8)));
 };
@@ -286,8 +322,13 @@ static __always_inline int parse_ipv4(struct __sk_buff *skb, struct pstate *p,
 		return -1;
 	p->off += ihl - IPV4_HLEN;
 	p->hdr_end = p->off;
-	if (rd16(h + 6) & 0x1fff)
+	p->frag_id = rd16(h + 4);
+	if (rd16(h + 6) & 0x1fff) {
+		p->frag = FRAG_LATER;
 		return -1;	/* only the first fragment has the ports */
+	}
+	if (rd16(h + 6) & 0x2000)
+		p->frag = FRAG_FIRST;
 	return k->proto;
 }
 
@@ -392,11 +433,15 @@ static __always_inline int parse_ipv6(struct __sk_buff *skb, struct pstate *p,
 		if (i == EXT_MAX || !has(p, EXT_MIN) || !(h = at(skb, p, p->off, EXT_MIN)))
 			return i == EXT_MAX ? -2 : -1;
 		if (nh == IPPROTO_FRAGMENT) {
+			p->frag_id = rd32(h + 4);
 			if (rd16(h + 2) >> 3) {
 				k->proto = h[0];	/* a later fragment */
+				p->frag = FRAG_LATER;
 				p->hdr_end = p->off + EXT_MIN;
 				return -1;
 			}
+			if (h[3] & 1)
+				p->frag = FRAG_FIRST;
 			hlen = EXT_MIN;
 		} else if (nh == IPPROTO_AH) {
 			hlen = ((__u32)h[1] + 2) * 4;
@@ -721,6 +766,39 @@ static __always_inline __u32 segments(struct __sk_buff *skb, const struct pstate
 	return segs ? segs : 1;
 }
 
+/* A first fragment leaves its ports for its datagram's later ones; a
+ * later one takes them (if its first came, not FRAG_NS ago). A later
+ * fragment before its first keeps ports 0: the kernel holds no packet
+ * back, unlike the meter offline. */
+static __always_inline void frag_join(struct wflow_key *k, const struct pstate *p)
+{
+	struct wtc_frag_key fk;
+	struct wtc_frag_val *v, nv;
+	__u64 now = bpf_ktime_get_coarse_ns();
+
+	__builtin_memset(&fk, 0, sizeof(fk));
+	__builtin_memcpy(fk.src, k->src, 32);
+	fk.id = p->frag_id;
+	fk.ifindex = k->ifindex;
+	fk.vlan = k->vlan;
+	fk.proto = k->proto;
+	fk.ipver = k->ipver;
+	fk.dir = k->dir;
+	if (p->frag == FRAG_FIRST) {
+		nv.t_ns = now;
+		nv.sport = k->src_port;
+		nv.dport = k->dst_port;
+		nv.pad = 0;
+		bpf_map_update_elem(&frags, &fk, &nv, BPF_ANY);
+		return;
+	}
+	v = bpf_map_lookup_elem(&frags, &fk);
+	if (v && now - v->t_ns < FRAG_NS) {
+		k->src_port = v->sport;
+		k->dst_port = v->dport;
+	}
+}
+
 static __always_inline int meter(struct __sk_buff *skb, __u8 dir)
 {
 	struct wflow_key k = {};
@@ -732,7 +810,8 @@ static __always_inline int meter(struct __sk_buff *skb, __u8 dir)
 	p.len = p.end = skb->len;
 	p.off = p.l3 = p.ip_len = p.hdr_end = 0;
 	p.tcp_flags = 0;
-	p.ttl = p.tos = 0;
+	p.ttl = p.tos = p.frag = 0;
+	p.frag_id = 0;
 	r = parse(skb, &p, &k);
 	if (r != R_METER) {
 		segs = skb->gso_size && skb->gso_segs ? skb->gso_segs : 1;
@@ -755,6 +834,8 @@ static __always_inline int meter(struct __sk_buff *skb, __u8 dir)
 	}
 	k.ifindex = skb->ifindex;
 	k.dir = dir;
+	if (p.frag)
+		frag_join(&k, &p);
 	k.pad[0] = wtc_gen;
 	count(&k, &p, segs, oct);
 	return TC_ACT_UNSPEC;

@@ -53,8 +53,9 @@
 #include "wflow.h"
 
 /* Map names as the skeleton names them (struct weir_tc_bpf: maps.flows,
- * maps.spill, maps.events, maps.stats; maps.samp is the programs' own, the
- * per-CPU countdown of sampling). */
+ * maps.spill, maps.events, maps.stats). maps.samp (the per-CPU countdown
+ * of sampling) and maps.frags (the ports of recent first fragments, for
+ * their later fragments) are the programs' own. */
 #define WTC_FLOWS_MAX	65536	/* default max_entries of `flows`; user space
 				 * sets it from --max-flows before load */
 #define WTC_SPILL_BYTES	(1u << 20)	/* default size of `spill`: 8192 records */

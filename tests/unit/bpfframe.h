@@ -29,6 +29,7 @@ struct fb {
 	uint8_t ttl, tos;
 	uint16_t pay;
 	uint16_t ff;			/* IPv4 flags/offset */
+	uint16_t id;			/* IPv4 identification (0: 7) */
 	uint8_t optlen;			/* IPv4 options */
 	const uint8_t *ext;		/* IPv6: raw extension headers, next header ext_nh */
 	size_t ext_len;
@@ -62,7 +63,8 @@ static inline void build(struct frame *fr, const struct fb *f)
 			pktb_bytes(&b, f->ext, f->ext_len);
 	} else {
 		struct pktb_ip4 ip = { .tos = f->tos, .ttl = f->ttl ? f->ttl : 64, .proto = f->proto,
-				       .id = 7, .frag = f->ff, .optlen = f->optlen };
+				       .id = f->id ? f->id : 7, .frag = f->ff,
+				       .optlen = f->optlen };
 
 		memcpy(ip.src, f->rev ? V4_D : V4_S, 4);
 		memcpy(ip.dst, f->rev ? V4_S : V4_D, 4);

@@ -212,13 +212,15 @@ static inline int bh_flows(struct weir_tc_bpf *s, struct wflow_key *keys, struct
 	return n;
 }
 
-static inline void bh_clear(struct weir_tc_bpf *s)
+/* Every entry of a map with keys of at most 64 bytes deleted. */
+static inline void bh_empty(struct bpf_map *m)
 {
-	int fd = bpf_map__fd(s->maps.flows);
-	struct wflow_key k;
+	int fd = bpf_map__fd(m);
+	__u8 k[64];
 
-	while (!bpf_map_get_next_key(fd, NULL, &k))
-		cr_assert_eq(bpf_map_delete_elem(fd, &k), 0);
+	cr_assert_leq(bpf_map__key_size(m), sizeof(k));
+	while (!bpf_map_get_next_key(fd, NULL, k))
+		cr_assert_eq(bpf_map_delete_elem(fd, k), 0);
 }
 
 /* The counters of `stats`, summed over the CPUs. */

@@ -235,7 +235,7 @@ Test(bpf_map, ipv4_options_fragments, .init = setup, .fini = teardown)
 	run(IN, &fr);
 	cr_assert_eq(get(&k).octets, 32 + 8 + 100);
 
-	/* first fragment: ports; a later one: none, the protocol kept */
+	/* a first fragment has the ports; its later ones join its flow */
 	f.optlen = 0;
 	f.ff = 0x2000;
 	build(&fr, &f);
@@ -246,12 +246,64 @@ Test(bpf_map, ipv4_options_fragments, .init = setup, .fini = teardown)
 	build(&fr, &f);
 	run(IN, &fr);
 	run(IN, &fr);
+	cr_assert_eq(get(&k).packets, 4);
+	cr_assert_eq(get(&k).octets, 140 + 128 + 2 * (20 + 60));
+	cr_assert_eq(nflows(), 1);
+
+	/* a later fragment of a datagram whose first never came: ports 0,
+	 * the protocol kept */
+	f.id = 8;
+	build(&fr, &f);
+	run(IN, &fr);
 	k0 = key_of(&f, 0, 0);
 	cr_assert_eq(k0.src_port, 0);
 	cr_assert_eq(k0.proto, 17);
+	cr_assert_eq(get(&k0).packets, 1);
+	cr_assert_eq(get(&k0).octets, 20 + 60);
+
+	/* before its first: ports 0 (the kernel holds nothing back); after: joined */
+	f.id = 9;
+	run(IN, &fr);
+	f.ff = 0x2000;
+	build(&fr, &f);
+	run(IN, &fr);
+	f.ff = 14;
+	build(&fr, &f);
+	run(IN, &fr);
 	cr_assert_eq(get(&k0).packets, 2);
-	cr_assert_eq(get(&k0).octets, 2 * (20 + 60));
-	cr_assert_eq(nflows(), 2);
+	cr_assert_eq(get(&k).packets, 6);
+
+	/* the first fragment seen on ingress does not serve egress */
+	run(EG, &fr);
+	k0.dir = WFLOW_DIR_EGRESS;
+	cr_assert_eq(get(&k0).packets, 1);
+	cr_assert_eq(nflows(), 3);
+}
+
+Test(bpf_map, ipv6_fragments, .init = setup, .fini = teardown)
+{
+	/* fragment headers: next UDP, offset 0 and M (first), offset 100
+	 * (later), id 0x01020304 */
+	static const uint8_t first[8] = { 17, 0, 0x00, 0x01, 1, 2, 3, 4 };
+	static const uint8_t later[8] = { 17, 0, 0x03, 0x20, 1, 2, 3, 4 };
+	static const uint8_t other[8] = { 17, 0, 0x03, 0x20, 1, 2, 3, 5 };
+	struct fb f = { .v6 = 1, .proto = PKTB_UDP, .sp = 53, .dp = 33333, .pay = 40,
+			.ext = first, .ext_len = 8, .ext_nh = 44 };
+	struct frame fr;
+	struct wflow_key k = key_of(&f, 0, 0), k0 = k;
+
+	build(&fr, &f);
+	run(IN, &fr);
+	f.ext = later;
+	build(&fr, &f);			/* a UDP header too: bytes of the datagram */
+	run(IN, &fr);
+	cr_assert_eq(get(&k).packets, 2);
+	cr_assert_eq(get(&k).octets, 2 * (40 + 8 + 8 + 40));
+	f.ext = other;			/* another datagram */
+	build(&fr, &f);
+	run(IN, &fr);
+	k0.src_port = k0.dst_port = 0;
+	cr_assert_eq(get(&k0).packets, 1);
 }
 
 Test(bpf_map, ipv6_extension_headers, .init = setup, .fini = teardown)
