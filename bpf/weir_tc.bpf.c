@@ -293,7 +293,7 @@ static __always_inline int parse_ipv4(struct __sk_buff *skb, struct pstate *p,
 				      struct wflow_key *k)
 {
 	const __u8 *h;
-	__u32 ihl, tot;
+	__u32 ihl, tot, ff;
 
 	if (!has(p, IPV4_HLEN) || !(h = at(skb, p, p->off, IPV4_HLEN)))
 		return -2;
@@ -322,13 +322,13 @@ static __always_inline int parse_ipv4(struct __sk_buff *skb, struct pstate *p,
 		return -1;
 	p->off += ihl - IPV4_HLEN;
 	p->hdr_end = p->off;
-	p->frag_id = rd16(h + 4);
-	if (rd16(h + 6) & 0x1fff) {
-		p->frag = FRAG_LATER;
-		return -1;	/* only the first fragment has the ports */
+	ff = rd16(h + 6);
+	if (ff & 0x3fff) {	/* MF or an offset */
+		p->frag_id = rd16(h + 4);
+		p->frag = ff & 0x1fff ? FRAG_LATER : FRAG_FIRST;
+		if (p->frag == FRAG_LATER)
+			return -1;	/* only the first fragment has the ports */
 	}
-	if (rd16(h + 6) & 0x2000)
-		p->frag = FRAG_FIRST;
 	return k->proto;
 }
 
