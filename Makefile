@@ -174,14 +174,52 @@ $(B)/tests/test_col_%: tests/unit/test_col_%.c $(COL_LIB) $(ENR_LIB) $(LIB) $(B)
 	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -Itests -Icollector -Ienrich -DCOL_TEST_BUILD='"$(B)"' -o $@ $< $(COL_LIB) $(ENR_LIB) $(LIB) -lcriterion $(LDLIBS) $(COL_LDLIBS)
 
+# BPF programs (bpf/*.bpf.c; tests/bpf/*.bpf.c for the tests' and benches'
+# own): clang -target bpf against the kernel's uapi headers (<linux/bpf.h>,
+# Debian's linux-libc-dev), not a vmlinux.h: the programs read no
+# kernel-internal struct (only __sk_buff, which the verifier rewrites for
+# any kernel), so they need no CO-RE relocation, and the build needs no
+# /sys/kernel/btf/vmlinux (a build container may have none, or another
+# kernel's). -g gives the object the BTF that libbpf needs for ring buffers,
+# spin locks and global functions. Skeletons by bpftool; the lock variant
+# is bench/bpf's (docs/exporter.md "Live metering: the BPF programs").
+BPF_CLANG ?= clang
+BPFTOOL	?= bpftool
+BPF_ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+BPF_MULTIARCH := $(shell $(BPF_CLANG) -print-multiarch 2>/dev/null)
+BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -Wall -Wextra -Werror -MMD -MP \
+	-Ibpf -idirafter /usr/include/$(BPF_MULTIARCH)
+BPF_SKEL := $(B)/bpf/weir_tc.skel.h
+BPF_TEST_SKEL := $(B)/bpf/weir_tc_lock.skel.h $(patsubst %.bpf.c,$(B)/%.skel.h,$(wildcard tests/bpf/*.bpf.c))
+
+# The objects stay: a skeleton is rebuilt only when its object changes.
+.SECONDARY: $(patsubst %.skel.h,%.bpf.o,$(BPF_SKEL) $(BPF_TEST_SKEL))
+
+$(B)/%.bpf.o: %.bpf.c
+	@mkdir -p $(@D)
+	@[ "$(V)" = 1 ] || echo "  BPF     $@"
+	$(Q)$(BPF_CLANG) $(BPF_CFLAGS) -c -o $@ $<
+
+$(B)/bpf/weir_tc_lock.bpf.o: bpf/weir_tc.bpf.c
+	@mkdir -p $(@D)
+	@[ "$(V)" = 1 ] || echo "  BPF     $@"
+	$(Q)$(BPF_CLANG) $(BPF_CFLAGS) -DWTC_SPIN_LOCK -c -o $@ $<
+
+$(B)/%.skel.h: $(B)/%.bpf.o
+	@[ "$(V)" = 1 ] || echo "  GENSKEL $@"
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
 # weir-exporter (exporter/*.c; bpf/ holds the flow state it shares with
 # its BPF programs). Everything but main.c also goes into libexp.a, which
-# the exporter's unit tests (tests/unit/test_exp_*.c) link.
+# the exporter's unit tests (tests/unit/test_exp_*.c) link. The live path
+# (exporter/live*.c) includes the programs' skeleton, so its objects come
+# after it; the exporter links libbpf.
 EXP_SRC	:= $(wildcard exporter/*.c)
 EXP_OBJ	:= $(EXP_SRC:%.c=$(B)/%.o)
 EXP_LIB	:= $(B)/exporter/libexp.a
-EXP_LDLIBS := -lpcap
-$(EXP_OBJ): override CFLAGS += -Iexporter -Ibpf
+EXP_LDLIBS := -lpcap -lbpf -lelf -lz
+$(EXP_OBJ): override CFLAGS += -Iexporter -Ibpf -I$(B)/bpf
+$(filter $(B)/exporter/live%,$(EXP_OBJ)): $(BPF_SKEL)
 
 $(EXP_LIB): $(filter-out $(B)/exporter/main.o,$(EXP_OBJ))
 	@mkdir -p $(@D)
@@ -199,6 +237,20 @@ $(B)/tests/test_exp_%: tests/unit/test_exp_%.c $(EXP_LIB) $(LIB)
 	@mkdir -p $(@D)
 	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -Itests -Iexporter -Ibpf -DEXP_TEST_BUILD='"$(B)"' -o $@ $< $(EXP_LIB) $(LIB) -lcriterion $(LDLIBS) $(EXP_LDLIBS)
+
+# The BPF programs' tests (tests/unit/test_bpf_*.c): the skeletons, the
+# parser and the meter they compare the kernel with. They need root and a
+# kernel with BPF; without, they print SKIPPED with the reason.
+$(B)/tests/test_bpf_%: tests/unit/test_bpf_%.c $(BPF_SKEL) $(BPF_TEST_SKEL) $(EXP_LIB) $(LIB)
+	@mkdir -p $(@D)
+	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -Itests -Iexporter -Ibpf -I$(B)/bpf -I$(B)/tests/bpf -o $@ $< $(EXP_LIB) $(LIB) -lcriterion $(LDLIBS) $(EXP_LDLIBS) -pthread
+
+# The BPF programs' benchmark: the skeletons, frames from pktbuild.
+$(B)/bench/bpf: bench/bpf.c $(BPF_SKEL) $(BPF_TEST_SKEL) $(LIB)
+	@mkdir -p $(@D)
+	@[ "$(V)" = 1 ] || echo "  CCLD    $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -Itests -Ibpf -I$(B)/bpf -I$(B)/tests/bpf -o $@ $< $(LIB) $(LDLIBS) -lbpf -lelf -lz -pthread
 
 # The flow meter's benchmark links libexp.a.
 $(B)/bench/meter: bench/meter.c $(EXP_LIB) $(LIB)

@@ -13,15 +13,41 @@
  *
  * Times are bpf_ktime_get_ns() (CLOCK_MONOTONIC); user space turns them
  * into wall-clock time.
+ *
+ * `flows` is a BPF_MAP_TYPE_PERCPU_HASH: a lookup returns one wflow_val
+ * per possible CPU (libbpf_num_possible_cpus(), each 72 bytes), to be
+ * merged by wflow.h's rules (meter_merge each one with packets != 0).
+ *
+ * Draining `flows` without losing an increment. A program that found an
+ * entry adds to it a few instructions later; an entry deleted in between
+ * (lookup-and-delete, a delete after a read) takes that packet with it.
+ * So the programs write the generation `wtc_gen` (a global of the
+ * skeleton's .bss: skel->bss->wtc_gen) into every key's pad[0], and user
+ * space, to drain:
+ *   1. flips skel->bss->wtc_gen (0 <-> 1): new packets go to new keys;
+ *   2. waits for the programs that read the old generation to finish: an
+ *      update of any BPF_MAP_TYPE_ARRAY_OF_MAPS element returns only after
+ *      an RCU grace period (the kernel's maybe_wait_bpf_programs), which
+ *      every tc program runs inside;
+ *   3. reads and deletes the keys of the old generation (lookup batch,
+ *      then delete batch of those keys): nothing writes them any more.
+ * The map must hold the active flows of both generations for the moment
+ * between 1 and 3. A reader that never flips gets pad[0] 0 and may use
+ * lookup-and-delete batches, losing the rare packet that races a delete.
+ * meter_merge ignores pad (it zeroes it).
  */
 #ifndef WEIR_WEIR_TC_H
 #define WEIR_WEIR_TC_H
 
 #include "wflow.h"
 
-/* Map names as the skeleton names them (struct weir_tc_bpf: maps.flows, ...). */
+/* Map names as the skeleton names them (struct weir_tc_bpf: maps.flows,
+ * maps.spill, maps.events, maps.stats; maps.samp is the programs' own, the
+ * per-CPU countdown of sampling). */
 #define WTC_FLOWS_MAX	65536	/* default max_entries of `flows`; user space
 				 * sets it from --max-flows before load */
+#define WTC_SPILL_BYTES	(1u << 20)	/* default size of `spill`: 8192 records */
+#define WTC_EVENTS_BYTES (1u << 18)	/* default size of `events`: 3640 records */
 
 /* One packet the full map could not take (ring buffer `spill`). */
 struct wtc_spill {
@@ -38,10 +64,12 @@ struct wtc_event {
 	__u8 pad[6];
 };
 
-/* Counters (per-CPU array `stats`, one slot each; user space sums). */
+/* Counters (per-CPU array `stats`, one slot each; user space sums), in
+ * packets as on the wire: a GSO packet counts its segments. */
 enum wtc_stat {
 	WTC_ST_PACKETS = 0,		/* seen by the programs */
-	WTC_ST_BYTES,			/* their IP bytes */
+	WTC_ST_BYTES,			/* the IP bytes of those with an IP layer the
+					 * parser took (metered, sampled out, own) */
 	WTC_ST_SAMPLED_OUT,		/* not selected by 1-in-N */
 	WTC_ST_NOT_IP,
 	WTC_ST_MALFORMED,		/* refused by the parser (any reason) */
@@ -58,7 +86,10 @@ struct wtc_cfg {
 					 * (wflow_key.ifindex is skb->ifindex; .dir is the
 					 * program's: weir_ingress, weir_egress) */
 	/* The exporter's own export: packets of this 5-tuple (either way) are
-	 * counted in WTC_ST_OWN_EXPORT and not metered. ipver 0: none. */
+	 * counted in WTC_ST_OWN_EXPORT and not metered. ipver 0: none. An
+	 * IPv4 address in the first 4 bytes (wflow_key's layout); an all-zero
+	 * address or a port 0 matches any (an exporter bound to the
+	 * wildcard address, an ephemeral source port). */
 	__u8 own_src[16], own_dst[16];
 	__u16 own_sport, own_dport;
 	__u8 own_proto, own_ipver;
