@@ -584,3 +584,36 @@ Test(exp_xp, ipfixdump_reads, .timeout = 60)
 	}
 	tmpdir_remove(dir);
 }
+
+/* The export's own addresses, for the live path (its own traffic is not
+ * metered): the connected UDP socket's, the collector's; none for a file. */
+Test(exp_xp, sockaddrs)
+{
+	struct sockaddr_storage l, p;
+	struct sockaddr_in *l4 = (struct sockaddr_in *)&l, *p4 = (struct sockaddr_in *)&p;
+	struct xp_cfg fc = base;
+	char dir[256], path[300], err[256];
+	uint16_t port;
+	int fd = udp_rx(&port);
+	struct xp *x = xopen(&base, XP_UDP, port);
+
+	cr_assert_eq(xp_sockaddrs(x, &l, &p), 0);
+	cr_assert_eq(l.ss_family, AF_INET);
+	cr_assert_eq(p.ss_family, AF_INET);
+	cr_expect_eq(ntohs(p4->sin_port), port);
+	cr_expect_eq(ntohl(p4->sin_addr.s_addr), 0x7f000001u);
+	cr_expect_eq(ntohl(l4->sin_addr.s_addr), 0x7f000001u);
+	cr_expect_neq(l4->sin_port, 0, "connected: an ephemeral port");
+	xp_close(x, T0, NULL, NULL);
+	close(fd);
+
+	cr_assert_not_null(tmpdir_make(dir, sizeof(dir), "weir-xp"));
+	snprintf(path, sizeof(path), "%s/out.ipfix", dir);
+	fc.transport = XP_FILE;
+	fc.path = path;
+	x = xp_open(&fc, err, sizeof(err));
+	cr_assert_not_null(x, "%s", err);
+	cr_expect_eq(xp_sockaddrs(x, &l, &p), -1);
+	xp_close(x, T0, NULL, NULL);
+	tmpdir_remove(dir);
+}
