@@ -176,7 +176,6 @@ int live_run(const struct exp_cfg *c, volatile sig_atomic_t *stop, struct live_s
 	memcpy(sum->wtc, l.wtc, sizeof(sum->wtc));
 	sum->drains = l.c.drains;
 	sum->stale_removed = l.stale_removed;
-	live_metrics_publish(&l);
 	free_all(&l);
 	return 0;
 }

@@ -44,7 +44,10 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 	n = strlen(line);
 	while (n && line[n - 1] == '\n')
 		line[--n] = 0;
-	prog_log(level == LIBBPF_WARN ? PROG_LOG_WARN : PROG_LOG_ERROR, "libbpf: %s", line);
+	/* bpf_tc_hook_create on an existing clsact qdisc: expected. */
+	if (strstr(line, "Exclusivity flag on"))
+		return 0;
+	prog_log(level == LIBBPF_WARN ? PROG_LOG_WARN : PROG_LOG_ERROR, "%s", line);
 	return 0;
 }
 
