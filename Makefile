@@ -232,6 +232,8 @@ $(B)/weir-exporter: $(B)/exporter/main.o $(EXP_LIB) $(LIB)
 
 # Runs weir-collector against the exporting process: the binary first.
 $(B)/tests/test_exp_xp_collector: $(B)/weir-collector
+# Its collectors run in threads of the test.
+$(B)/tests/test_exp_xp_wait: EXP_LDLIBS += -pthread
 
 $(B)/tests/test_exp_%: tests/unit/test_exp_%.c $(EXP_LIB) $(LIB)
 	@mkdir -p $(@D)

@@ -27,6 +27,10 @@ static const char exp_usage[] =
 	"                                                                 [127.0.0.1]\n"
 	"  -p, --collector-port PORT     collector port                   [4739]\n"
 	"      --transport PROTO         udp or tcp                       [udp]\n"
+	"      --tcp-wait-timeout T      --pcap over TCP: wait for a collector that\n"
+	"                                is slow or away, until it has taken nothing\n"
+	"                                for T; then drop and count (0: never\n"
+	"                                wait)                            [30s]\n"
 	"      --ipfix-file FILE         write the IPFIX messages into FILE (RFC 5655\n"
 	"                                file format; - for stdout) instead of\n"
 	"                                sending them\n"
@@ -79,6 +83,7 @@ void exp_cfg_defaults(struct exp_cfg *c)
 	c->direction = EXP_DIR_BOTH;
 	c->attach = EXP_ATTACH_AUTO;
 	c->metrics_host = "127.0.0.1";
+	c->tcp_wait_ns = EXP_TCP_WAIT_DEFAULT_S * PROG_NS_PER_S;
 }
 
 /* The options that take a whole number: where it goes and its bounds.
@@ -118,9 +123,10 @@ static int exp_opt_number(struct exp_cfg *c, const char *o, const char *v, char 
 	return 1;
 }
 
-/* The durations. 1 when o is none of them. A timeout of 0 would mean
- * "never" to some and "at once" to others: at least a millisecond, at
- * most a year. */
+/* The durations. 1 when o is none of them. A flow timeout of 0 would
+ * mean "never" to some and "at once" to others: at least a millisecond,
+ * at most a year. --tcp-wait-timeout: 0 says "never wait", and at most a
+ * day (the exporting process counts it in milliseconds). */
 static int exp_opt_duration(struct exp_cfg *c, const char *o, const char *v, char *err,
 			    size_t errlen)
 {
@@ -130,9 +136,14 @@ static int exp_opt_duration(struct exp_cfg *c, const char *o, const char *v, cha
 		       prog_opt_is(o, "template-refresh-rate") ? &c->refresh_ns : NULL;
 	char what[48];
 
+	snprintf(what, sizeof(what), "--%s", o);
+	if (prog_opt_is(o, "tcp-wait-timeout")) {
+		c->tcp_wait_set = 1;
+		return prog_parse_duration(v, 0, 86400 * PROG_NS_PER_S, &c->tcp_wait_ns, what,
+					   err, errlen);
+	}
 	if (!to)
 		return 1;
-	snprintf(what, sizeof(what), "--%s", o);
 	return prog_parse_duration(v, min, max, to, what, err, errlen);
 }
 
@@ -215,6 +226,12 @@ static int exp_check(void *cfg, char *err, size_t errlen)
 	if (c->ipfix_file && c->collector_set)
 		return prog_fail(err, errlen, "--ipfix-file writes a file: it takes no -H, -p or "
 				 "--transport");
+	if (c->tcp_wait_set && (c->ipfix_file || c->transport != EXP_T_TCP))
+		return prog_fail(err, errlen, "--tcp-wait-timeout is for --transport tcp (over UDP "
+				 "the exporter cannot know whether the collector keeps up)");
+	if (c->tcp_wait_set && !c->npcaps)
+		return prog_fail(err, errlen, "--tcp-wait-timeout is for --pcap: metering live, "
+				 "the export never waits (what a collector cannot take is counted)");
 	if (!c->ipfix_file && c->transport == EXP_T_UDP && c->mtu > EXP_MTU_UDP_MAX)
 		return prog_fail(err, errlen, "--mtu: %u is more than a UDP datagram holds (%u)",
 				 c->mtu, EXP_MTU_UDP_MAX);

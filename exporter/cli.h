@@ -4,7 +4,8 @@
  * spellings, --help, --version and the error style). The flags and their
  * defaults are the reference exporter's (-i, -H, -p, the timeouts, the
  * template refresh, 1-in-N sampling, --promiscuous) plus weir's own
- * (--pcap, --transport, --biflow, --max-flows, --mtu, --ipfix-file).
+ * (--pcap, --transport, --biflow, --max-flows, --mtu, --ipfix-file,
+ * --tcp-wait-timeout).
  */
 #ifndef EXP_CLI_H
 #define EXP_CLI_H
@@ -22,6 +23,7 @@
 #define EXP_MTU_MIN		512
 #define EXP_MTU_UDP_MAX		65507	/* the largest UDP payload over IPv4 */
 #define EXP_MTU_MAX		65535	/* the IPFIX message length field */
+#define EXP_TCP_WAIT_DEFAULT_S	30	/* --tcp-wait-timeout */
 
 /* --direction: which tc hooks the live path attaches to (bits). */
 enum exp_dir {
@@ -67,6 +69,8 @@ struct exp_cfg {
 	uint32_t mtu;			/* --mtu */
 	uint8_t biflow;			/* --biflow */
 	uint8_t promiscuous;		/* --promiscuous (live path) */
+	uint64_t tcp_wait_ns;		/* --tcp-wait-timeout (offline, TCP); 0: never wait */
+	uint8_t tcp_wait_set;
 };
 
 enum exp_cli_result {
@@ -84,7 +88,9 @@ enum exp_cli_result exp_cli_parse(int argc, char **argv, struct exp_cfg *c, FILE
 struct meter_cfg;
 struct xp_cfg;
 /* The meter's and the exporting process's settings from c (the fields c
- * does not set are left 0: their defaults). */
+ * does not set are left 0: their defaults). The exporting process's are
+ * the live path's: xp_cfg.wait_ms 0, never waiting; the offline path sets
+ * it from c->tcp_wait_ns. */
 void exp_cfg_meter(const struct exp_cfg *c, struct meter_cfg *m);
 void exp_cfg_xp(const struct exp_cfg *c, struct xp_cfg *x);
 

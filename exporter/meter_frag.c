@@ -8,10 +8,10 @@
  * so that the later ones count in the same flow. A later fragment that
  * comes before its first is held: counted into the entry's pend value
  * (meter_stats.frag_pending), and folded into the flow when the first
- * comes. An entry lives FRAG_TIMEOUT after its first fragment of any kind;
- * what is still held then went without a first fragment and is counted in
- * the flow of the datagram's addresses and protocol with ports 0
- * (frag_orphaned).
+ * comes. An entry lives METER_FRAG_TIMEOUT (meter_int.h) after its first
+ * fragment of any kind; what is still held then went without a first
+ * fragment and is counted in the flow of the datagram's addresses and
+ * protocol with ports 0 (frag_orphaned).
  *
  * The table is bounded (frag_max, from max_flows); a new datagram that
  * finds it full takes the oldest entry, whose held fragments are orphaned
@@ -22,8 +22,6 @@
 
 #include "meter_int.h"
 
-/* Linux's reassembly time (net.ipv4.ipfrag_time), twice RFC 791's 15 s. */
-#define FRAG_TIMEOUT	(30 * 1000000000ull)
 #define FRAG_MIN	64u
 #define FRAG_MAX	65536u
 
@@ -137,7 +135,7 @@ static uint32_t frag_new(struct meter *m, const struct wflow_key *k, uint32_t id
 	f->proto = k->proto;
 	f->ipver = k->ipver;
 	f->dir = k->dir;
-	ml_push(&m->fq, m->flnk, fi, sat_add(m->clock, FRAG_TIMEOUT));
+	ml_push(&m->fq, m->flnk, fi, sat_add(m->clock, METER_FRAG_TIMEOUT));
 	return fi;
 }
 

@@ -11,6 +11,10 @@
 
 #define MNIL		UINT32_MAX	/* no entry */
 
+/* How long a fragment entry waits for its datagram's first fragment:
+ * Linux's reassembly time (net.ipv4.ipfrag_time), twice RFC 791's 15 s. */
+#define METER_FRAG_TIMEOUT	(30 * 1000000000ull)
+
 /* Doubly-linked lists over entry indexes; t: the time that orders them. */
 struct mlink {
 	uint32_t prev, next;
@@ -66,6 +70,10 @@ struct meter {
 	void *arg;
 	struct meter_stats st;
 	uint64_t clock;			/* the largest time seen */
+	uint64_t next_due;		/* no deadline in the lists is before it
+					 * (see due_check in meter.c) */
+	uint64_t min_wait;		/* the shortest timeout: inactive, active,
+					 * linger, METER_FRAG_TIMEOUT */
 	uint32_t skip;			/* packets sampling still skips */
 
 	struct ment *ent;		/* cfg.max_flows */

@@ -128,6 +128,9 @@ int off_run(const struct exp_cfg *c, volatile sig_atomic_t *stop, struct off_sum
 	memset(sum, 0, sizeof(*sum));
 	exp_cfg_meter(c, &mc);
 	exp_cfg_xp(c, &xc);
+	/* Offline nothing is lost by waiting for the collector (TCP); the
+	 * live path never waits. Rounded up: a bound under 1 ms is 1 ms. */
+	xc.wait_ms = (uint32_t)((c->tcp_wait_ns + PROG_NS_PER_S / 1000 - 1) / (PROG_NS_PER_S / 1000));
 	run.m = meter_new(&mc, off_emit, &run);
 	if (!run.m) {
 		snprintf(err, errlen, "no memory for a table of %u flows (--max-flows)",
@@ -149,7 +152,9 @@ int off_run(const struct exp_cfg *c, volatile sig_atomic_t *stop, struct off_sum
 		run.now = prog_now_real();
 	meter_flush(run.m, METER_END_FORCED);
 	sum->meter = *meter_stats(run.m);
-	sum->xp_failed = xp_close(run.x, run.now, &sum->meter, &sum->xp) != 0;
+	/* Records lost at any time fail the run, not only those lost at close. */
+	sum->xp_failed = xp_close(run.x, run.now, &sum->meter, &sum->xp) != 0 ||
+			 sum->xp.records_lost || sum->xp.send_errors;
 	meter_free(run.m);
 	return 0;
 }

@@ -32,7 +32,8 @@ struct off_sum {
 	int stopped;			/* a stop request ended the run */
 	struct meter_stats meter;	/* at the end */
 	struct xp_stats xp;		/* after xp_close */
-	int xp_failed;			/* xp_close said something was not sent */
+	int xp_failed;			/* something was not sent (records lost, send
+					 * errors, or xp_close said so) */
 };
 
 /* Meter c->pcaps in order and export as c says. stop: polled once per

@@ -12,7 +12,13 @@
  * the data records (options records included) of the messages finished
  * before it in the stream, those later lost included, so that a collector
  * sees a loss as a gap. A new TCP connection is a new stream: it starts
- * at 0 with the templates. */
+ * at 0 with the templates.
+ *
+ * With cfg.wait_ms over TCP each message, before it is begun (a control
+ * message) or numbered (a data message), waits in tcp_ready() for a
+ * connection and room in the queue (xp_net_wait), so that a message is
+ * numbered for the stream it goes on; a new connection met there gets its
+ * templates first. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +90,20 @@ static struct tmpl *stats_template(void)
 
 /* ---- control messages: templates, options records, withdrawals ---- */
 
+static void stream_start(struct xp *x);
+
+/* cfg.wait_ms over TCP: wait for a connection with room for a message (the
+ * new stream's templates go first). Not while those templates are being
+ * sent: a new connection's queue is empty and holds them all (xp_net.c's
+ * queue is at least 4 MTUs). */
+static void tcp_ready(struct xp *x)
+{
+	if (x->cfg.transport != XP_TCP || !x->cfg.wait_ms || x->in_tmpl)
+		return;
+	while (!xp_net_wait(x, x->cfg.mtu) && x->net.fresh)
+		stream_start(x);
+}
+
 static uint32_t export_time(const struct xp *x)
 {
 	return (uint32_t)(x->now_ns / NS_PER_S);
@@ -116,6 +136,7 @@ static void ctl_room(struct xp *x, uint16_t set_id, size_t need)
 		same = 0;
 	}
 	if (!x->copen) {
+		tcp_ready(x);
 		wr_init(&x->cw, x->cbuf, x->cfg.mtu);
 		ipfix_msg_begin(&x->cm, &x->cw, export_time(x), x->seq, x->cfg.domain);
 		x->copen = 1;
@@ -199,6 +220,18 @@ static void send_withdrawals(struct xp *x)
 	ctl_end(x);
 }
 
+/* A new TCP stream: sequence numbers from 0, the templates first. */
+static void stream_start(struct xp *x)
+{
+	x->net.fresh = 0;
+	x->seq = 0;
+	x->started = 1;
+	x->refresh_at = x->now_ns;
+	x->in_tmpl = 1;
+	send_templates(x);
+	x->in_tmpl = 0;
+}
+
 /* ---- the data message ---- */
 
 static void data_finish(struct xp *x)
@@ -207,6 +240,7 @@ static void data_finish(struct xp *x)
 
 	if (!x->open)
 		return;
+	tcp_ready(x);
 	x->open = 0;
 	len = ipfix_msg_end(&x->m);
 	if (len <= 0)
@@ -264,14 +298,9 @@ static void clock_to(struct xp *x, uint64_t now_ns, int full)
 {
 	x->now_ns = now_ns;
 	if (x->cfg.transport == XP_TCP) {
-		xp_net_poll(x, now_ns, full);
-		if (x->net.fresh) {
-			x->net.fresh = 0;
-			x->seq = 0;
-			x->started = 1;
-			x->refresh_at = now_ns;
-			send_templates(x);
-		}
+		xp_net_poll(x, full);
+		if (x->net.fresh)
+			stream_start(x);
 	} else if (!x->started) {
 		x->started = 1;
 		x->refresh_at = now_ns;

@@ -13,10 +13,15 @@
  * withdrawn at close (RFC 7011 §8.1). Sequence numbers count data records
  * per observation domain. Messages are filled up to the MTU.
  *
- * TCP never blocks the caller: the socket is non-blocking, a connection
- * lost is retried with a backoff, and what cannot be sent while it is
- * down is dropped and counted (xp_stats.records_lost), never held without
- * bound.
+ * By default TCP never blocks the caller (the live path, where waiting
+ * would lose packets): the socket is non-blocking, a connection lost is
+ * retried with a backoff, and what cannot be sent while it is down is
+ * dropped and counted (xp_stats.records_lost), never held without bound.
+ * With cfg.wait_ms (offline, where nothing is lost by waiting) a message
+ * that finds the queue full waits for the socket to take bytes, and one
+ * that finds no connection waits for a new one, until the collector has
+ * taken nothing for wait_ms; then records are dropped and counted as
+ * above until it takes bytes again.
  */
 #ifndef WEIR_XP_H
 #define WEIR_XP_H
@@ -43,6 +48,10 @@ struct xp_cfg {
 	uint64_t refresh_ns;		/* template refresh (UDP, file), default 300 s */
 	int biflow;			/* RFC 5103 records: one per flow */
 	uint32_t sampling;		/* 1-in-N announced; 0 or 1: none */
+	uint32_t wait_ms;		/* TCP: 0 never wait (the default, the live
+					 * path); else wait for the collector, giving
+					 * up after wait_ms of real time in which it
+					 * took nothing (offline) */
 };
 
 struct xp_stats {
@@ -56,6 +65,10 @@ struct xp_stats {
 };
 
 struct xp;
+
+/* xp_add and xp_tick return at once and xp_close waits 2 s at most,
+ * except over TCP with cfg.wait_ms: then each may wait for the collector
+ * as said above. */
 
 /* Open the exporting process: resolve, connect or open the file. NULL with
  * a sentence in err when that fails (TCP: a refused first connection is not

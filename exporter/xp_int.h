@@ -75,7 +75,10 @@ struct xp_net {
 	int state;			/* enum xp_tcp_state */
 	int fresh;			/* a new stream began: templates go first */
 	int warned;			/* the loss of the collector was logged */
-	uint64_t retry_ns, backoff_ns;	/* next attempt (exporter clock), its wait */
+	uint64_t retry_ns, backoff_ns;	/* next attempt (xp_net clock), its wait */
+	/* cfg.wait_ms */
+	int gave_up;			/* a wait ran out: none until progress */
+	uint64_t progress;		/* connections made + sends that took bytes */
 	uint8_t *q;			/* messages waiting for the socket: q[qhead, qtail) */
 	size_t qcap, qhead, qtail;
 	uint64_t qsent;			/* bytes of the stream handed to the kernel */
@@ -96,6 +99,7 @@ struct xp {
 	uint32_t seq;			/* data records of the stream before the next message */
 	uint64_t now_ns;		/* the latest clock given */
 	int started;			/* the first templates went out */
+	int in_tmpl;			/* sending a new stream's templates */
 	uint64_t refresh_at;		/* exporter clock of the last template/options send */
 	/* the data message being filled */
 	uint8_t *buf;
@@ -120,13 +124,23 @@ struct xp {
 int xp_net_open(struct xp *x, char *err, size_t errlen);
 /* TCP: start a connection when none is up or under way and its retry is
  * due; with full, also finish a connection under way, see a collector that
- * closed, and write what waits. A new connection sets net.fresh. */
-void xp_net_poll(struct xp *x, uint64_t now_ns, int full);
+ * closed, and write what waits. A new connection sets net.fresh. The
+ * retries run on the exporter's clock (x->now_ns), or with cfg.wait_ms on
+ * real time (offline the exporter's clock is the packets'). */
+void xp_net_poll(struct xp *x, int full);
+/* TCP with cfg.wait_ms: wait until a connection is up and the queue has
+ * room for a message of need bytes; 0 then (net.fresh set when the
+ * connection is a new one). -1 at once without cfg.wait_ms, or while
+ * given up; -1 when the collector took nothing (no connection made, no
+ * byte sent) for cfg.wait_ms, which gives up until it takes something. */
+int xp_net_wait(struct xp *x, size_t need);
 /* Hand one finished message to the transport: sent (counted in x->st), or
  * queued (TCP), or lost (counted). */
 void xp_net_send(struct xp *x, const uint8_t *msg, const struct xp_msg_info *mi);
-/* Write what waits, for at most wait_ms milliseconds (TCP), then close.
- * 0, or -1 when something could not be sent. */
+/* Write what waits, for at most wait_ms milliseconds (TCP; with
+ * cfg.wait_ms for as long as the collector takes bytes, giving up after
+ * cfg.wait_ms without), then close. 0, or -1 when something could not be
+ * sent. */
 int xp_net_close(struct xp *x, unsigned wait_ms);
 
 /* Counters, for xp_net.c: a message sent, or lost (at x->now_ns). */

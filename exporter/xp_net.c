@@ -12,7 +12,18 @@
  * them; a message that finds the queue full or no connection is lost and
  * counted, and so is every message still queued when the connection ends.
  * A collector sends nothing on an IPFIX stream, so a readable socket means
- * it closed (or reset) the connection. */
+ * it closed (or reset) the connection.
+ *
+ * With cfg.wait_ms (offline) xp.c asks xp_net_wait() for a connection and
+ * room in the queue before it begins each message, and that waits: for
+ * POLLOUT while the queue is full, for the connection under way, for the
+ * next attempt while there is none. Retries then run on real time, the
+ * backoff capped at XP_BACKOFF_WAIT_MAX (the exporter does nothing else
+ * meanwhile, and a collector back is found soon). A wait gives up after
+ * cfg.wait_ms of real time without progress (a connection made, a send
+ * that took bytes); from then on messages are dropped and counted as
+ * without cfg.wait_ms, until the next progress, so that a dead collector
+ * costs one bound, not one per message. */
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -30,10 +41,33 @@
 
 #define XP_BACKOFF_MIN	(250ull * 1000000ull)		/* 250 ms */
 #define XP_BACKOFF_MAX	(30ull * 1000000000ull)		/* 30 s */
+#define XP_BACKOFF_WAIT_MAX (1000ull * 1000000ull)	/* 1 s, with cfg.wait_ms */
+#define XP_NS_PER_MS	1000000ull
 #define XP_QUEUE_BYTES	(256u * 1024u)
 #define XP_QUEUE_MSGS	4096u
 
 /* ---- TCP ---- */
+
+/* The clock of the retries: the exporter's, or real time when the caller
+ * may be kept waiting (offline, the exporter's clock is the packets' and
+ * stands still while it waits). */
+static uint64_t net_now(const struct xp *x)
+{
+	return x->cfg.wait_ms ? prog_now_mono() : x->now_ns;
+}
+
+/* The collector took something: a wait that had given up waits again. */
+static void tcp_progress(struct xp *x)
+{
+	struct xp_net *n = &x->net;
+
+	n->progress++;
+	if (!n->gave_up)
+		return;
+	n->gave_up = 0;
+	prog_log(PROG_LOG_INFO, "IPFIX over TCP to %s: the collector takes data again; the "
+		 "exporter waits for it again", n->peer);
+}
 
 static void queue_drop(struct xp *x)
 {
@@ -56,6 +90,7 @@ static void tcp_fail(struct xp *x, int err)
 {
 	struct xp_net *n = &x->net;
 	const char *why = err ? strerror(err) : "closed by the collector";
+	uint64_t max = x->cfg.wait_ms ? XP_BACKOFF_WAIT_MAX : XP_BACKOFF_MAX;
 
 	if (n->fd >= 0)
 		close(n->fd);
@@ -65,15 +100,19 @@ static void tcp_fail(struct xp *x, int err)
 	n->state = XP_TCP_DOWN;
 	if (!n->backoff_ns)
 		n->backoff_ns = XP_BACKOFF_MIN;
-	n->retry_ns = x->now_ns + n->backoff_ns;
+	if (n->backoff_ns > max)
+		n->backoff_ns = max;
+	n->retry_ns = net_now(x) + n->backoff_ns;
 	prog_log(n->warned ? PROG_LOG_DEBUG : PROG_LOG_WARN,
-		 "IPFIX over TCP to %s: %s; records are dropped (and counted) until a "
-		 "connection is made again, next try in %llu ms", n->peer, why,
-		 (unsigned long long)(n->backoff_ns / 1000000u));
+		 "IPFIX over TCP to %s: %s; %s, next try in %llu ms", n->peer, why,
+		 x->cfg.wait_ms && !n->gave_up ?
+		 "the exporter waits for a new connection (what was queued is lost)" :
+		 "records are dropped (and counted) until a connection is made again",
+		 (unsigned long long)(n->backoff_ns / XP_NS_PER_MS));
 	n->warned = 1;
 	n->backoff_ns *= 2;
-	if (n->backoff_ns > XP_BACKOFF_MAX)
-		n->backoff_ns = XP_BACKOFF_MAX;
+	if (n->backoff_ns > max)
+		n->backoff_ns = max;
 }
 
 static void tcp_up(struct xp *x)
@@ -83,6 +122,7 @@ static void tcp_up(struct xp *x)
 	n->state = XP_TCP_UP;
 	n->backoff_ns = 0;
 	x->st.connects++;
+	tcp_progress(x);
 	if (n->warned)
 		prog_log(PROG_LOG_INFO, "IPFIX over TCP to %s: connected again", n->peer);
 	n->warned = 0;
@@ -166,6 +206,8 @@ static void tcp_drain(struct xp *x)
 		}
 		n->qhead += (size_t)r;
 		n->qsent += (uint64_t)r;
+		if (r)
+			tcp_progress(x);
 		while (n->ecount && n->ents[n->ehead].end <= n->qsent) {
 			xp_count_sent(x, &n->ents[n->ehead].info);
 			n->ehead = (n->ehead + 1) % n->ecap;
@@ -212,13 +254,13 @@ static void tcp_send(struct xp *x, const uint8_t *msg, const struct xp_msg_info 
 	tcp_drain(x);
 }
 
-void xp_net_poll(struct xp *x, uint64_t now_ns, int full)
+void xp_net_poll(struct xp *x, int full)
 {
 	struct xp_net *n = &x->net;
 
 	if (x->cfg.transport != XP_TCP)
 		return;
-	if (n->state == XP_TCP_DOWN && now_ns >= n->retry_ns)
+	if (n->state == XP_TCP_DOWN && net_now(x) >= n->retry_ns)
 		tcp_start(x);
 	if (!full)
 		return;
@@ -229,6 +271,88 @@ void xp_net_poll(struct xp *x, uint64_t now_ns, int full)
 			tcp_connecting(x, p.revents);
 	}
 	tcp_drain(x);
+}
+
+/* ---- TCP, waiting (cfg.wait_ms) ---- */
+
+/* Room in the queue for a message of need bytes. */
+static int tcp_room(const struct xp_net *n, size_t need)
+{
+	return n->ecount < n->ecap && n->qcap - (n->qtail - n->qhead) >= need;
+}
+
+/* Wait at most ms for what the state waits for, and act on it: the time
+ * of the next attempt (none up), the connection under way, the socket
+ * writable or closed by the collector (up). A signal ends it early. */
+static void tcp_wait_once(struct xp *x, uint64_t ms)
+{
+	struct xp_net *n = &x->net;
+	struct pollfd p = { .fd = n->fd, .events = POLLOUT };
+	uint64_t now = prog_now_mono();
+
+	if (n->state == XP_TCP_DOWN) {
+		if (now < n->retry_ns) {
+			uint64_t d = (n->retry_ns - now) / XP_NS_PER_MS + 1;
+
+			poll(NULL, 0, (int)(d < ms ? d : ms));
+		}
+		if (prog_now_mono() >= n->retry_ns)
+			tcp_start(x);
+		return;
+	}
+	if (n->state == XP_TCP_UP)
+		p.events |= POLLIN | POLLRDHUP;
+	if (poll(&p, 1, (int)ms) <= 0 || !p.revents)
+		return;
+	if (n->state == XP_TCP_CONNECTING)
+		tcp_connecting(x, p.revents);
+	else
+		tcp_drain(x);
+}
+
+int xp_net_wait(struct xp *x, size_t need)
+{
+	struct xp_net *n = &x->net;
+	uint64_t bound = (uint64_t)x->cfg.wait_ms * XP_NS_PER_MS, last, seen;
+
+	if (x->cfg.transport != XP_TCP || !x->cfg.wait_ms)
+		return -1;
+	/* Every message: a collector that closed is seen before the message
+	 * is numbered for a stream that is gone. */
+	if (n->state == XP_TCP_UP)
+		tcp_drain(x);
+	if (n->state == XP_TCP_UP && tcp_room(n, need))
+		return 0;
+	if (n->gave_up)
+		return -1;
+	last = prog_now_mono();
+	seen = n->progress;
+	for (;;) {
+		uint64_t now;
+
+		if (n->state == XP_TCP_CONNECTING) {
+			struct pollfd p = { .fd = n->fd, .events = POLLOUT };
+
+			if (poll(&p, 1, 0) > 0)
+				tcp_connecting(x, p.revents);
+		}
+		if (n->state == XP_TCP_UP && tcp_room(n, need))
+			return 0;
+		now = prog_now_mono();
+		if (n->progress != seen) {
+			seen = n->progress;
+			last = now;
+		}
+		if (now - last >= bound)
+			break;
+		tcp_wait_once(x, (bound - (now - last)) / XP_NS_PER_MS + 1);
+	}
+	n->gave_up = 1;
+	prog_log(PROG_LOG_WARN, "IPFIX over TCP to %s: %s for %u ms; records are dropped (and "
+		 "counted) until it takes data again", n->peer,
+		 n->state == XP_TCP_UP ? "the collector took nothing" : "no connection",
+		 x->cfg.wait_ms);
+	return -1;
 }
 
 /* ---- UDP and files ---- */
@@ -390,17 +514,25 @@ int xp_net_open(struct xp *x, char *err, size_t errlen)
 }
 
 /* TCP at close: a connection under way is waited for, the queue written,
- * for at most wait_ms of real time. */
+ * for at most wait_ms of real time; with cfg.wait_ms (and not given up)
+ * for as long as the collector takes bytes, giving up after cfg.wait_ms
+ * without. */
 static void tcp_flush(struct xp *x, unsigned wait_ms)
 {
 	struct xp_net *n = &x->net;
-	uint64_t end = prog_now_mono() + (uint64_t)wait_ms * 1000000u;
+	int patient = x->cfg.wait_ms && !n->gave_up;
+	uint64_t span = (uint64_t)(patient ? x->cfg.wait_ms : wait_ms) * XP_NS_PER_MS;
+	uint64_t end = prog_now_mono() + span, seen = n->progress;
 
 	while (n->state != XP_TCP_DOWN && (n->state == XP_TCP_CONNECTING || n->ecount)) {
 		uint64_t now = prog_now_mono();
 		struct pollfd p = { .fd = n->fd, .events = POLLOUT };
 
-		if (now >= end || poll(&p, 1, (int)((end - now) / 1000000u) + 1) < 0)
+		if (patient && n->progress != seen) {
+			seen = n->progress;
+			end = now + span;
+		}
+		if (now >= end || poll(&p, 1, (int)((end - now) / XP_NS_PER_MS) + 1) < 0)
 			break;
 		if (n->state == XP_TCP_CONNECTING)
 			tcp_connecting(x, p.revents);

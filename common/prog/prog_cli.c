@@ -173,14 +173,40 @@ enum prog_cli_result prog_cli_parse(const struct prog_cli *cli, int argc, char *
 	return PROG_CLI_RUN;
 }
 
+/* The program's first multi-word long option in its usage text, with
+ * underscores ("--active_timeout"), into out; "" when it has none. */
+static void underscore_example(const char *usage, char *out, size_t cap)
+{
+	out[0] = 0;
+	for (const char *p = strstr(usage, "--"); p; p = strstr(p + 2, "--")) {
+		size_t n = 2;
+
+		while (p[n] && (islower((unsigned char)p[n]) || isdigit((unsigned char)p[n]) ||
+				p[n] == '-'))
+			n++;
+		if (n >= cap || !memchr(p + 2, '-', n - 2) || p[n - 1] == '-')
+			continue;
+		memcpy(out, p, n);
+		out[n] = 0;
+		for (size_t i = 2; i < n; i++)
+			if (out[i] == '-')
+				out[i] = '_';
+		return;
+	}
+}
+
 void prog_cli_usage(const struct prog_cli *cli, FILE *fp)
 {
+	char ex[64];
+
+	underscore_example(cli->usage, ex, sizeof(ex));
 	fputs(cli->usage, fp);
 	fputs("  -h, --help                    this text\n"
 	      "  -V, --version                 the version\n"
-	      "\n"
-	      "Every multi-word option is also accepted with underscores (--template_file).\n"
-	      "Log lines on stderr: level from WEIR_LOG=error|warn|info|debug (default warn);\n"
+	      "\n", fp);
+	if (ex[0])
+		fprintf(fp, "Every multi-word option is also accepted with underscores (%s).\n", ex);
+	fputs("Log lines on stderr: level from WEIR_LOG=error|warn|info|debug (default warn);\n"
 	      "WEIR_LOG_TIME=1 puts the UTC time in front of each.\n", fp);
 	if (cli->usage_end)
 		fputs(cli->usage_end, fp);

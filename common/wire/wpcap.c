@@ -209,34 +209,24 @@ static int classic_fill(struct wpcap_rd *r)
 	return 0;
 }
 
-/* The next record of a classic file (see wpcap_next). A record is whole
- * in the buffer before it is handed out: the buffer holds a block and a
- * largest record, and a record's length is checked before it is waited for. */
+/* The next record of a classic file (see wpcap_next, which reads one that
+ * is whole in the buffer itself, the same way). A record is whole in the
+ * buffer before it is handed out: the buffer holds a block and a largest
+ * record, and a record's length is checked before it is waited for. */
 static int classic_next(struct wpcap_rd *r, struct wpcap_frame *f)
 {
 	for (;;) {
 		size_t left = r->end - r->beg;
 		uint32_t h[4];
 
+		if (wpcap_rec_take(r, f))
+			return 1;
 		if (left >= 16) {
-			memcpy(h, r->buf + r->beg, 16);
-			if (r->swap)
-				for (int i = 0; i < 4; i++)
-					h[i] = __builtin_bswap32(h[i]);
+			wpcap_rec_hdr(r, h);
 			if (h[2] > WPCAP_SNAPLEN) {
 				snprintf(r->err, sizeof(r->err), "invalid packet capture length %u, "
 					 "bigger than maximum of %u", h[2], WPCAP_SNAPLEN);
 				return WEIR_E_IO;
-			}
-			if (left - 16 >= h[2]) {
-				f->p = r->buf + r->beg + 16;
-				f->caplen = h[2] > r->snap ? r->snap : h[2];
-				f->len = h[3];
-				f->t_ns = (uint64_t)h[0] * 1000000000ull +
-					  (r->nano ? h[1] : (uint64_t)h[1] * 1000);
-				r->beg += 16 + (size_t)h[2];
-				r->frames++;
-				return 1;
 			}
 		}
 		if (r->eof) {
@@ -262,7 +252,7 @@ static int classic_next(struct wpcap_rd *r, struct wpcap_frame *f)
 	}
 }
 
-int wpcap_next(struct wpcap_rd *r, struct wpcap_frame *f)
+int wpcap_next_more(struct wpcap_rd *r, struct wpcap_frame *f)
 {
 	struct pcap_pkthdr *h;
 	const u_char *data;

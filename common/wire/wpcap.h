@@ -22,6 +22,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define WPCAP_SNAPLEN	262144	/* libpcap's maximum */
 
@@ -82,9 +83,54 @@ struct wpcap_rd {
 
 /* Open path for reading ("-": stdin). WEIR_OK, or WEIR_E_IO with err. */
 int wpcap_open_read(struct wpcap_rd *r, const char *path, char *err, size_t errlen);
+
+/* wpcap_next() for all it does not do inline. */
+int wpcap_next_more(struct wpcap_rd *r, struct wpcap_frame *f);
+
+/* The 16-byte record header at the start of a classic file's buffer (at
+ * least 16 bytes there) in host order: seconds, fraction, caplen, len. */
+static inline void wpcap_rec_hdr(const struct wpcap_rd *r, uint32_t h[4])
+{
+	memcpy(h, r->buf + r->beg, 16);
+	if (r->swap)
+		for (int i = 0; i < 4; i++)
+			h[i] = __builtin_bswap32(h[i]);
+}
+
+/* The record at the start of a classic file's buffer into f when it is
+ * whole there and not too long: 1; else 0 (more to read, or an error:
+ * wpcap_next_more tells). 0 for libpcap's files (their buffer is empty). */
+static inline int wpcap_rec_take(struct wpcap_rd *r, struct wpcap_frame *f)
+{
+	size_t left = r->end - r->beg;
+	uint32_t h[4];
+
+	if (left < 16)
+		return 0;
+	wpcap_rec_hdr(r, h);
+	if (h[2] > WPCAP_SNAPLEN || left - 16 < h[2])
+		return 0;
+	f->p = r->buf + r->beg + 16;
+	f->caplen = h[2] > r->snap ? r->snap : h[2];
+	f->len = h[3];
+	f->t_ns = (uint64_t)h[0] * 1000000000ull + (r->nano ? h[1] : (uint64_t)h[1] * 1000);
+	r->beg += 16 + (size_t)h[2];
+	r->frames++;
+	return 1;
+}
+
 /* The next frame: 1 (f filled), 0 at the end, WEIR_E_IO on a read error
- * (the sentence: wpcap_error). */
-int wpcap_next(struct wpcap_rd *r, struct wpcap_frame *f);
+ * (the sentence: wpcap_error). Inline for a classic file's record that is
+ * whole in the buffer (the common case: a block holds hundreds), so that
+ * a frame costs no call; everything else (a block to read, an error,
+ * libpcap's files) in wpcap_next_more. */
+static inline int wpcap_next(struct wpcap_rd *r, struct wpcap_frame *f)
+{
+	if (wpcap_rec_take(r, f))
+		return 1;
+	return wpcap_next_more(r, f);
+}
+
 const char *wpcap_error(const struct wpcap_rd *r);
 /* libpcap's name of a link type ("EN10MB"), or "?". */
 const char *wpcap_dlt_name(int dlt);

@@ -2,12 +2,16 @@
  * from every start (Ethernet, raw IP, DLT_IPV4/IPV6, Linux cooked v1/v2,
  * BSD and OpenBSD loopback). libFuzzer hands the input in a buffer of
  * exactly its size, so ASan sees any read past it; and what every parse
- * must hold whatever the bytes (pkt.h) is checked, a violation aborts.
+ * must hold whatever the bytes (pkt.h) is checked, a violation aborts, as
+ * does a difference between pkt_parse_frame's fast path for the common
+ * shape and the general walk (pkt_int.h).
  * Seeds: the frames of the shared tcpdump captures (tests/fuzz/run).
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "pkt.h"
+#include "pkt_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -47,7 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* A wire length past the capture, from the last byte, so that the
 	 * offload lengths (len_from_frame) meet a frame cut by a snap length. */
 	size_t wire = size + (size ? (size_t)data[size - 1] * 257 : 0);
-	struct pkt_info pi;
+	struct pkt_info pi, w;
 
 	for (size_t i = 0; i < sizeof(starts) / sizeof(starts[0]); i++) {
 		if (pkt_parse(&pi, data, size, starts[i]))
@@ -56,6 +60,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (pkt_parse_frame(&pi, data, size, wire, starts[i]))
 			abort();
 		check(&pi, size, wire);
+		pkt_parse_walk(&w, data, size, wire, starts[i]);
+		if (memcmp(&pi, &w, sizeof(w)))
+			abort();
 	}
 	return 0;
 }

@@ -1,6 +1,7 @@
 /* pkthelp.h - frame builders and checks shared by the parser's tests
  * (test_pkt*.c): pktbuild.h with the lengths each test wants, and a parse
- * from a heap copy of exactly the frame's bytes, so ASan sees any overread.
+ * from a heap copy of exactly the frame's bytes, so ASan sees any overread,
+ * checked against the parser's general walk (pkt_int.h).
  */
 #ifndef WEIR_TESTS_PKTHELP_H
 #define WEIR_TESTS_PKTHELP_H
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "pkt.h"
+#include "pkt_int.h"
 #include "pktbuild.h"
 
 static const uint8_t MAC_D[6] = { 0x00, 0x11, 0x22, 0x33, 0x44, 0x55 };
@@ -132,6 +134,19 @@ static inline void assert_sane(const struct pkt_info *pi, size_t len)
 		cr_assert_eq(pi->frag_off, 0, "a transport layer in a later fragment");
 }
 
+/* pkt_parse_frame's fast path (pkt.c) gives the general walk's result to
+ * the bit: pi, from pkt_parse_frame on the bytes at b, against the walk. */
+static inline void assert_as_walk(const struct pkt_info *pi, const uint8_t *b, size_t len,
+				  size_t wire, int start)
+{
+	struct pkt_info w;
+
+	pkt_parse_walk(&w, b, len, wire, start);
+	cr_assert_eq(memcmp(pi, &w, sizeof(w)), 0,
+		     "fast path and walk differ (start %d, %zu bytes, layers %#x/%#x)", start, len,
+		     pi->layers, w.layers);
+}
+
 /* Parse from a heap copy of exactly len bytes, so ASan sees any overread. */
 static inline void parse(struct pkt_info *pi, const uint8_t *b, size_t len, int start)
 {
@@ -140,6 +155,7 @@ static inline void parse(struct pkt_info *pi, const uint8_t *b, size_t len, int 
 	cr_assert(copy);
 	memcpy(copy, b, len);
 	cr_assert_eq(pkt_parse(pi, copy, len, start), WEIR_OK);
+	assert_as_walk(pi, copy, len, len, start);
 	free(copy);
 	assert_sane(pi, len);
 }
@@ -169,6 +185,7 @@ static inline void parse_wire(struct pkt_info *pi, const uint8_t *b, size_t len,
 	cr_assert(copy);
 	memcpy(copy, b, len);
 	cr_assert_eq(pkt_parse_frame(pi, copy, len, wire, start), WEIR_OK);
+	assert_as_walk(pi, copy, len, wire, start);
 	free(copy);
 	assert_sane(pi, len);
 }

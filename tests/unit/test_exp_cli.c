@@ -59,6 +59,7 @@ Test(exp_cli, defaults)
 	cr_assert_null(cfg.ipfix_file);
 	cr_assert_eq(cfg.biflow, 0);
 	cr_assert_eq(cfg.promiscuous, 0);
+	cr_assert_eq(cfg.tcp_wait_ns, 30 * SEC);
 }
 
 /* The reference exporter's examples, as the issue lists them. */
@@ -95,11 +96,11 @@ static void check_long(const char *sep)
 {
 	const char *names[] = { "collector%shost", "collector%sport", "observation%sdomain%sid",
 				"active%stimeout", "inactive%stimeout", "template%srefresh%srate",
-				"sampling%spacket%sinterval", "max%sflows" };
-	char o[8][48], *argv[40];
+				"sampling%spacket%sinterval", "max%sflows", "tcp%swait%stimeout" };
+	char o[9][48], *argv[42];
 	int n = 0;
 
-	for (int i = 0; i < 8; i++) {
+	for (int i = 0; i < 9; i++) {
 		char tmp[48];
 
 		snprintf(tmp, sizeof(tmp), "--%s", names[i]);
@@ -119,6 +120,7 @@ static void check_long(const char *sep)
 	argv[n++] = o[5]; argv[n++] = "1.5";
 	argv[n++] = o[6]; argv[n++] = "7";
 	argv[n++] = o[7]; argv[n++] = "1000";
+	argv[n++] = o[8]; argv[n++] = "2m";
 	argv[n++] = "--mtu"; argv[n++] = "9000";
 	argv[n++] = "--biflow";
 	argv[n++] = "--promiscuous";
@@ -138,6 +140,7 @@ static void check_long(const char *sep)
 	cr_assert_eq(cfg.refresh_ns, 3 * SEC / 2);
 	cr_assert_eq(cfg.sampling, 7);
 	cr_assert_eq(cfg.max_flows, 1000);
+	cr_assert_eq(cfg.tcp_wait_ns, 120 * SEC);
 	cr_assert_eq(cfg.mtu, 9000);
 	cr_assert(cfg.biflow && cfg.promiscuous);
 	cr_assert_eq(cfg.npcaps, 3, "--pcap is repeatable");
@@ -189,6 +192,8 @@ Test(exp_cli, refusals)
 		{ "weir-exporter", "--attach", "xdp", "'xdp' is not auto" },
 		{ "weir-exporter", "--metrics-port", "65536", "--metrics-port" },
 		{ "weir-exporter", "--bogus", "1", "--bogus" },
+		{ "weir-exporter", "--tcp-wait-timeout", "25h", "--tcp-wait-timeout" },
+		{ "weir-exporter", "--tcp-wait-timeout", "-1", "--tcp-wait-timeout" },
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -236,12 +241,22 @@ Test(exp_cli, combinations_refused)
 	char *a3[] = { "weir-exporter", "--mtu", "65535", NULL };
 	char *a4[] = { "weir-exporter", "--pcap", "-", "--pcap", "-", NULL };
 	char *a5[] = { "weir-exporter", "--mtu", "65535", "--transport", "tcp", NULL };
+	char *a6[] = { "weir-exporter", "--tcp-wait-timeout", "5", NULL };
+	char *a7[] = { "weir-exporter", "--ipfix-file", "f", "--tcp-wait-timeout", "5", NULL };
+	char *a8[] = { "weir-exporter", "--tcp-wait-timeout", "0", "--transport", "tcp", "--pcap",
+		       "x", NULL };
+	char *a9[] = { "weir-exporter", "--tcp-wait-timeout", "5", "--transport", "tcp", NULL };
 
 	refuse(ARGC(a1), a1, "--ipfix-file");
 	refuse(ARGC(a2), a2, "--ipfix-file");
 	refuse(ARGC(a3), a3, "UDP");
 	refuse(ARGC(a4), a4, "stdin");
 	cr_assert_eq(parse(ARGC(a5), a5), EXP_CLI_RUN, "TCP carries 65535-byte messages: %s", err);
+	refuse(ARGC(a6), a6, "--transport tcp");
+	refuse(ARGC(a7), a7, "--transport tcp");
+	cr_assert_eq(parse(ARGC(a8), a8), EXP_CLI_RUN, "0: never wait: %s", err);
+	cr_assert_eq(cfg.tcp_wait_ns, 0);
+	refuse(ARGC(a9), a9, "metering live");
 }
 
 Test(exp_cli, help_and_version)
@@ -255,7 +270,8 @@ Test(exp_cli, help_and_version)
 	cr_assert_eq(exp_cli_parse(ARGC(a1), a1, &cfg, out, err, sizeof(err)), EXP_CLI_DONE);
 	fclose(out);
 	for (const char *w = "--pcap FILE|--ipfix-file FILE|--biflow|--max-flows N|--direction DIR|[4739]|"
-			     "[60s]|[15s]|[300s]|--promiscuous|nothing with --pcap|WEIR_LOG";
+			     "[60s]|[15s]|[300s]|--promiscuous|nothing with --pcap|WEIR_LOG|"
+			     "--tcp-wait-timeout T|[30s]";
 	     *w; w += strcspn(w, "|") + (w[strcspn(w, "|")] != 0)) {
 		char word[64];
 
@@ -296,6 +312,7 @@ Test(exp_cli, run_settings)
 	cr_assert_eq(x.refresh_ns, 60 * SEC);
 	cr_assert_eq(x.biflow, 1);
 	cr_assert_eq(x.sampling, 10);
+	cr_assert_eq(x.wait_ms, 0, "the live path never waits; offline.c sets it");
 	cr_assert_eq(parse(ARGC(a2), a2), EXP_CLI_RUN, "%s", err);
 	exp_cfg_xp(&cfg, &x);
 	cr_assert_eq(x.transport, XP_FILE);

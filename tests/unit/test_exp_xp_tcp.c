@@ -14,35 +14,6 @@
 
 static const struct xp_cfg base = { .domain = 5 };
 
-/* A TCP listener on 127.0.0.1:port (0: any; the port in *port). */
-static int listener(uint16_t *port, int rcvbuf)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(*port) };
-	socklen_t sl = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
-
-	cr_assert_geq(fd, 0);
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (rcvbuf)
-		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0, "bind: %s", strerror(errno));
-	cr_assert_eq(listen(fd, 4), 0);
-	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
-	*port = ntohs(sa.sin_port);
-	return fd;
-}
-
-/* A connection waiting on l, or -1 after ms milliseconds. */
-static int accept_within(int l, int ms)
-{
-	struct pollfd p = { .fd = l, .events = POLLIN };
-
-	if (poll(&p, 1, ms) <= 0)
-		return -1;
-	return accept(l, NULL, NULL);
-}
-
 /* Read the stream of c into cap until it holds want whole messages (or
  * the peer closed, with want 0) within 5 s. Returns the messages held. */
 static size_t stream_read(int c, struct xcap *cap, size_t want)
@@ -73,7 +44,7 @@ static size_t stream_read(int c, struct xcap *cap, size_t want)
 Test(exp_xp_tcp, reconnect_resends_templates, .timeout = 30)
 {
 	uint16_t port = 0;
-	int l = listener(&port, 0), c;
+	int l = xlistener(&port, 0), c;
 	struct xp *x = xopen(&base, XP_TCP, port);
 	struct meter_rec r = xrec(0, 1), r6 = xrec(1, 2);
 	struct xcap cap = { 0 };
@@ -84,7 +55,7 @@ Test(exp_xp_tcp, reconnect_resends_templates, .timeout = 30)
 	xp_add(x, &r, t);
 	xp_add(x, &r6, t);
 	xp_tick(x, t + SEC, NULL);		/* the data waited 1 s */
-	c = accept_within(l, 5000);
+	c = xaccept(l, 5000);
 	cr_assert_geq(c, 0);
 	cr_assert_eq(stream_read(c, &cap, 2), 2);
 	cr_expect_eq(be_uint(cap.b + 16, 2), IPFIX_SET_TEMPLATE, "templates first");
@@ -102,14 +73,14 @@ Test(exp_xp_tcp, reconnect_resends_templates, .timeout = 30)
 	/* the collector goes away and comes back */
 	close(c);
 	close(l);
-	l = listener(&port, 0);
+	l = xlistener(&port, 0);
 	c = -1;
 	end = prog_now_mono() + 10 * SEC;
 	while (c < 0 && prog_now_mono() < end) {
 		t += 100 * MS;
 		xp_add(x, &r, t);
 		xp_tick(x, t, NULL);
-		c = accept_within(l, 10);
+		c = xaccept(l, 10);
 	}
 	cr_assert_geq(c, 0, "no new connection");
 	t += 2 * SEC;
@@ -151,7 +122,7 @@ Test(exp_xp_tcp, reconnect_resends_templates, .timeout = 30)
 Test(exp_xp_tcp, no_listener_counts_and_never_blocks, .timeout = 30)
 {
 	uint16_t port = 0;
-	int l = listener(&port, 0);
+	int l = xlistener(&port, 0);
 	struct meter_rec r = xrec(0, 1);
 	struct xp *x;
 	struct xp_stats st;
@@ -188,14 +159,14 @@ Test(exp_xp_tcp, no_listener_counts_and_never_blocks, .timeout = 30)
 Test(exp_xp_tcp, stalled_collector_bounded, .timeout = 60)
 {
 	uint16_t port = 0;
-	int l = listener(&port, 4096), c;
+	int l = xlistener(&port, 4096), c;
 	struct xp *x = xopen(&base, XP_TCP, port);
 	struct meter_rec r = xrec(0, 1);
 	struct xp_stats st;
 	uint64_t t = T0, worst = 0, n = 0;
 
 	xp_tick(x, t, NULL);
-	c = accept_within(l, 5000);
+	c = xaccept(l, 5000);
 	cr_assert_geq(c, 0);
 	while (!xp_stats(x)->records_lost && n < 1000000) {
 		uint64_t a = prog_now_mono(), d;
@@ -224,7 +195,7 @@ Test(exp_xp_tcp, stalled_collector_bounded, .timeout = 60)
 Test(exp_xp_tcp, close_sends_buffered, .timeout = 30)
 {
 	uint16_t port = 0;
-	int l = listener(&port, 0), c;
+	int l = xlistener(&port, 0), c;
 	struct xp_cfg cfg = base;
 	struct xp *x;
 	struct xcap cap = { 0 };
@@ -240,7 +211,7 @@ Test(exp_xp_tcp, close_sends_buffered, .timeout = 30)
 		xp_add(x, &r, T0);
 	}
 	cr_assert_eq(xp_close(x, T0, NULL, &st), 0);
-	c = accept_within(l, 5000);
+	c = xaccept(l, 5000);
 	cr_assert_geq(c, 0);
 	stream_read(c, &cap, 0);
 	close(c);

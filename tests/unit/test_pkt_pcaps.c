@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "pkt.h"
+#include "pkt_int.h"
 #include "unit/pkthelp.h"
 #include "unit/pktcount.h"
 
@@ -23,6 +24,8 @@ struct sum {
 	struct pktcount t;
 	uint64_t from_frame;		/* IP lengths taken from the frame (offload) */
 	uint64_t link_frames[PKT_START_LOOP + 1];
+	const struct pktcount *cur;	/* the file being read (its start) */
+	uint64_t cuts;			/* cut frames compared */
 };
 
 static void check_frame(void *arg, uint64_t n, const struct wpcap_frame *f,
@@ -32,6 +35,16 @@ static void check_frame(void *arg, uint64_t n, const struct wpcap_frame *f,
 
 	(void)n;
 	assert_sane(pi, f->caplen);
+	/* The fast path against the walk, on the frame and on every cut of
+	 * its first 128 bytes. */
+	assert_as_walk(pi, f->p, f->caplen, f->len, s->cur->start);
+	for (size_t cut = 0; cut < f->caplen && cut < 128; cut++) {
+		struct pkt_info c;
+
+		pkt_parse_frame(&c, f->p, cut, f->len, s->cur->start);
+		assert_as_walk(&c, f->p, cut, f->len, s->cur->start);
+		s->cuts++;
+	}
 	if ((pi->layers & (PKT_L_IPV4 | PKT_L_IPV6)) && pi->len_from_frame) {
 		size_t wire = f->len > f->caplen ? f->len : f->caplen;
 
@@ -76,6 +89,7 @@ Test(pkt_pcaps, every_tcpdump_capture, .timeout = 120)
 		if (stat(path, &sb) || !S_ISREG(sb.st_mode) || !strncmp(de->d_name, "LICENSE", 7))
 			continue;
 		s.files++;
+		s.cur = &c;
 		pktcount_file(&c, path, 1, check_frame, &s);
 		cr_assert(!c.open_failed, "%s: %s", de->d_name, c.err);
 		cr_assert(!c.read_failed, "%s: %s", de->d_name, c.err);
@@ -118,6 +132,9 @@ Test(pkt_pcaps, every_tcpdump_capture, .timeout = 120)
 	cr_assert_eq(s.t.not_ip, 3894);
 	cr_assert_eq(s.t.refused, 66);
 	cr_assert_eq(s.from_frame, 15);
+	printf("pkt_pcaps: %llu cuts parsed by pkt_parse_frame and by the walk, the same\n",
+	       (unsigned long long)s.cuts);
+	cr_assert_gt(s.cuts, 500000);
 	for (int w = 1; w < PKT_WHY_MAX; w++)
 		if (w != PKT_WHY_EXT_DEPTH && w != PKT_WHY_VLAN_DEPTH && w != PKT_WHY_MPLS_DEPTH)
 			cr_assert_gt(s.t.why[w], 0, "no frame refused for %s", pkt_why_name(w));

@@ -237,6 +237,52 @@ static inline size_t udp_catch(int fd, struct xcap *x, size_t want, size_t *lens
 	}
 }
 
+/* A TCP listener on 127.0.0.1:port (0: any; the port in *port), with
+ * SO_RCVBUF rcvbuf when not 0; -1 on failure (errno). No assertion: a
+ * collector thread of a test may call it. */
+static inline int xlisten(uint16_t *port, int rcvbuf)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(*port) };
+	socklen_t sl = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (rcvbuf)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 4) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &sl) < 0) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+/* xlisten() that must succeed (the test's own thread). */
+static inline int xlistener(uint16_t *port, int rcvbuf)
+{
+	int fd = xlisten(port, rcvbuf);
+
+	cr_assert_geq(fd, 0, "listen on 127.0.0.1:%u: %s", *port, strerror(errno));
+	return fd;
+}
+
+/* A connection waiting on listener l, or -1 after ms milliseconds. */
+static inline int xaccept(int l, int ms)
+{
+	struct pollfd p = { .fd = l, .events = POLLIN };
+
+	if (poll(&p, 1, ms) <= 0)
+		return -1;
+	return accept(l, NULL, NULL);
+}
+
 /* An xp to 127.0.0.1:port over transport, the rest of cfg from base. */
 static inline struct xp *xopen(const struct xp_cfg *base, int transport, uint16_t port)
 {
