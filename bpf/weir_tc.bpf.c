@@ -97,6 +97,36 @@ struct {
 	__type(value, __u32);
 } samp SEC(".maps");
 
+/* Later IP fragments into their datagram's flow, as the meter joins them
+ * offline (exporter/meter_frag.c): the ports of a datagram's first
+ * fragment, kept by the datagram's identity for FRAG_NS. Internal; LRU,
+ * so the oldest datagrams make room. */
+struct wtc_frag_key {
+	__u8 src[16], dst[16];
+	__u32 id;		/* IPv4 identification, IPv6 fragment id */
+	__u32 ifindex;
+	__u16 vlan;
+	__u8 proto, ipver, dir;
+	__u8 pad[3];
+};
+
+struct wtc_frag_val {
+	__u64 t_ns;		/* the first fragment's tick time */
+	__u16 sport, dport;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct wtc_frag_key);
+	__type(value, struct wtc_frag_val);
+} frags SEC(".maps");
+
+/* How long a first fragment's ports serve its later ones: Linux's
+ * reassembly time (net.ipv4.ipfrag_time), the meter's FRAG_TIMEOUT. */
+#define FRAG_NS		(30 * 1000000000ull)
+
 #define VLAN_HLEN	4
 #define MPLS_HLEN	4
 #define IPV4_HLEN	20
@@ -113,11 +143,17 @@ struct {
 #define MPLS_MAX	8
 #define EXT_MAX		8
 
+#define E_EXIST		17	/* EEXIST */
+
 #define F_FIN		(1u << WFLOW_FIN)
 #define F_RST		(1u << WFLOW_RST)
 
 /* What the parse found. */
 enum { R_METER = 0, R_NOT_IP, R_REFUSED };
+
+/* pstate.frag: the first fragment of a datagram (offset 0, more to come),
+ * or a later one. An IPv6 atomic fragment (offset 0, M clear) is neither. */
+enum { FRAG_FIRST = 1, FRAG_LATER };
 
 struct pstate {
 	__u32 len;		/* skb->len: the frame's bytes */
@@ -130,33 +166,48 @@ struct pstate {
 				 * options included: what a segment repeats */
 	__u16 tcp_flags;	/* a complete TCP header's 9 flag bits, else 0 */
 	__u8 ttl, tos;
+	__u8 frag;		/* FRAG_FIRST, FRAG_LATER, or 0: not a fragment */
+	__u32 frag_id;		/* the datagram's IP id / fragment id */
+	/* a header's copy when it is not in the linear bytes (at()) */
+	__u8 buf[IPV6_HLEN] __attribute__((aligned(8)));
 };
 
 /* ---- reading ---- */
 
-/* n bytes at off into to, from the linear bytes in place or else through
- * the helper (which reads paged data too). 0, or < 0 past the frame. The
- * caller has checked off + n against p->end; the bound on off here is the
- * verifier's (a packet pointer's offset must be small and known). */
-static __always_inline int ld(struct __sk_buff *skb, __u32 off, void *to, const __u32 n)
+/* A pointer to the n bytes at off, whose end the caller has checked
+ * against p->end: into the skb's linear bytes when they are there (no
+ * copy), else to p->buf, where the helper copies them from the paged data
+ * (a GRO packet of a driver that keeps only its Ethernet header linear);
+ * NULL if the helper fails. The bound on off is the verifier's (a packet
+ * pointer's offset must be small and known). Fields are read with rd16()
+ * and rd32() at offsets that are multiples of their size, so that a read
+ * from p->buf (8-aligned) is aligned. */
+static __always_inline const __u8 *at(struct __sk_buff *skb, struct pstate *p, __u32 off,
+				      const __u32 n)
 {
-	void *d = (void *)(long)skb->data, *e = (void *)(long)skb->data_end;
+	__u8 *d = (void *)(long)skb->data, *e = (void *)(long)skb->data_end;
 
-	if (off < 0x3fff && d + off + n <= e) {
-		__builtin_memcpy(to, d + off, n);
-		return 0;
-	}
-	return bpf_skb_load_bytes(skb, off, to, n);
+	if (off < 0x3fff && d + off + n <= e)
+		return d + off;
+	if (bpf_skb_load_bytes(skb, off, p->buf, n))
+		return NULL;
+	return p->buf;
 }
 
-static __always_inline __u16 be16(const __u8 *b)
+static __always_inline __u16 rd16(const __u8 *h)
 {
-	return (__u16)(b[0] << 8 | b[1]);
+	return bpf_ntohs(*(const __u16 *)h);
 }
 
-static __always_inline __u32 be32(const __u8 *b)
+static __always_inline __u32 rd32(const __u8 *h)
 {
-	return (__u32)b[0] << 24 | (__u32)b[1] << 16 | (__u32)b[2] << 8 | b[3];
+	return bpf_ntohl(*(const __u32 *)h);
+}
+
+/* 4 bytes of an address into the key as they are (network order). */
+static __always_inline void cp32(__u8 *to, const __u8 *h)
+{
+	*(__u32 *)to = *(const __u32 *)h;
 }
 
 /* n more bytes from the cursor, before the end. */
@@ -180,13 +231,13 @@ static __always_inline int is_vlan(__u16 t)
 static __always_inline int parse_link(struct __sk_buff *skb, struct pstate *p,
 				      struct wflow_key *k)
 {
-	__u8 b[4];
+	const __u8 *h;
 	__u32 ntag = 0;
 	__u16 type;
 
-	if (!has(p, ETH_HLEN) || ld(skb, 12, b, 2))
+	if (!has(p, ETH_HLEN) || !(h = at(skb, p, 12, 2)))
 		return -R_REFUSED;
-	type = be16(b);
+	type = rd16(h);
 	p->off = ETH_HLEN;
 	if (type < ETH_P_802_3_MIN)
 		return -R_NOT_IP;
@@ -197,12 +248,12 @@ static __always_inline int parse_link(struct __sk_buff *skb, struct pstate *p,
 	for (int i = 0; i < VLAN_MAX; i++) {
 		if (!is_vlan(type))
 			break;
-		if (ntag == VLAN_MAX || !has(p, VLAN_HLEN) || ld(skb, p->off, b, 4))
+		if (ntag == VLAN_MAX || !has(p, VLAN_HLEN) || !(h = at(skb, p, p->off, VLAN_HLEN)))
 			return -R_REFUSED;
 		if (!ntag)
-			k->vlan = be16(b) & 0x0fff;
+			k->vlan = rd16(h) & 0x0fff;
 		ntag++;
-		type = be16(b + 2);
+		type = rd16(h + 2);
 		p->off += VLAN_HLEN;
 		if (type < ETH_P_802_3_MIN)
 			return -R_NOT_IP;
@@ -213,14 +264,14 @@ static __always_inline int parse_link(struct __sk_buff *skb, struct pstate *p,
 		int bos = 0;
 
 		for (int i = 0; i < MPLS_MAX && !bos; i++) {
-			if (!has(p, MPLS_HLEN) || ld(skb, p->off, b, 4))
+			if (!has(p, MPLS_HLEN) || !(h = at(skb, p, p->off, MPLS_HLEN)))
 				return -R_REFUSED;
-			bos = b[2] & 1;
+			bos = h[2] & 1;
 			p->off += MPLS_HLEN;
 		}
-		if (!bos || !has(p, 1) || ld(skb, p->off, b, 1))
+		if (!bos || !has(p, 1) || !(h = at(skb, p, p->off, 1)))
 			return -R_REFUSED;
-		switch (b[0] >> 4) {
+		switch (h[0] >> 4) {
 		case 4:
 			return ETH_P_IP;
 		case 6:
@@ -241,28 +292,28 @@ static __always_inline int parse_link(struct __sk_buff *skb, struct pstate *p,
 static __always_inline int parse_ipv4(struct __sk_buff *skb, struct pstate *p,
 				      struct wflow_key *k)
 {
-	__u8 b[IPV4_HLEN];
-	__u32 ihl, tot;
+	const __u8 *h;
+	__u32 ihl, tot, ff;
 
-	if (!has(p, IPV4_HLEN) || ld(skb, p->off, b, IPV4_HLEN))
+	if (!has(p, IPV4_HLEN) || !(h = at(skb, p, p->off, IPV4_HLEN)))
 		return -2;
-	ihl = (__u32)(b[0] & 0x0f) * 4;
-	if (b[0] >> 4 != 4 || ihl < IPV4_HLEN)
+	ihl = (__u32)(h[0] & 0x0f) * 4;
+	if (h[0] >> 4 != 4 || ihl < IPV4_HLEN)
 		return -2;
 	p->l3 = p->off;
-	tot = be16(b + 2);
+	tot = rd16(h + 2);
 	if (tot == 0 && p->len - p->l3 >= ihl)
 		p->ip_len = p->len - p->l3;	/* segmentation offload */
 	else if (tot < ihl)
 		return -2;
 	else
 		p->ip_len = tot;
-	p->tos = b[1];
-	p->ttl = b[8];
-	k->proto = b[9];
+	p->tos = h[1];
+	p->ttl = h[8];
+	k->proto = h[9];
 	k->ipver = 4;
-	__builtin_memcpy(k->src, b + 12, 4);
-	__builtin_memcpy(k->dst, b + 16, 4);
+	cp32(k->src, h + 12);
+	cp32(k->dst, h + 16);
 	if (p->end > p->l3 + p->ip_len)
 		p->end = p->l3 + p->ip_len;
 	p->off = p->l3 + IPV4_HLEN;
@@ -271,8 +322,13 @@ static __always_inline int parse_ipv4(struct __sk_buff *skb, struct pstate *p,
 		return -1;
 	p->off += ihl - IPV4_HLEN;
 	p->hdr_end = p->off;
-	if (be16(b + 6) & 0x1fff)
-		return -1;	/* only the first fragment has the ports */
+	ff = rd16(h + 6);
+	if (ff & 0x3fff) {	/* MF or an offset */
+		p->frag_id = rd16(h + 4);
+		p->frag = ff & 0x1fff ? FRAG_LATER : FRAG_FIRST;
+		if (p->frag == FRAG_LATER)
+			return -1;	/* only the first fragment has the ports */
+	}
 	return k->proto;
 }
 
@@ -281,8 +337,8 @@ static __always_inline int parse_ipv4(struct __sk_buff *skb, struct pstate *p,
  * once): its loop is long, a byte per Pad1. */
 __noinline int wtc_jumbo(struct __sk_buff *skb, __u32 off, __u32 n)
 {
+	__u8 b[4] __attribute__((aligned(4)));
 	__u32 pos = 0;
-	__u8 b[4];
 
 	if (n > 2046)
 		return 0;
@@ -295,7 +351,7 @@ __noinline int wtc_jumbo(struct __sk_buff *skb, __u32 off, __u32 n)
 		if (b[0] == 0xc2 && b[1] == 4 && pos + 6 <= n) {
 			if (bpf_skb_load_bytes(skb, off + pos + 2, b, 4))
 				return 0;
-			return (int)be32(b);
+			return (int)rd32(b);
 		}
 		if (pos + step > n)
 			return 0;
@@ -310,10 +366,10 @@ __noinline int wtc_jumbo(struct __sk_buff *skb, __u32 off, __u32 n)
 static __always_inline __u32 ipv6_len_zero(struct __sk_buff *skb, struct pstate *p, __u8 nh)
 {
 	__u32 left = p->end - p->off, frame = p->len - p->l3, hbh = 0, jumbo = 0;
-	__u8 b[2];
+	const __u8 *h;
 
-	if (nh == IPPROTO_HOPOPTS && left >= 2 && !ld(skb, p->off, b, 2))
-		hbh = ((__u32)b[1] + 1) * 8;
+	if (nh == IPPROTO_HOPOPTS && left >= 2 && (h = at(skb, p, p->off, 2)))
+		hbh = ((__u32)h[1] + 1) * 8;
 	if (hbh && left >= hbh)
 		jumbo = (__u32)wtc_jumbo(skb, p->off + 2, hbh - 2);
 	if (jumbo) {
@@ -338,21 +394,25 @@ static __always_inline int is_ipv6_ext(__u8 nh)
 static __always_inline int parse_ipv6(struct __sk_buff *skb, struct pstate *p,
 				      struct wflow_key *k)
 {
-	__u8 b[8];
+	const __u8 *h;
 	__u32 w, plen;
 	__u8 nh;
 
-	if (!has(p, IPV6_HLEN) || ld(skb, p->off, b, 8) || ld(skb, p->off + 8, k->src, 32))
+	if (!has(p, IPV6_HLEN) || !(h = at(skb, p, p->off, IPV6_HLEN)))
 		return -2;
-	w = be32(b);
+	w = rd32(h);
 	if (w >> 28 != 6)
 		return -2;
 	p->l3 = p->off;
 	p->tos = (w >> 20) & 0xff;
-	plen = be16(b + 4);
-	nh = b[6];
-	p->ttl = b[7];
+	plen = rd16(h + 4);
+	nh = h[6];
+	p->ttl = h[7];
 	k->ipver = 6;
+	for (int i = 0; i < 16; i += 4) {
+		cp32(k->src + i, h + 8 + i);
+		cp32(k->dst + i, h + 24 + i);
+	}
 	p->off = p->l3 + IPV6_HLEN;
 	if (plen) {
 		p->ip_len = plen + IPV6_HLEN;
@@ -370,25 +430,29 @@ static __always_inline int parse_ipv6(struct __sk_buff *skb, struct pstate *p,
 		k->proto = nh;
 		if (!is_ipv6_ext(nh))
 			return nh;
-		if (i == EXT_MAX || !has(p, EXT_MIN) || ld(skb, p->off, b, 8))
+		if (i == EXT_MAX || !has(p, EXT_MIN) || !(h = at(skb, p, p->off, EXT_MIN)))
 			return i == EXT_MAX ? -2 : -1;
 		if (nh == IPPROTO_FRAGMENT) {
-			if (be16(b + 2) >> 3) {
-				k->proto = b[0];	/* a later fragment */
+			p->frag_id = rd32(h + 4);
+			if (rd16(h + 2) >> 3) {
+				k->proto = h[0];	/* a later fragment */
+				p->frag = FRAG_LATER;
 				p->hdr_end = p->off + EXT_MIN;
 				return -1;
 			}
+			if (h[3] & 1)
+				p->frag = FRAG_FIRST;
 			hlen = EXT_MIN;
 		} else if (nh == IPPROTO_AH) {
-			hlen = ((__u32)b[1] + 2) * 4;
+			hlen = ((__u32)h[1] + 2) * 4;
 		} else {
-			hlen = ((__u32)b[1] + 1) * 8;
+			hlen = ((__u32)h[1] + 1) * 8;
 		}
+		nh = h[0];
 		if (!has(p, hlen))
 			return -1;
 		p->off += hlen;
 		p->hdr_end = p->off;
-		nh = b[0];
 	}
 	return -2;	/* not reached: the loop returns at i == EXT_MAX */
 }
@@ -400,30 +464,31 @@ static __always_inline int parse_ipv6(struct __sk_buff *skb, struct pstate *p,
 static __always_inline void parse_l4(struct __sk_buff *skb, struct pstate *p,
 				     struct wflow_key *k, int proto)
 {
-	__u8 b[TCP_HLEN - 6];
+	const __u8 *h;
 
 	switch (proto) {
 	case IPPROTO_TCP:
-		if (!has(p, TCP_HLEN) || ld(skb, p->off, b, TCP_HLEN - 6))
+		if (!has(p, TCP_HLEN) || !(h = at(skb, p, p->off, TCP_HLEN)))
 			return;
-		k->src_port = be16(b);
-		k->dst_port = be16(b + 2);
-		p->tcp_flags = be16(b + 12) & 0x01ff;
-		p->hdr_end = p->off + ((b[12] >> 4) > 5 ? (__u32)(b[12] >> 4) * 4 : TCP_HLEN);
+		k->src_port = rd16(h);
+		k->dst_port = rd16(h + 2);
+		p->tcp_flags = rd16(h + 12) & 0x01ff;
+		p->hdr_end = p->off + ((h[12] >> 4) > 5 ? (__u32)(h[12] >> 4) * 4 : TCP_HLEN);
 		return;
 	case IPPROTO_UDP:
 	case IPPROTO_SCTP:
-		if (!has(p, proto == IPPROTO_UDP ? UDP_HLEN : SCTP_HLEN) || ld(skb, p->off, b, 4))
+		if (!has(p, proto == IPPROTO_UDP ? UDP_HLEN : SCTP_HLEN) ||
+		    !(h = at(skb, p, p->off, 4)))
 			return;
-		k->src_port = be16(b);
-		k->dst_port = be16(b + 2);
+		k->src_port = rd16(h);
+		k->dst_port = rd16(h + 2);
 		p->hdr_end = p->off + (proto == IPPROTO_UDP ? UDP_HLEN : SCTP_HLEN);
 		return;
 	case IPPROTO_ICMP:
 	case IPPROTO_ICMPV6:
-		if (!has(p, ICMP_HLEN) || ld(skb, p->off, b, 2))
+		if (!has(p, ICMP_HLEN) || !(h = at(skb, p, p->off, 2)))
 			return;
-		k->dst_port = be16(b);
+		k->dst_port = rd16(h);
 		p->hdr_end = p->off + ICMP_HLEN;
 		return;
 	}
@@ -478,28 +543,42 @@ static __always_inline void flags_add(struct wflow_val *v, __u16 f, __u32 segs)
 		v->flag_cnt[WFLOW_CWR]++;
 }
 
-/* One packet (segs segments, oct IP bytes) into a direction's value, by
- * the rules of meter_val_add (exporter/meter_int.h). A per-CPU value of an
- * entry another CPU made starts at zero: packets 0 is its first. */
-static __always_inline void val_add(struct wflow_val *v, const struct pstate *p, __u64 t,
-				    __u32 segs, __u64 oct)
+/* Times. bpf_ktime_get_ns() costs about as much as the rest of the
+ * program (24 ns of 73 on the project's machine, bench/bpf), so it is read
+ * only for a value's first packet and for an event; a later packet of the
+ * value takes bpf_ktime_get_coarse_ns(), CLOCK_MONOTONIC as of the last
+ * tick (1/CONFIG_HZ: 4 ms at 250 Hz, never ahead of the exact clock). So
+ * first_ns is exact and last_ns the later of first_ns and the last
+ * packet's tick: at most one tick early. */
+
+/* A value's first packet (segs segments, oct IP bytes) at the exact time
+ * t. A per-CPU value of an entry another CPU made starts at zero, so this
+ * is also the first packet of a CPU. */
+static __always_inline void val_first(struct wflow_val *v, const struct pstate *p, __u64 t,
+				      __u32 segs, __u64 oct)
 {
-	if (!v->packets) {
-		v->first_ns = v->last_ns = t;
-		v->min_ttl = v->max_ttl = p->ttl;
-		v->tos = p->tos;
-	} else {
-		if (t < v->first_ns) {
-			v->first_ns = t;
-			v->tos = p->tos;
-		}
-		if (t > v->last_ns)
-			v->last_ns = t;
-		if (p->ttl < v->min_ttl)
-			v->min_ttl = p->ttl;
-		if (p->ttl > v->max_ttl)
-			v->max_ttl = p->ttl;
-	}
+	v->first_ns = v->last_ns = t;
+	v->min_ttl = v->max_ttl = p->ttl;
+	v->tos = p->tos;
+	v->packets = segs;
+	v->octets = oct;
+	v->tcp_flags = p->tcp_flags;
+	if (p->tcp_flags)
+		flags_add(v, p->tcp_flags, segs);
+}
+
+/* A later packet, at tick time tc: meter_val_add's rules (exporter/
+ * meter_int.h) but for first_ns and tos, which a tick time, behind the
+ * exact clock, must not move. */
+static __always_inline void val_more(struct wflow_val *v, const struct pstate *p, __u64 tc,
+				     __u32 segs, __u64 oct)
+{
+	if (tc > v->last_ns)
+		v->last_ns = tc;
+	if (p->ttl < v->min_ttl)
+		v->min_ttl = p->ttl;
+	if (p->ttl > v->max_ttl)
+		v->max_ttl = p->ttl;
 	v->packets += segs;
 	v->octets += oct;
 	if (p->tcp_flags) {
@@ -508,54 +587,58 @@ static __always_inline void val_add(struct wflow_val *v, const struct pstate *p,
 	}
 }
 
-/* The entry of k, or NULL; its value with the lock held (the spin-lock
- * variant), and its flags before this packet in *old. */
-static __always_inline struct wflow_val *find(const struct wflow_key *k, void **lk)
-{
 #ifndef WTC_SPIN_LOCK
-	*lk = NULL;
-	return bpf_map_lookup_elem(&flows, k);
-#else
-	struct wtc_lval *l = bpf_map_lookup_elem(&flows, k);
+/* The packet into the entry of k, if there is one: its FIN and RST flags
+ * before (read only for a packet with FIN or RST: count() needs no more),
+ * or -1 when there is none. */
+static __always_inline int add(const struct wflow_key *k, const struct pstate *p, __u32 segs,
+			       __u64 oct)
+{
+	struct wflow_val *v = bpf_map_lookup_elem(&flows, k);
+	__u16 old = 0;
 
-	*lk = l;
-	return l ? &l->v : NULL;
-#endif
+	if (!v)
+		return -1;
+	if (p->tcp_flags & (F_FIN | F_RST))
+		old = v->tcp_flags;
+	if (v->packets)
+		val_more(v, p, bpf_ktime_get_coarse_ns(), segs, oct);
+	else
+		val_first(v, p, bpf_ktime_get_ns(), segs, oct);
+	return old;
 }
 
 static __always_inline int create(const struct wflow_key *k, const struct wflow_val *v)
 {
-#ifndef WTC_SPIN_LOCK
 	return bpf_map_update_elem(&flows, k, v, BPF_NOEXIST);
+}
 #else
+/* The same under the entry's lock (no helper may be called inside: the
+ * tick time is read before; a value always has packets, its creator put
+ * the first). */
+static __always_inline int add(const struct wflow_key *k, const struct pstate *p, __u32 segs,
+			       __u64 oct)
+{
+	struct wtc_lval *l = bpf_map_lookup_elem(&flows, k);
+	__u64 tc = bpf_ktime_get_coarse_ns();
+	__u16 old;
+
+	if (!l)
+		return -1;
+	bpf_spin_lock(&l->lock);
+	old = l->v.tcp_flags;
+	val_more(&l->v, p, tc, segs, oct);
+	bpf_spin_unlock(&l->lock);
+	return old;
+}
+
+static __always_inline int create(const struct wflow_key *k, const struct wflow_val *v)
+{
 	struct wtc_lval l = { .v = *v };
 
 	return bpf_map_update_elem(&flows, k, &l, BPF_NOEXIST);
-#endif
 }
-
-/* Add into an entry found: under its lock in the spin-lock variant. The
- * flags it had before. */
-static __always_inline __u16 add(struct wflow_val *v, void *lk, const struct pstate *p,
-				 __u64 t, __u32 segs, __u64 oct)
-{
-	__u16 old;
-
-#ifdef WTC_SPIN_LOCK
-	struct wtc_lval *l = lk;
-
-	(void)v;
-	bpf_spin_lock(&l->lock);
-	old = l->v.tcp_flags;
-	val_add(&l->v, p, t, segs, oct);
-	bpf_spin_unlock(&l->lock);
-#else
-	(void)lk;
-	old = v->tcp_flags;
-	val_add(v, p, t, segs, oct);
 #endif
-	return old;
-}
 
 /* A packet the full map could not take, to user space whole. */
 static __always_inline void to_spill(const struct wflow_key *k, const struct wflow_val *v,
@@ -593,32 +676,25 @@ static __always_inline void to_events(const struct wflow_key *k, __u64 t, __u16 
 static __always_inline void count(const struct wflow_key *k, const struct pstate *p, __u32 segs,
 				  __u64 oct)
 {
-	__u64 t = bpf_ktime_get_ns();
-	struct wflow_val *v;
-	__u16 old = 0;
-	void *lk;
+	int old = add(k, p, segs, oct);
 
-	v = find(k, &lk);
-	if (v) {
-		old = add(v, lk, p, t, segs, oct);
-	} else {
+	if (old < 0) {
 		struct wflow_val nv = {};
 		int err;
 
-		val_add(&nv, p, t, segs, oct);
+		val_first(&nv, p, bpf_ktime_get_ns(), segs, oct);
 		err = create(k, &nv);
-		if (err == -17) {		/* EEXIST: another CPU made it */
-			v = find(k, &lk);
-			if (v)
-				old = add(v, lk, p, t, segs, oct);
-		}
-		if (!v && err) {
+		if (err == -E_EXIST)		/* another CPU made it just now */
+			old = add(k, p, segs, oct);
+		else if (!err)
+			old = 0;
+		if (old < 0) {
 			to_spill(k, &nv, segs);
 			return;
 		}
 	}
 	if ((p->tcp_flags & (F_FIN | F_RST)) && !(old & (F_FIN | F_RST)))
-		to_events(k, t, p->tcp_flags);
+		to_events(k, bpf_ktime_get_ns(), p->tcp_flags);
 }
 
 /* The exporter's own export: the configured 5-tuple, either way. An
@@ -673,30 +749,72 @@ static __always_inline int sampled(void)
 	return 1;
 }
 
-/* The segments a packet stands for: gso_segs; a GSO packet that does not
- * say (a virtio or tap guest's, SKB_GSO_DODGY) from its payload and
- * gso_size; at least 1. */
+/* The segments a packet stands for: 1 unless it is a GSO packet (gso_size
+ * set); then gso_segs, or, when that is 0 (a virtio or tap guest's packet,
+ * SKB_GSO_DODGY, counts its segments only later), its payload over
+ * gso_size, rounded up. */
 static __always_inline __u32 segments(struct __sk_buff *skb, const struct pstate *p)
 {
-	__u32 segs = skb->gso_segs, size = skb->gso_size, hdr = p->hdr_end - p->l3;
+	__u32 size = skb->gso_size, segs, hdr;
 
-	if (!segs && size && p->ip_len > hdr)
+	if (!size)
+		return 1;
+	segs = skb->gso_segs;
+	hdr = p->hdr_end - p->l3;
+	if (!segs && p->ip_len > hdr)
 		segs = (p->ip_len - hdr + size - 1) / size;
 	return segs ? segs : 1;
+}
+
+/* A first fragment leaves its ports for its datagram's later ones; a
+ * later one takes them (if its first came, not FRAG_NS ago). A later
+ * fragment before its first keeps ports 0: the kernel holds no packet
+ * back, unlike the meter offline. */
+static __always_inline void frag_join(struct wflow_key *k, const struct pstate *p)
+{
+	struct wtc_frag_key fk;
+	struct wtc_frag_val *v, nv;
+	__u64 now = bpf_ktime_get_coarse_ns();
+
+	__builtin_memset(&fk, 0, sizeof(fk));
+	__builtin_memcpy(fk.src, k->src, 32);
+	fk.id = p->frag_id;
+	fk.ifindex = k->ifindex;
+	fk.vlan = k->vlan;
+	fk.proto = k->proto;
+	fk.ipver = k->ipver;
+	fk.dir = k->dir;
+	if (p->frag == FRAG_FIRST) {
+		nv.t_ns = now;
+		nv.sport = k->src_port;
+		nv.dport = k->dst_port;
+		nv.pad = 0;
+		bpf_map_update_elem(&frags, &fk, &nv, BPF_ANY);
+		return;
+	}
+	v = bpf_map_lookup_elem(&frags, &fk);
+	if (v && now - v->t_ns < FRAG_NS) {
+		k->src_port = v->sport;
+		k->dst_port = v->dport;
+	}
 }
 
 static __always_inline int meter(struct __sk_buff *skb, __u8 dir)
 {
 	struct wflow_key k = {};
-	struct pstate p = {};
+	struct pstate p;	/* buf is written before it is read: not zeroed */
 	__u32 segs;
 	__u64 oct;
 	int r;
 
 	p.len = p.end = skb->len;
+	p.off = p.l3 = p.ip_len = p.hdr_end = 0;
+	p.tcp_flags = 0;
+	p.ttl = p.tos = p.frag = 0;
+	p.frag_id = 0;
 	r = parse(skb, &p, &k);
 	if (r != R_METER) {
-		segs = skb->gso_segs ? skb->gso_segs : 1;
+		segs = skb->gso_size && skb->gso_segs ? skb->gso_segs : 1;
 		st_add(WTC_ST_PACKETS, segs);
 		st_add(r == R_NOT_IP ? WTC_ST_NOT_IP : WTC_ST_MALFORMED, segs);
 		return TC_ACT_UNSPEC;
@@ -716,6 +834,8 @@ static __always_inline int meter(struct __sk_buff *skb, __u8 dir)
 	}
 	k.ifindex = skb->ifindex;
 	k.dir = dir;
+	if (p.frag)
+		frag_join(&k, &p);
 	k.pad[0] = wtc_gen;
 	count(&k, &p, segs, oct);
 	return TC_ACT_UNSPEC;

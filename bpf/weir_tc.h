@@ -11,8 +11,19 @@
  * and RST send one wtc_event per flow end to `events`, so user space ends
  * the flow within a second.
  *
- * Times are bpf_ktime_get_ns() (CLOCK_MONOTONIC); user space turns them
- * into wall-clock time.
+ * Times are CLOCK_MONOTONIC; user space turns them into wall-clock time.
+ * first_ns and an event's t_ns are exact (bpf_ktime_get_ns()); last_ns is
+ * the last packet's tick time (bpf_ktime_get_coarse_ns(): at most one tick,
+ * 1/CONFIG_HZ, early; never below first_ns), because the exact clock costs
+ * as much as the rest of a packet's path.
+ *
+ * The programs read an Ethernet header first: attach them to Ethernet
+ * interfaces (ARPHRD_ETHER) and the loopback only, not to L3 interfaces
+ * (tun, WireGuard, ipip), whose packets start at the IP header.
+ *
+ * User space includes this header before the skeleton (build/bpf/
+ * weir_tc.skel.h, struct weir_tc_bpf), which names struct wtc_cfg in its
+ * rodata (skel->rodata->cfg) without defining it.
  *
  * `flows` is a BPF_MAP_TYPE_PERCPU_HASH: a lookup returns one wflow_val
  * per possible CPU (libbpf_num_possible_cpus(), each 72 bytes), to be
@@ -42,8 +53,9 @@
 #include "wflow.h"
 
 /* Map names as the skeleton names them (struct weir_tc_bpf: maps.flows,
- * maps.spill, maps.events, maps.stats; maps.samp is the programs' own, the
- * per-CPU countdown of sampling). */
+ * maps.spill, maps.events, maps.stats). maps.samp (the per-CPU countdown
+ * of sampling) and maps.frags (the ports of recent first fragments, for
+ * their later fragments) are the programs' own. */
 #define WTC_FLOWS_MAX	65536	/* default max_entries of `flows`; user space
 				 * sets it from --max-flows before load */
 #define WTC_SPILL_BYTES	(1u << 20)	/* default size of `spill`: 8192 records */

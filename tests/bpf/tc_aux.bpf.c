@@ -8,6 +8,10 @@
  * tail-calls the program in jmp[0] (weir_ingress). BPF_PROG_TEST_RUN
  * takes no vlan_tci in its context, so this is how the tests give weir a
  * frame whose tag was taken off.
+ * vlan_push: the same on a live hook, before weir's program there (a
+ * lower tc priority), as a VLAN device on a NIC with tx-vlan-offload
+ * leaves the skb on the NIC's egress (the test kernel has no VLAN
+ * devices).
  */
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
@@ -59,5 +63,13 @@ int vlan_in(struct __sk_buff *skb)
 	}
 	bpf_tail_call(skb, &jmp, 0);
 	__sync_fetch_and_add(&vlan_in_failed, 1);
+	return TC_ACT_UNSPEC;
+}
+
+SEC("tc")
+int vlan_push(struct __sk_buff *skb)
+{
+	if (bpf_skb_vlan_push(skb, bpf_htons(tag_proto), tag_tci))
+		__sync_fetch_and_add(&vlan_in_failed, 1);
 	return TC_ACT_UNSPEC;
 }

@@ -2,7 +2,7 @@
  * loading them (or saying why they cannot run here), running a frame
  * through BPF_PROG_TEST_RUN, and reading back `flows` and `stats`.
  *
- * The programs need root (CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON) and a
+ * The programs need root (CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN) and a
  * kernel with tc BPF programs and ring buffers; without, a test prints
  * SKIPPED with the reason and skips. A program the verifier refuses is a
  * failure, never a skip.
@@ -48,8 +48,9 @@ static inline int bh_caps(void)
 		if (sscanf(line, "CapEff: %llx", &eff) == 1)
 			break;
 	fclose(f);
-	/* CAP_NET_ADMIN 12, CAP_SYS_ADMIN 21 (root before CAP_BPF), CAP_BPF 39 */
-	return (eff >> 12 & 1) && ((eff >> 39 & 1) || (eff >> 21 & 1));
+	/* CAP_NET_ADMIN 12, CAP_SYS_ADMIN 21 (root before CAP_BPF and
+	 * CAP_PERFMON), CAP_PERFMON 38 (variable packet offsets), CAP_BPF 39 */
+	return (eff >> 12 & 1) && (((eff >> 39 & 1) && (eff >> 38 & 1)) || (eff >> 21 & 1));
 }
 
 /* Skip the calling test, with the reason printed, when BPF cannot run. */
@@ -59,7 +60,7 @@ static inline void bh_require(const char *suite)
 
 	libbpf_set_print(bh_quiet_print);
 	if (!bh_caps())
-		why = "needs root (CAP_BPF and CAP_NET_ADMIN)";
+		why = "needs root (CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN)";
 	else if (libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_SCHED_CLS, NULL) != 1)
 		why = "the kernel has no tc BPF programs";
 	else if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) != 1)
@@ -102,8 +103,8 @@ static inline struct weir_tc_bpf *bh_load(const struct wtc_cfg *cfg, __u32 max_f
 	return s;
 }
 
-/* The auxiliary programs, vlan_in's jump to prog_fd (weir_ingress's);
- * its tag is a->bss->tag_proto, tag_tci. */
+/* The auxiliary programs, vlan_in's jump to prog_fd (weir_ingress's; -1:
+ * none); the tag is a->bss->tag_proto, tag_tci. */
 static inline struct tc_aux_bpf *bh_aux(int prog_fd)
 {
 	struct tc_aux_bpf *a = tc_aux_bpf__open();
@@ -211,13 +212,15 @@ static inline int bh_flows(struct weir_tc_bpf *s, struct wflow_key *keys, struct
 	return n;
 }
 
-static inline void bh_clear(struct weir_tc_bpf *s)
+/* Every entry of a map with keys of at most 64 bytes deleted. */
+static inline void bh_empty(struct bpf_map *m)
 {
-	int fd = bpf_map__fd(s->maps.flows);
-	struct wflow_key k;
+	int fd = bpf_map__fd(m);
+	__u8 k[64];
 
-	while (!bpf_map_get_next_key(fd, NULL, &k))
-		cr_assert_eq(bpf_map_delete_elem(fd, &k), 0);
+	cr_assert_leq(bpf_map__key_size(m), sizeof(k));
+	while (!bpf_map_get_next_key(fd, NULL, k))
+		cr_assert_eq(bpf_map_delete_elem(fd, k), 0);
 }
 
 /* The counters of `stats`, summed over the CPUs. */

@@ -6,7 +6,9 @@
  * is read back after each run and must hold the meter's record: the same
  * key and the same packets, octets, flags, flag counts, TTLs and TOS; a
  * frame the meter does not meter must be counted by the kernel as not IP
- * or refused the way the meter counts it. GSO frames run with gso_segs and
+ * or refused the way the meter counts it. Both sides forget each frame
+ * before the next (the meter is flushed, the kernel's maps emptied), so
+ * later fragments are compared unjoined; test_bpf_map checks the joins. GSO frames run with gso_segs and
  * gso_size in the context; the user side parses their segments, built
  * one by one.
  *
@@ -173,6 +175,9 @@ static int kernel_side(int prog, const uint8_t *f, size_t len, __u32 segs, __u32
 	bh_stats(D.s, b);
 	n = bh_flows(D.s, keys, vals, 2, 1);
 	cr_assert_leq(n, 1);
+	/* one packet at a time, as the meter is flushed after each: no later
+	 * fragment finds its first one's ports (test_bpf_map checks that) */
+	bh_empty(D.s->maps.frags);
 	cr_assert_eq(b[WTC_ST_PACKETS] - a[WTC_ST_PACKETS], (__u64)nseg, "stats: packets");
 	if (n) {
 		k->kind = K_METER;
@@ -736,6 +741,86 @@ Test(bpf_diff, crafted, .init = setup, .fini = teardown, .timeout = 120)
 	cr_assert_eq(D.c.metered, 313);
 	cr_assert_eq(D.c.not_ip, 6);
 	cr_assert_eq(D.c.refused, 64);
+}
+
+/* ---- fragments in order, as a stream ---- */
+
+static struct meter_rec stream_rec[16];
+static int stream_n;
+
+static void on_stream_rec(void *arg, const struct meter_rec *r)
+{
+	(void)arg;
+	cr_assert_lt(stream_n, 16);
+	stream_rec[stream_n++] = *r;
+}
+
+/* Datagram d (0..3: IPv4 UDP, IPv4 TCP, IPv6 UDP, IPv6 TCP, each with its
+ * own ports and id), fragment i of 3. */
+static size_t frag_frame(struct cf *c, int d, int i)
+{
+	static const uint8_t pay[64];
+	struct pktb *b = cf_init(c);
+	int v6 = d >= 2, tcpf = d & 1;
+	uint8_t proto = tcpf ? 6 : 17;
+
+	eth(b, v6 ? 0x86dd : 0x0800);
+	if (v6) {
+		ipv6(b, 0, 0, 0, 44, 64);
+		frag6(b, proto, (uint16_t)(i * 8), i < 2, 0x1000u + (uint32_t)d);
+	} else {
+		ipv4(b, 0, 0, (uint16_t)(0x2000 + d), (uint16_t)((i < 2 ? 0x2000 : 0) | i * 8), 64,
+		     proto, 0);
+	}
+	if (i == 0 && tcpf)
+		tcp(b, (uint16_t)(1000 + d), 80, 0x18);
+	else if (i == 0)
+		pktb_udp(b, (uint16_t)(1000 + d), 53, 64 + 8);
+	pktb_bytes(b, pay, i == 0 ? 44 : 64);
+	return pktb_finish(b);
+}
+
+/* Four datagrams of three fragments each, interleaved, through the kernel
+ * with nothing emptied between packets and through the meter unflushed:
+ * every later fragment joins its first in both, the same flows. */
+Test(bpf_diff, fragment_streams, .init = setup, .fini = teardown)
+{
+	struct meter_cfg mc = { .max_flows = 64 };
+	struct meter *m = meter_new(&mc, on_stream_rec, NULL);
+	struct wflow_key keys[16];
+	struct wflow_val vals[16];
+	struct pkt_info pi;
+	struct cf c;
+	int n;
+
+	cr_assert(m);
+	stream_n = 0;
+	for (int i = 0; i < 3; i++)
+		for (int d = 0; d < 4; d++) {
+			size_t len = frag_frame(&c, d, i);
+
+			cr_assert_gt(len, 0);
+			cr_assert_eq(bh_run(D.prog[0], c.f, len), BH_UNSPEC);
+			cr_assert_eq(pkt_parse(&pi, c.f, len, PKT_START_ETH), WEIR_OK);
+			meter_packet(m, &pi, 1000 + (uint64_t)(i * 4 + d), IFX_LO, 0);
+		}
+	meter_flush(m, METER_END_FORCED);
+	n = bh_flows(D.s, keys, vals, 16, 1);
+	cr_assert_eq(n, 4, "one flow per datagram in the kernel");
+	cr_assert_eq(stream_n, 4, "one flow per datagram in the meter");
+	for (int r = 0; r < stream_n; r++) {
+		int j = 0;
+
+		while (j < n && memcmp(&keys[j], &stream_rec[r].key, sizeof(keys[j])))
+			j++;
+		cr_assert_lt(j, n, "the meter's flow %s is not the kernel's",
+			     key_str(&stream_rec[r].key));
+		cr_assert_eq(vals[j].packets, 3);
+		cr_assert_eq(vals[j].packets, stream_rec[r].fwd.packets);
+		cr_assert_eq(vals[j].octets, stream_rec[r].fwd.octets);
+		cr_assert_eq(vals[j].tcp_flags, stream_rec[r].fwd.tcp_flags);
+	}
+	meter_free(m);
 }
 
 /* Every frame of every Ethernet capture of the shared data set. */
