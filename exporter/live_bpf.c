@@ -14,6 +14,8 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <net/if.h>
+#include <net/if_arp.h>
+#include <sys/ioctl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -233,6 +235,27 @@ static int attach_hook(struct live *l, struct live_hook *h, char *err, size_t er
 	return 0;
 }
 
+/* The programs read an Ethernet header first (weir_tc.h): Ethernet
+ * interfaces and the loopback only. 0, or -1 with a sentence in err. */
+static int link_ok(const char *ifname, char *err, size_t errlen)
+{
+	struct ifreq ifr;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), t = -1;
+
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (fd >= 0 && ioctl(fd, SIOCGIFHWADDR, &ifr) == 0)
+		t = ifr.ifr_hwaddr.sa_family;
+	if (fd >= 0)
+		close(fd);
+	if (t < 0 || t == ARPHRD_ETHER || t == ARPHRD_LOOPBACK)
+		return 0;	/* unknown: the attach will say */
+	snprintf(err, errlen, "-i %s: not an Ethernet interface (link type %d): the programs "
+		 "read an Ethernet header first; an L3 interface (tun, WireGuard, ipip) cannot be "
+		 "metered", ifname, t);
+	return -1;
+}
+
 int live_bpf_attach(struct live *l, char *err, size_t errlen)
 {
 	const struct exp_cfg *c = l->cfg;
@@ -247,6 +270,8 @@ int live_bpf_attach(struct live *l, char *err, size_t errlen)
 			snprintf(err, errlen, "-i %s: %s", c->ifaces[i], strerror(errno));
 			goto undo;
 		}
+		if (link_ok(c->ifaces[i], err, errlen))
+			goto undo;
 		n = live_tc_clean(ifindex, c->ifaces[i], why, sizeof(why));
 		if (n < 0)
 			prog_log(PROG_LOG_WARN, "%s", why);
