@@ -232,6 +232,38 @@ Test(exp_xp, udp_statistics_options)
 	free(cap.b);
 }
 
+/* Packets lost before the meter (the live path's kernel: spill ring full)
+ * are refused packets without flows: counted in notSentPacketTotalCount
+ * and dated like a refused flow. */
+Test(exp_xp, udp_statistics_packets_only)
+{
+	struct meter_stats m1 = { .refused_packets = 5 }, m2 = { .refused_packets = 9 };
+	uint16_t port;
+	int fd = udp_rx(&port);
+	struct xp *x = xopen(&base, XP_UDP, port);
+	struct xcap cap = { 0 };
+	const struct rec_copy *s;
+	struct xp_stats st;
+	struct fx f;
+
+	xp_tick(x, T0, NULL);
+	xp_tick(x, T0 + 2 * SEC, &m1);
+	cr_assert_eq(xp_close(x, T0 + 4 * SEC, &m2, &st), 0);
+	cr_assert_eq(udp_catch(fd, &cap, st.messages, NULL), st.messages);
+	close(fd);
+	fx_init(&f, 1);
+	cr_assert_eq(xcap_decode(&f, &cap), st.messages);
+	cr_assert_gt(f.lg->n, 1);
+	s = &f.lg->r[f.lg->n - 1];
+	cr_expect_eq(s->tid, XP_TID_STATS);
+	cr_expect_eq(fu(s, 0, 166), 0);
+	cr_expect_eq(fu(s, 0, 167), 9);
+	cr_expect_eq(be_uint(s->val[8], 8), (T0 + 2 * SEC) / MS);
+	cr_expect_eq(be_uint(s->val[9], 8), (T0 + 4 * SEC) / MS);
+	fx_fini(&f);
+	free(cap.b);
+}
+
 /* Many records: every message within the MTU and as full as it can be,
  * sequence numbers counting the data records before each message. */
 Test(exp_xp, udp_mtu_and_sequence)
