@@ -217,7 +217,7 @@ $(B)/%.skel.h: $(B)/%.bpf.o
 EXP_SRC	:= $(wildcard exporter/*.c)
 EXP_OBJ	:= $(EXP_SRC:%.c=$(B)/%.o)
 EXP_LIB	:= $(B)/exporter/libexp.a
-EXP_LDLIBS := -lpcap -lbpf -lelf -lz
+EXP_LDLIBS := -lpcap -lbpf -lelf -lz -lmicrohttpd -pthread
 $(EXP_OBJ): override CFLAGS += -Iexporter -Ibpf -I$(B)/bpf
 $(filter $(B)/exporter/live%,$(EXP_OBJ)): $(BPF_SKEL)
 

@@ -1,14 +1,8 @@
 /* metrics.c - see metrics.h. */
 #include <errno.h>
-#include <microhttpd.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "buf.h"
 #include "err.h"
@@ -16,31 +10,6 @@
 #include "prog_log.h"
 #include "metrics.h"
 #include "prog_version.h"
-
-/* The bounded buffer of buf.h, with the sticky error the renderers
- * check once at the end. */
-void col_text_printf(struct col_text *t, const char *fmt, ...)
-{
-	struct dbuf b = { .p = t->p, .len = t->len, .cap = t->cap, .max = COL_TEXT_MAX };
-	va_list ap;
-	int err;
-
-	if (t->err)
-		return;
-	va_start(ap, fmt);
-	err = dbuf_vprintf(&b, fmt, ap);
-	va_end(ap);
-	t->p = b.p;
-	t->len = b.len;
-	t->cap = b.cap;
-	t->err = err;
-}
-
-void col_text_free(struct col_text *t)
-{
-	free(t->p);
-	memset(t, 0, sizeof(*t));
-}
 
 /* ---- the sums ---- */
 
@@ -77,34 +46,22 @@ _Static_assert(sizeof(struct tmpl_stats) % 8 == 0, "tmpl_stats is uint64_t only"
 
 /* ---- writing ---- */
 
-static void head(struct col_text *t, const char *name, const char *type, const char *help)
+static void per_proto(struct prog_text *t, const char *name, const char *help, const uint64_t *v)
 {
-	col_text_printf(t, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
-static void one(struct col_text *t, const char *name, const char *type, const char *help,
-		uint64_t v)
-{
-	head(t, name, type, help);
-	col_text_printf(t, "%s %llu\n", name, (unsigned long long)v);
-}
-
-static void per_proto(struct col_text *t, const char *name, const char *help, const uint64_t *v)
-{
-	head(t, name, "counter", help);
+	prog_prom_head(t, name, "counter", help);
 	for (int p = 0; p < COL_P_MAX; p++)
-		col_text_printf(t, "%s{protocol=\"%s\"} %llu\n", name, col_proto_name(p),
+		prog_text_printf(t, "%s{protocol=\"%s\"} %llu\n", name, col_proto_name(p),
 				(unsigned long long)v[p]);
 }
 
-static void per_worker(struct col_text *t, const struct col_shared *sh, const char *name,
+static void per_worker(struct prog_text *t, const struct col_shared *sh, const char *name,
 		       const char *type, const char *help, size_t field)
 {
-	head(t, name, type, help);
+	prog_prom_head(t, name, type, help);
 	for (unsigned i = 0; i < col_nudp(sh); i++) {
 		const uint64_t *v = (const uint64_t *)((const char *)&sh->w[i]->c + field);
 
-		col_text_printf(t, "%s{worker=\"%u\"} %llu\n", name, i,
+		prog_text_printf(t, "%s{worker=\"%u\"} %llu\n", name, i,
 				(unsigned long long)cnt_load(v));
 	}
 }
@@ -144,7 +101,7 @@ static void label_sources(struct col_shared *sh, struct col_worker *w)
 	}
 }
 
-static void per_exporter(struct col_text *t, struct col_shared *sh)
+static void per_exporter(struct prog_text *t, struct col_shared *sh)
 {
 	static const char *const names[3] = {
 		"weir_sequence_gaps_total", "weir_sequence_lost_total",
@@ -187,13 +144,13 @@ static void per_exporter(struct col_text *t, struct col_shared *sh)
 		}
 	}
 	for (int k = 0; k < 3; k++) {
-		head(t, names[k], "counter", helps[k]);
+		prog_prom_head(t, names[k], "counter", helps[k]);
 		for (uint32_t l = 0; l < n; l++)
-			col_text_printf(t, "%s{exporter=\"%s\"} %llu\n", names[k],
+			prog_text_printf(t, "%s{exporter=\"%s\"} %llu\n", names[k],
 					weir_addr_str(&addr[l], buf, sizeof(buf)),
 					(unsigned long long)v[l][k]);
 		if (other)
-			col_text_printf(t, "%s{exporter=\"other\"} %llu\n", names[k],
+			prog_text_printf(t, "%s{exporter=\"other\"} %llu\n", names[k],
 					(unsigned long long)v[COL_LABEL_OTHER][k]);
 	}
 out:
@@ -202,14 +159,14 @@ out:
 }
 
 /* What arrives and how it decodes. */
-static void render_input(struct col_shared *sh, const struct col_sum *s, struct col_text *t)
+static void render_input(struct col_shared *sh, const struct col_sum *s, struct prog_text *t)
 {
-	head(t, "weir_build_info", "gauge", "Version and --type of this weir-collector.");
-	col_text_printf(t, "weir_build_info{version=\"%s\",type=\"%s\"} 1\n", WEIR_VERSION,
+	prog_prom_head(t, "weir_build_info", "gauge", "Version and --type of this weir-collector.");
+	prog_text_printf(t, "weir_build_info{version=\"%s\",type=\"%s\"} 1\n", WEIR_VERSION,
 			sh->cfg->type == COL_T_SFLOW ? "sflow" : "netflow");
-	one(t, "weir_start_time_seconds", "gauge", "Start time of the process, seconds since the epoch.",
+	prog_prom_one(t, "weir_start_time_seconds", "gauge", "Start time of the process, seconds since the epoch.",
 	    sh->start_time_ns / 1000000000ull);
-	one(t, "weir_workers", "gauge", "UDP worker threads (one receiving socket each).",
+	prog_prom_one(t, "weir_workers", "gauge", "UDP worker threads (one receiving socket each).",
 	    col_nudp(sh));
 
 	per_proto(t, "weir_datagrams_total",
@@ -219,9 +176,9 @@ static void render_input(struct col_shared *sh, const struct col_sum *s, struct 
 		  s->c.bytes);
 	per_proto(t, "weir_records_total",
 		  "Data and options records decoded (sFlow: samples), by protocol.", s->c.records);
-	head(t, "weir_worker_datagrams_total", "counter", "Datagrams received, by worker.");
+	prog_prom_head(t, "weir_worker_datagrams_total", "counter", "Datagrams received, by worker.");
 	for (unsigned i = 0; i < col_nudp(sh); i++)
-		col_text_printf(t, "weir_worker_datagrams_total{worker=\"%u\"} %llu\n", i,
+		prog_text_printf(t, "weir_worker_datagrams_total{worker=\"%u\"} %llu\n", i,
 				(unsigned long long)worker_datagrams(sh->w[i]));
 	per_worker(t, sh, "weir_kernel_drops_total", "counter",
 		   "Datagrams the kernel dropped on a worker's full socket (SO_RXQ_OVFL).",
@@ -229,43 +186,43 @@ static void render_input(struct col_shared *sh, const struct col_sum *s, struct 
 	per_worker(t, sh, "weir_socket_receive_buffer_bytes", "gauge",
 		   "Receive buffer the kernel gave a worker's socket (SO_RCVBUF as read back).",
 		   offsetof(struct col_counters, rcvbuf));
-	one(t, "weir_receive_errors_total", "counter",
+	prog_prom_one(t, "weir_receive_errors_total", "counter",
 	    "recvmmsg() calls that failed (other than timeouts).", s->c.recv_errors);
 
-	head(t, "weir_decode_errors_total", "counter",
+	prog_prom_head(t, "weir_decode_errors_total", "counter",
 	     "Decoding errors, by kind (a datagram can count several).");
 	for (int k = 1; k < WEIR_E_MAX; k++)
-		col_text_printf(t, "weir_decode_errors_total{kind=\"%s\"} %llu\n", weir_errname(-k),
+		prog_text_printf(t, "weir_decode_errors_total{kind=\"%s\"} %llu\n", weir_errname(-k),
 				(unsigned long long)s->errors[k]);
-	head(t, "weir_decode_quirks_total", "counter",
+	prog_prom_head(t, "weir_decode_quirks_total", "counter",
 	     "Exporter quirks met: against the letter of the RFC, harmless, not errors: nf9_count_flowsets, nf9_count_data (v9 header counts), sequence_convention (IPFIX sequence numbers, once per source).");
 	for (int q = 0; q < WEIR_Q_MAX; q++)
-		col_text_printf(t, "weir_decode_quirks_total{kind=\"%s\"} %llu\n", weir_quirk_name(q),
+		prog_text_printf(t, "weir_decode_quirks_total{kind=\"%s\"} %llu\n", weir_quirk_name(q),
 				(unsigned long long)s->quirks[q]);
 	if (sh->cfg->pcap) {
-		one(t, "weir_pcap_frames_total", "counter", "Frames read from --pcap.",
+		prog_prom_one(t, "weir_pcap_frames_total", "counter", "Frames read from --pcap.",
 		    s->c.pcap_frames);
-		one(t, "weir_pcap_frames_skipped_total", "counter",
+		prog_prom_one(t, "weir_pcap_frames_skipped_total", "counter",
 		    "Frames of --pcap that held no UDP datagram for us (other traffic, fragments, cut frames).",
 		    s->c.pcap_skipped);
 	}
 }
 
 /* A counter with one series per value of label: name(i) for i < n. */
-static void per_label(struct col_text *t, const char *name, const char *help, const char *label,
+static void per_label(struct prog_text *t, const char *name, const char *help, const char *label,
 		      const char *(*lname)(int), const uint64_t *v, int n)
 {
-	head(t, name, "counter", help);
+	prog_prom_head(t, name, "counter", help);
 	for (int i = 0; i < n; i++)
-		col_text_printf(t, "%s{%s=\"%s\"} %llu\n", name, label, lname(i),
+		prog_text_printf(t, "%s{%s=\"%s\"} %llu\n", name, label, lname(i),
 				(unsigned long long)v[i]);
 }
 
 /* The TCP input, when it listens. */
-static void render_tcp(const struct col_sum *s, struct col_text *t)
+static void render_tcp(const struct col_sum *s, struct prog_text *t)
 {
-	one(t, "weir_tcp_connections", "gauge", "TCP connections open now.", s->c.tcp_open);
-	one(t, "weir_tcp_connections_accepted_total", "counter", "TCP connections accepted.",
+	prog_prom_one(t, "weir_tcp_connections", "gauge", "TCP connections open now.", s->c.tcp_open);
+	prog_prom_one(t, "weir_tcp_connections_accepted_total", "counter", "TCP connections accepted.",
 	    s->c.tcp_accepted);
 	per_label(t, "weir_tcp_connections_refused_total",
 		  "TCP connections closed at once, by reason: limit (--tcp-max-connections open), error (no descriptor or memory).",
@@ -273,9 +230,9 @@ static void render_tcp(const struct col_sum *s, struct col_text *t)
 	per_label(t, "weir_tcp_connections_closed_total",
 		  "TCP connections closed, by reason: eof (by the exporter), error (a read failed), framing (not IPFIX), timeout (a message incomplete past --tcp-message-timeout), stop.",
 		  "reason", col_tcp_close_name, s->c.tcp_closed, COL_TC_MAX);
-	one(t, "weir_tcp_received_bytes_total", "counter", "Bytes read from TCP connections.",
+	prog_prom_one(t, "weir_tcp_received_bytes_total", "counter", "Bytes read from TCP connections.",
 	    s->c.tcp_bytes);
-	one(t, "weir_tcp_messages_total", "counter", "IPFIX messages framed on TCP connections.",
+	prog_prom_one(t, "weir_tcp_messages_total", "counter", "IPFIX messages framed on TCP connections.",
 	    s->c.tcp_messages);
 	per_label(t, "weir_tcp_framing_errors_total",
 		  "TCP streams that broke the IPFIX framing, by kind: version (not 10), length (below 16), truncated (the stream ended inside a message), timeout.",
@@ -283,90 +240,90 @@ static void render_tcp(const struct col_sum *s, struct col_text *t)
 }
 
 /* The template caches. */
-static void render_templates(const struct col_sum *s, struct col_text *t)
+static void render_templates(const struct col_sum *s, struct prog_text *t)
 {
-	one(t, "weir_sources", "gauge",
+	prog_prom_one(t, "weir_sources", "gauge",
 	    "Sources known: (exporter address, port, observation domain) triples.", s->ts.sources);
-	one(t, "weir_sources_refused_total", "counter", "Sources a cache bound refused.",
+	prog_prom_one(t, "weir_sources_refused_total", "counter", "Sources a cache bound refused.",
 	    s->ts.sources_refused);
-	one(t, "weir_templates", "gauge", "Templates live in the caches (each worker counts its own).",
+	prog_prom_one(t, "weir_templates", "gauge", "Templates live in the caches (each worker counts its own).",
 	    s->ts.templates);
-	one(t, "weir_templates_added_total", "counter", "Templates learnt.", s->ts.added);
-	one(t, "weir_templates_replaced_total", "counter",
+	prog_prom_one(t, "weir_templates_added_total", "counter", "Templates learnt.", s->ts.added);
+	prog_prom_one(t, "weir_templates_replaced_total", "counter",
 	    "Templates replaced by a different one with the same id.", s->ts.replaced);
-	one(t, "weir_templates_refreshed_total", "counter", "Templates sent again unchanged.",
+	prog_prom_one(t, "weir_templates_refreshed_total", "counter", "Templates sent again unchanged.",
 	    s->ts.refreshed);
-	one(t, "weir_templates_refused_total", "counter", "Templates a cache bound refused.",
+	prog_prom_one(t, "weir_templates_refused_total", "counter", "Templates a cache bound refused.",
 	    s->ts.refused);
-	one(t, "weir_templates_evicted_total", "counter",
+	prog_prom_one(t, "weir_templates_evicted_total", "counter",
 	    "Templates of the exporter holding the most, evicted for one under its minimum.",
 	    s->ts.evicted);
-	one(t, "weir_templates_expired_total", "counter",
+	prog_prom_one(t, "weir_templates_expired_total", "counter",
 	    "Templates dropped after --template-lifetime without a refresh.", s->ts.expired);
-	one(t, "weir_templates_withdrawn_total", "counter", "Templates withdrawn by the exporter.",
+	prog_prom_one(t, "weir_templates_withdrawn_total", "counter", "Templates withdrawn by the exporter.",
 	    s->ts.withdrawn);
-	one(t, "weir_templates_session_ended_total", "counter",
+	prog_prom_one(t, "weir_templates_session_ended_total", "counter",
 	    "Templates dropped because their TCP connection closed (RFC 7011 section 8).", s->ts.ended);
-	one(t, "weir_held_sets_total", "counter",
+	prog_prom_one(t, "weir_held_sets_total", "counter",
 	    "Data sets held because their template was not known yet.", s->ts.pending_held);
-	one(t, "weir_held_sets_rescued_total", "counter",
+	prog_prom_one(t, "weir_held_sets_rescued_total", "counter",
 	    "Held data sets decoded once their template arrived.", s->ts.pending_rescued);
-	one(t, "weir_held_sets_dropped_total", "counter",
+	prog_prom_one(t, "weir_held_sets_dropped_total", "counter",
 	    "Held data sets dropped (too old, or over the held-bytes bound).", s->ts.pending_dropped);
-	one(t, "weir_held_bytes", "gauge", "Bytes of data sets held now.", s->ts.pending_bytes);
+	prog_prom_one(t, "weir_held_bytes", "gauge", "Bytes of data sets held now.", s->ts.pending_bytes);
 }
 
 /* What is written. */
-static void render_output(struct col_shared *sh, const struct col_sum *s, struct col_text *t)
+static void render_output(struct col_shared *sh, const struct col_sum *s, struct prog_text *t)
 {
 	const struct col_out *o = sh->out;
 
-	one(t, "weir_records_formatted_total", "counter",
+	prog_prom_one(t, "weir_records_formatted_total", "counter",
 	    "Records formatted for the output (lines): written, lost or on their way.",
 	    s->c.records_out);
-	one(t, "weir_records_written_total", "counter",
+	prog_prom_one(t, "weir_records_written_total", "counter",
 	    "Records that reached the output (whole lines written; Kafka: taken by the producer queue).",
 	    o ? cnt_load(&o->lines) : 0);
-	head(t, "weir_records_skipped_total", "counter",
+	prog_prom_head(t, "weir_records_skipped_total", "counter",
 	     "Records decoded but not written: no_flow (common format: options records, sFlow counter samples), too_large.");
-	col_text_printf(t, "weir_records_skipped_total{reason=\"no_flow\"} %llu\n",
+	prog_text_printf(t, "weir_records_skipped_total{reason=\"no_flow\"} %llu\n",
 			(unsigned long long)s->c.skipped_no_flow);
-	col_text_printf(t, "weir_records_skipped_total{reason=\"too_large\"} %llu\n",
+	prog_text_printf(t, "weir_records_skipped_total{reason=\"too_large\"} %llu\n",
 			(unsigned long long)s->c.skipped_too_large);
 	if (o) {
-		one(t, "weir_output_bytes_total", "counter", "Bytes written to the output.",
+		prog_prom_one(t, "weir_output_bytes_total", "counter", "Bytes written to the output.",
 		    cnt_load(&o->bytes));
-		one(t, "weir_output_flushes_total", "counter", "Batches handed to the output.",
+		prog_prom_one(t, "weir_output_flushes_total", "counter", "Batches handed to the output.",
 		    cnt_load(&o->flushes));
-		one(t, "weir_output_writes_total", "counter", "write() calls on the output.",
+		prog_prom_one(t, "weir_output_writes_total", "counter", "write() calls on the output.",
 		    cnt_load(&o->writes));
-		one(t, "weir_output_write_errors_total", "counter",
+		prog_prom_one(t, "weir_output_write_errors_total", "counter",
 		    "Output writes that failed (their batch is lost).", cnt_load(&o->write_errors));
-		head(t, "weir_records_lost_total", "counter",
+		prog_prom_head(t, "weir_records_lost_total", "counter",
 		     "Lines formatted that did not reach the output, by reason: write_error (disk full, I/O error, closed pipe; Kafka: dropped before the queue), stalled (at stop, the output took nothing for 2 s).");
 		for (int r = 0; r < COL_LOST_MAX; r++)
-			col_text_printf(t, "weir_records_lost_total{reason=\"%s\"} %llu\n",
+			prog_text_printf(t, "weir_records_lost_total{reason=\"%s\"} %llu\n",
 					col_lost_name(r), (unsigned long long)cnt_load(&o->lost[r]));
-		one(t, "weir_output_cut_lines_total", "counter",
+		prog_prom_one(t, "weir_output_cut_lines_total", "counter",
 		    "Lines a failed write cut that could not be taken back (not a regular file).",
 		    cnt_load(&o->cut_lines));
-		one(t, "weir_output_reopens_total", "counter", "Output reopens (SIGHUP).",
+		prog_prom_one(t, "weir_output_reopens_total", "counter", "Output reopens (SIGHUP).",
 		    cnt_load(&o->reopens));
-		one(t, "weir_output_queue_bytes", "gauge",
+		prog_prom_one(t, "weir_output_queue_bytes", "gauge",
 		    "Bytes of batches waiting for the writer thread.", cnt_load(&o->queued_bytes));
-		one(t, "weir_output_queue_waits_total", "counter",
+		prog_prom_one(t, "weir_output_queue_waits_total", "counter",
 		    "Times a worker waited for the writer thread (its queue was full).",
 		    cnt_load(&o->queue_waits));
 	}
-	head(t, "weir_template_file_saves_total", "counter", "Saves of --template-file, by result.");
-	col_text_printf(t, "weir_template_file_saves_total{result=\"ok\"} %llu\n",
+	prog_prom_head(t, "weir_template_file_saves_total", "counter", "Saves of --template-file, by result.");
+	prog_text_printf(t, "weir_template_file_saves_total{result=\"ok\"} %llu\n",
 			(unsigned long long)cnt_load(&sh->tsave_ok));
-	col_text_printf(t, "weir_template_file_saves_total{result=\"error\"} %llu\n",
+	prog_text_printf(t, "weir_template_file_saves_total{result=\"error\"} %llu\n",
 			(unsigned long long)cnt_load(&sh->tsave_err));
 }
 
 /* --enrich, per enrichment. */
-static void render_enrich(const struct col_shared *sh, struct col_text *t)
+static void render_enrich(const struct col_shared *sh, struct prog_text *t)
 {
 	const struct col_enr *e = sh->enr;
 	static const struct {
@@ -384,7 +341,7 @@ static void render_enrich(const struct col_shared *sh, struct col_text *t)
 	};
 
 	for (size_t k = 0; k < sizeof(m) / sizeof(m[0]); k++) {
-		head(t, m[k].name, m[k].type, m[k].help);
+		prog_prom_head(t, m[k].name, m[k].type, m[k].help);
 		for (unsigned i = 0; i < e->n; i++) {
 			const struct col_enr_slot *s = &e->slot[i];
 			uint64_t v = 0;
@@ -403,51 +360,51 @@ static void render_enrich(const struct col_shared *sh, struct col_text *t)
 			}
 			/* Label values: the index (stable), the key and the
 			 * file as given; a path needs escaping of \ and ". */
-			col_text_printf(t, "%s{enrichment=\"%u\",key=\"%s\",source=\"", m[k].name, i,
+			prog_text_printf(t, "%s{enrichment=\"%u\",key=\"%s\",source=\"", m[k].name, i,
 					enrich_key_name(s->spec.key));
 			for (const char *c = s->spec.source; *c; c++) {
 				if (*c == '\\' || *c == '"')
-					col_text_printf(t, "\\%c", *c);
+					prog_text_printf(t, "\\%c", *c);
 				else if (*c == '\n')
-					col_text_printf(t, "\\n");
+					prog_text_printf(t, "\\n");
 				else
-					col_text_printf(t, "%c", *c);
+					prog_text_printf(t, "%c", *c);
 			}
-			col_text_printf(t, "\"} %llu\n", (unsigned long long)v);
+			prog_text_printf(t, "\"} %llu\n", (unsigned long long)v);
 		}
 	}
 }
 
 /* The Kafka output, when it is on. */
-static void render_kafka(struct col_kafka *k, struct col_text *t)
+static void render_kafka(struct col_kafka *k, struct prog_text *t)
 {
 	struct col_kafka_stats ks;
 
 	col_kafka_stats(k, &ks);
-	one(t, "weir_kafka_messages_produced_total", "counter",
+	prog_prom_one(t, "weir_kafka_messages_produced_total", "counter",
 	    "Messages (records) taken by the Kafka producer queue.", ks.produced);
-	one(t, "weir_kafka_produced_bytes_total", "counter", "Payload bytes of those messages.",
+	prog_prom_one(t, "weir_kafka_produced_bytes_total", "counter", "Payload bytes of those messages.",
 	    ks.produced_bytes);
-	one(t, "weir_kafka_messages_delivered_total", "counter",
+	prog_prom_one(t, "weir_kafka_messages_delivered_total", "counter",
 	    "Messages the Kafka cluster acknowledged.", ks.delivered);
-	one(t, "weir_kafka_delivery_errors_total", "counter",
+	prog_prom_one(t, "weir_kafka_delivery_errors_total", "counter",
 	    "Messages that failed for good after being queued (timeout, broker error, purged at exit).",
 	    ks.delivery_errors);
-	head(t, "weir_kafka_produce_errors_total", "counter",
+	prog_prom_head(t, "weir_kafka_produce_errors_total", "counter",
 	     "Messages dropped before the queue, by kind: queue_full (no room within the wait), too_large, unknown_topic, other.");
 	for (int i = 0; i < COL_KAFKA_PE_MAX; i++)
-		col_text_printf(t, "weir_kafka_produce_errors_total{kind=\"%s\"} %llu\n",
+		prog_text_printf(t, "weir_kafka_produce_errors_total{kind=\"%s\"} %llu\n",
 				col_kafka_perr_name(i), (unsigned long long)ks.produce_errors[i]);
-	one(t, "weir_kafka_queue_full_waits_total", "counter",
+	prog_prom_one(t, "weir_kafka_queue_full_waits_total", "counter",
 	    "Messages that found the producer queue full and waited for room.", ks.queue_full_waits);
-	one(t, "weir_kafka_client_errors_total", "counter",
+	prog_prom_one(t, "weir_kafka_client_errors_total", "counter",
 	    "Errors librdkafka reported on the connection (it retries): brokers down, transport.",
 	    ks.client_errors);
-	one(t, "weir_kafka_queue_messages", "gauge",
+	prog_prom_one(t, "weir_kafka_queue_messages", "gauge",
 	    "Messages and requests waiting in the producer (rd_kafka_outq_len).", ks.queue_messages);
 }
 
-int col_metrics_render(struct col_shared *sh, struct col_text *t)
+int col_metrics_render(struct col_shared *sh, struct prog_text *t)
 {
 	struct col_sum s;
 
@@ -465,134 +422,28 @@ int col_metrics_render(struct col_shared *sh, struct col_text *t)
 	return t->err;
 }
 
-/* ---- the HTTP server ---- */
+/* ---- the HTTP server: prog_http.h ---- */
 
 struct col_metrics {
-	struct MHD_Daemon *d;
-	struct col_shared *sh;
-	uint16_t port;
+	struct prog_http *h;
 };
 
-static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *type,
-			     void *body, size_t len, enum MHD_ResponseMemoryMode mode)
+static int render_cb(void *arg, struct prog_text *t)
 {
-	struct MHD_Response *r = MHD_create_response_from_buffer(len, body, mode);
-	enum MHD_Result ret;
-
-	if (!r) {
-		if (mode == MHD_RESPMEM_MUST_FREE)
-			free(body);
-		return MHD_NO;
-	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-	ret = MHD_queue_response(c, status, r);
-	MHD_destroy_response(r);
-	return ret;
-}
-
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-				  const char *method, const char *version, const char *upload,
-				  size_t *upload_size, void **con_cls)
-{
-	struct col_metrics *m = cls;
-	struct col_text t = { 0 };
-
-	(void)version;
-	(void)upload;
-	(void)upload_size;
-	(void)con_cls;
-	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
-		return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", "GET only\n", 9,
-			     MHD_RESPMEM_PERSISTENT);
-	if (strcmp(url, "/healthz") == 0)
-		return reply(c, MHD_HTTP_OK, "text/plain", "ok\n", 3, MHD_RESPMEM_PERSISTENT);
-	if (strcmp(url, "/metrics") != 0)
-		return reply(c, MHD_HTTP_NOT_FOUND, "text/plain", "not found: try /metrics\n", 24,
-			     MHD_RESPMEM_PERSISTENT);
-	if (col_metrics_render(m->sh, &t) || !t.p) {
-		col_text_free(&t);
-		return reply(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "text/plain",
-			     "metrics did not fit\n", 20, MHD_RESPMEM_PERSISTENT);
-	}
-	return reply(c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", t.p, t.len,
-		     MHD_RESPMEM_MUST_FREE);
-}
-
-/* Our own listening socket, for an error message with the reason in it. */
-static int listen_on(const char *host, uint16_t port, uint16_t *bound, char *err, size_t errlen)
-{
-	struct addrinfo hints, *res = NULL, *ai;
-	char ps[8];
-	int fd = -1, one = 1, e = 0, r;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	snprintf(ps, sizeof(ps), "%u", port);
-	r = getaddrinfo(host, ps, &hints, &res);
-	if (r) {
-		snprintf(err, errlen, "--metrics-host %s: %s", host, gai_strerror(r));
-		return -1;
-	}
-	for (ai = res; ai; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-		if (fd < 0) {
-			e = errno;
-			continue;
-		}
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 64) == 0)
-			break;
-		e = errno;
-		close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(res);
-	if (fd < 0) {
-		snprintf(err, errlen, "cannot serve metrics on %s:%u: %s", host, port, strerror(e));
-		return -1;
-	}
-	{
-		struct sockaddr_storage ss;
-		socklen_t sl = sizeof(ss);
-
-		*bound = port;
-		if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) {
-			if (ss.ss_family == AF_INET)
-				*bound = ntohs(((struct sockaddr_in *)&ss)->sin_port);
-			else if (ss.ss_family == AF_INET6)
-				*bound = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-		}
-	}
-	return fd;
+	return col_metrics_render(arg, t);
 }
 
 struct col_metrics *col_metrics_start(struct col_shared *sh, const char *host, uint16_t port,
 				      char *err, size_t errlen)
 {
 	struct col_metrics *m = calloc(1, sizeof(*m));
-	int fd;
 
 	if (!m) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	m->sh = sh;
-	fd = listen_on(host, port, &m->port, err, errlen);
-	if (fd < 0) {
-		free(m);
-		return NULL;
-	}
-	/* MHD closes the listening socket in MHD_stop_daemon(). */
-	m->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, on_request, m,
-				MHD_OPTION_LISTEN_SOCKET, fd,
-				MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64,
-				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
-				MHD_OPTION_END);
-	if (!m->d) {
-		snprintf(err, errlen, "cannot start the metrics server on %s:%u", host, port);
-		close(fd);
+	m->h = prog_http_start(host, port, render_cb, sh, err, errlen);
+	if (!m->h) {
 		free(m);
 		return NULL;
 	}
@@ -601,13 +452,13 @@ struct col_metrics *col_metrics_start(struct col_shared *sh, const char *host, u
 
 uint16_t col_metrics_port(const struct col_metrics *m)
 {
-	return m->port;
+	return prog_http_port(m->h);
 }
 
 void col_metrics_stop(struct col_metrics *m)
 {
 	if (!m)
 		return;
-	MHD_stop_daemon(m->d);
+	prog_http_stop(m->h);
 	free(m);
 }

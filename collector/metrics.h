@@ -4,7 +4,8 @@
  * Every metric is named weir_*, counters end in _total, units are suffixes
  * (_bytes, _seconds); labels are protocol, worker, kind, reason, result and
  * exporter (bounded: COL_EXPORTER_LABELS addresses, then "other"). The list
- * is in docs/collector.md.
+ * is in docs/collector.md. The text buffer and the HTTP server are
+ * common/prog/prog_http.h, shared with weir-exporter.
  */
 #ifndef COL_METRICS_H
 #define COL_METRICS_H
@@ -12,23 +13,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "prog_http.h"
 #include "worker.h"
 
-#define COL_TEXT_MAX	(16u << 20)	/* bound on one page of metrics */
-
-/* A growing text buffer; err is set (and text stops growing) past
- * COL_TEXT_MAX or when memory runs out. */
-struct col_text {
-	char *p;
-	size_t len, cap;
-	int err;
-};
-
-void col_text_printf(struct col_text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void col_text_free(struct col_text *t);
-
 /* Render every metric of sh into t (appending). WEIR_OK or t->err. */
-int col_metrics_render(struct col_shared *sh, struct col_text *t);
+int col_metrics_render(struct col_shared *sh, struct prog_text *t);
 
 struct col_metrics;
 

@@ -14,11 +14,15 @@
 static const char exp_usage[] =
 	"Usage: weir-exporter [OPTION]...\n"
 	"Meter traffic into flows and export them as IPFIX (RFC 7011) over UDP or\n"
-	"TCP, or into a file. Today the packets come from capture files (--pcap);\n"
-	"metering an interface live (-i) is not built yet.\n"
+	"TCP, or into a file. The packets are those of interfaces, metered live by\n"
+	"eBPF programs on tc (-i; needs CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON), or\n"
+	"those of capture files (--pcap).\n"
 	"\n"
-	"  -i, --interface IFACE         interface to meter (the live path: not built\n"
-	"                                yet)                             [lo]\n"
+	"  -i, --interface IFACE         interface to meter live; repeatable  [lo]\n"
+	"      --direction DIR           ingress, egress or both          [both]\n"
+	"      --attach HOW              tcx (kernel links, Linux 6.6), tc (a filter\n"
+	"                                on the clsact qdisc) or auto: tcx where the\n"
+	"                                kernel has it                    [auto]\n"
 	"  -H, --collector-host HOST     collector: IPv4 or IPv6 address, or a name\n"
 	"                                                                 [127.0.0.1]\n"
 	"  -p, --collector-port PORT     collector port                   [4739]\n"
@@ -50,14 +54,17 @@ static const char exp_usage[] =
 	"                                the one idle longest (flowEndReason 5,\n"
 	"                                lack of resources)               [65536]\n"
 	"      --mtu BYTES               largest IPFIX message (UDP payload) [1400]\n"
-	"      --promiscuous             put the interface in promiscuous mode (the\n"
-	"                                live path; nothing with --pcap)\n";
+	"      --promiscuous             put the interfaces in promiscuous mode while\n"
+	"                                metering (the live path; nothing with --pcap)\n"
+	"      --metrics-host HOST       address of the /metrics endpoint [127.0.0.1]\n"
+	"      --metrics-port PORT       its TCP port; 0: no endpoint     [0]\n";
 
 static const char exp_usage_end[] =
 	"Signals: SIGINT/SIGTERM end every flow (forced end), send the records and\n"
-	"close the export, as at the end of the --pcap files.\n"
+	"close the export, as at the end of the --pcap files; live, the programs\n"
+	"are detached first.\n"
 	"Exit status: 0 done, 1 a run-time failure (unreadable file, export not\n"
-	"sent, live path asked for), 2 bad flags.\n";
+	"sent, no privilege or kernel support to meter live), 2 bad flags.\n";
 
 void exp_cfg_defaults(struct exp_cfg *c)
 {
@@ -73,6 +80,9 @@ void exp_cfg_defaults(struct exp_cfg *c)
 	c->sampling = 1;
 	c->max_flows = EXP_MAX_FLOWS_DEFAULT;
 	c->mtu = EXP_MTU_DEFAULT;
+	c->direction = EXP_DIR_BOTH;
+	c->attach = EXP_ATTACH_AUTO;
+	c->metrics_host = "127.0.0.1";
 	c->tcp_wait_ns = EXP_TCP_WAIT_DEFAULT_S * PROG_NS_PER_S;
 }
 
@@ -92,6 +102,7 @@ static int exp_opt_number(struct exp_cfg *c, const char *o, const char *v, char 
 		{ "sampling-packet-interval", 1, UINT32_MAX, &c->sampling, NULL },
 		{ "max-flows", 1, EXP_MAX_FLOWS_MAX, &c->max_flows, NULL },
 		{ "mtu", EXP_MTU_MIN, EXP_MTU_MAX, &c->mtu, NULL },
+		{ "metrics-port", 0, 65535, NULL, &c->metrics_port },
 	};
 	char what[48];
 	uint64_t u;
@@ -150,8 +161,37 @@ static int exp_opt(void *cfg, const char *o, const char *v, char *err, size_t er
 	if (prog_opt_is(o, "interface")) {
 		if (!*v)
 			return prog_fail(err, errlen, "--interface: the name is empty");
-		c->interface = v;
+		if (strlen(v) >= 16)	/* IFNAMSIZ */
+			return prog_fail(err, errlen, "--interface: '%s' is longer than an "
+					 "interface name (15 bytes)", v);
+		for (unsigned i = 0; i < c->nifaces; i++)
+			if (strcmp(c->ifaces[i], v) == 0)
+				return prog_fail(err, errlen, "--interface: %s given twice", v);
+		if (c->nifaces == EXP_MAX_IFACES)
+			return prog_fail(err, errlen, "--interface: at most %d interfaces",
+					 EXP_MAX_IFACES);
+		if (!c->nifaces)
+			c->interface = v;
+		c->ifaces[c->nifaces++] = v;
 		c->interface_set = 1;
+	} else if (prog_opt_is(o, "direction")) {
+		c->direction = strcmp(v, "ingress") == 0 ? EXP_DIR_INGRESS :
+			       strcmp(v, "egress") == 0 ? EXP_DIR_EGRESS :
+			       strcmp(v, "both") == 0 ? EXP_DIR_BOTH : 0;
+		if (!c->direction)
+			return prog_fail(err, errlen, "--direction: '%s' is not ingress, egress or "
+					 "both", v);
+	} else if (prog_opt_is(o, "attach")) {
+		if (strcmp(v, "auto") == 0)
+			c->attach = EXP_ATTACH_AUTO;
+		else if (strcmp(v, "tcx") == 0)
+			c->attach = EXP_ATTACH_TCX;
+		else if (strcmp(v, "tc") == 0)
+			c->attach = EXP_ATTACH_TC;
+		else
+			return prog_fail(err, errlen, "--attach: '%s' is not auto, tcx or tc", v);
+	} else if (prog_opt_is(o, "metrics-host")) {
+		c->metrics_host = v;
 	} else if (prog_opt_is(o, "collector-host")) {
 		c->host = v;
 		c->collector_set = 1;
@@ -189,6 +229,9 @@ static int exp_check(void *cfg, char *err, size_t errlen)
 	if (c->tcp_wait_set && (c->ipfix_file || c->transport != EXP_T_TCP))
 		return prog_fail(err, errlen, "--tcp-wait-timeout is for --transport tcp (over UDP "
 				 "the exporter cannot know whether the collector keeps up)");
+	if (c->tcp_wait_set && !c->npcaps)
+		return prog_fail(err, errlen, "--tcp-wait-timeout is for --pcap: metering live, "
+				 "the export never waits (what a collector cannot take is counted)");
 	if (!c->ipfix_file && c->transport == EXP_T_UDP && c->mtu > EXP_MTU_UDP_MAX)
 		return prog_fail(err, errlen, "--mtu: %u is more than a UDP datagram holds (%u)",
 				 c->mtu, EXP_MTU_UDP_MAX);
@@ -196,6 +239,8 @@ static int exp_check(void *cfg, char *err, size_t errlen)
 		stdin_n += strcmp(c->pcaps[i], "-") == 0;
 	if (stdin_n > 1)
 		return prog_fail(err, errlen, "--pcap: stdin (-) can be read once only");
+	if (!c->nifaces)
+		c->ifaces[c->nifaces++] = c->interface;
 	return WEIR_OK;
 }
 

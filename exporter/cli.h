@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #define EXP_MAX_PCAPS		256	/* --pcap files of one run */
+#define EXP_MAX_IFACES		64	/* -i interfaces of one run */
 #define EXP_PORT_DEFAULT	4739	/* IANA's IPFIX port (RFC 7011 §10.3) */
 #define EXP_MAX_FLOWS_DEFAULT	65536
 #define EXP_MAX_FLOWS_MAX	(1u << 26)
@@ -24,14 +25,34 @@
 #define EXP_MTU_MAX		65535	/* the IPFIX message length field */
 #define EXP_TCP_WAIT_DEFAULT_S	30	/* --tcp-wait-timeout */
 
+/* --direction: which tc hooks the live path attaches to (bits). */
+enum exp_dir {
+	EXP_DIR_INGRESS = 1,
+	EXP_DIR_EGRESS = 2,
+	EXP_DIR_BOTH = 3,
+};
+
+/* --attach: how the programs are attached. */
+enum exp_attach {
+	EXP_ATTACH_AUTO = 0,		/* TCX links where the kernel has them, else tc */
+	EXP_ATTACH_TCX = 1,
+	EXP_ATTACH_TC = 2,		/* a cls_bpf filter on the clsact qdisc */
+};
+
 enum exp_transport {
 	EXP_T_UDP = 0,
 	EXP_T_TCP = 1,
 };
 
 struct exp_cfg {
-	const char *interface;		/* -i: the live path's interface */
+	const char *interface;		/* -i: the live path's (first) interface */
 	uint8_t interface_set;
+	const char *ifaces[EXP_MAX_IFACES];	/* every -i, in order (none: "lo") */
+	unsigned nifaces;
+	uint8_t direction;		/* --direction: enum exp_dir bits */
+	uint8_t attach;			/* --attach: enum exp_attach */
+	const char *metrics_host;	/* --metrics-host */
+	uint16_t metrics_port;		/* --metrics-port; 0: no endpoint */
 	const char *host;		/* -H */
 	uint16_t port;			/* -p */
 	uint8_t collector_set;		/* -H, -p or --transport given */

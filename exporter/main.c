@@ -1,11 +1,12 @@
 /* weir-exporter - meter traffic into flows and export them as IPFIX.
- * docs/exporter.md. Today: the packets of pcap files (--pcap); the live
- * path (eBPF on tc, -i) is the next part. */
+ * docs/exporter.md: interfaces metered live by eBPF programs on tc (-i,
+ * live.c), or the packets of pcap files (--pcap, offline.c). */
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
+#include "live.h"
 #include "offline.h"
 #include "prog_cli.h"
 #include "prog_log.h"
@@ -49,11 +50,37 @@ static int report(const struct exp_cfg *c, const struct off_sum *s)
 	return st;
 }
 
+/* The end of a live run. */
+static int live_report(const struct exp_cfg *c, const struct live_sum *s)
+{
+	char line[1024];
+	int st = PROG_EXIT_OK;
+
+	live_summary(s, line, sizeof(line));
+	prog_log(PROG_LOG_INFO, "%s%s", s->stopped ? "stopped: " : "", line);
+	if (s->xp_failed) {
+		prog_log(PROG_LOG_ERROR, "the export was not all sent: %llu records lost, %llu "
+			 "send errors", (unsigned long long)s->xp.records_lost,
+			 (unsigned long long)s->xp.send_errors);
+		st = PROG_EXIT_FAIL;
+	}
+	if (s->wtc[WTC_ST_SPILL_LOST])
+		prog_log(PROG_LOG_WARN, "%llu packets were not metered: the kernel's map was full "
+			 "(--max-flows %u) and its spill ring too",
+			 (unsigned long long)s->wtc[WTC_ST_SPILL_LOST], c->max_flows);
+	if (s->meter.evicted)
+		prog_log(PROG_LOG_WARN, "%llu flows ended early (flowEndReason 5, lack of "
+			 "resources): more than --max-flows %u at once",
+			 (unsigned long long)s->meter.evicted, c->max_flows);
+	return st;
+}
+
 int main(int argc, char **argv)
 {
 	struct sigaction sa;
 	struct exp_cfg cfg;
 	struct off_sum sum;
+	struct live_sum lsum;
 	char err[512];
 
 	prog_log_init("weir-exporter");
@@ -65,12 +92,7 @@ int main(int argc, char **argv)
 	case EXP_CLI_USAGE:
 		return prog_cli_error(err);
 	}
-	if (!cfg.npcaps) {
-		prog_log(PROG_LOG_ERROR, "metering an interface (-i %s) is not built yet: this "
-			 "version reads capture files only (--pcap FILE)", cfg.interface);
-		return PROG_EXIT_FAIL;
-	}
-	if (cfg.interface_set || cfg.promiscuous)
+	if (cfg.npcaps && (cfg.interface_set || cfg.promiscuous))
 		prog_log(PROG_LOG_WARN, "%s: for the live path; ignored with --pcap",
 			 cfg.interface_set ? "-i" : "--promiscuous");
 
@@ -84,6 +106,13 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);	/* a closed pipe or socket is a write error */
 
+	if (!cfg.npcaps) {
+		if (live_run(&cfg, &stop_requested, &lsum, err, sizeof(err))) {
+			prog_log(PROG_LOG_ERROR, "%s", err);
+			return PROG_EXIT_FAIL;
+		}
+		return live_report(&cfg, &lsum);
+	}
 	if (off_run(&cfg, &stop_requested, &sum, err, sizeof(err))) {
 		prog_log(PROG_LOG_ERROR, "%s", err);
 		return PROG_EXIT_FAIL;

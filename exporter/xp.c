@@ -327,7 +327,10 @@ static void meter_seen(struct xp *x, const struct meter_stats *ms)
 {
 	if (!ms)
 		return;
-	if (ms->refused_flows > x->meter.refused_flows)
+	/* refused_packets alone: packets the live path lost in the kernel
+	 * (its spill ring full), whose flows are unknown. */
+	if (ms->refused_flows > x->meter.refused_flows ||
+	    ms->refused_packets > x->meter.refused_packets)
 		mark_drop(x);
 	x->meter = *ms;
 }

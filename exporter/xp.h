@@ -28,6 +28,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "meter.h"
 
@@ -91,5 +92,12 @@ int xp_close(struct xp *x, uint64_t now_ns, const struct meter_stats *meter,
 	     struct xp_stats *out);
 
 const struct xp_stats *xp_stats(const struct xp *x);
+
+/* The export's own addresses, so that the live path can leave its own
+ * traffic unmetered: *local the socket's (getsockname: over TCP the
+ * connection's now; family AF_UNSPEC while there is none) and *peer the
+ * collector's. 0, or -1 for a file export (no socket: both untouched). */
+int xp_sockaddrs(const struct xp *x, struct sockaddr_storage *local,
+		 struct sockaddr_storage *peer);
 
 #endif

@@ -414,6 +414,20 @@ void xp_net_send(struct xp *x, const uint8_t *msg, const struct xp_msg_info *mi)
 
 /* ---- open and close ---- */
 
+int xp_sockaddrs(const struct xp *x, struct sockaddr_storage *local,
+		 struct sockaddr_storage *peer)
+{
+	socklen_t len = sizeof(*local);
+
+	if (!x || x->cfg.transport == XP_FILE)
+		return -1;
+	memset(local, 0, sizeof(*local));
+	if (x->net.fd >= 0 && getsockname(x->net.fd, (struct sockaddr *)local, &len) < 0)
+		memset(local, 0, sizeof(*local));
+	memcpy(peer, &x->net.addr, sizeof(*peer));
+	return 0;
+}
+
 static int resolve(struct xp *x, int socktype, char *err, size_t errlen)
 {
 	struct addrinfo hints = { .ai_socktype = socktype, .ai_flags = AI_NUMERICSERV };

@@ -722,7 +722,7 @@ Test(col_kafka, metrics_only_with_kafka)
 	struct col_cfg mc;
 	struct col_shared sh;
 	struct col_out o;
-	struct col_text t = { 0 };
+	struct prog_text t = { 0 };
 	struct mock m;
 
 	col_cfg_defaults(&mc);
@@ -731,7 +731,7 @@ Test(col_kafka, metrics_only_with_kafka)
 	sh.cfg = &mc;
 	cr_assert_eq(col_metrics_render(&sh, &t), WEIR_OK);
 	cr_assert_null(strstr(t.p, "weir_kafka_"), "no Kafka metrics without Kafka");
-	col_text_free(&t);
+	prog_text_free(&t);
 
 	mock_start(&m, 1, "mt", 1);
 	kout_open(&o, &kc, &m, "mt", opts, 1, 0);
@@ -755,7 +755,7 @@ Test(col_kafka, metrics_only_with_kafka)
 	cr_assert_not_null(strstr(t.p, "# TYPE weir_kafka_queue_messages gauge\n"));
 	cr_assert_not_null(strstr(t.p, "# TYPE weir_kafka_messages_delivered_total counter\n"));
 	cr_assert_eq(metric(t.p, "weir_output_flushes_total"), 1);
-	col_text_free(&t);
+	prog_text_free(&t);
 	col_out_close(&o);
 	mock_stop(&m);
 }

@@ -71,7 +71,7 @@ static void feed_v5(struct col_worker *w, uint32_t addr, unsigned count, uint32_
 
 static char *render(void)
 {
-	struct col_text t = { 0 };
+	struct prog_text t = { 0 };
 
 	cr_assert_eq(col_metrics_render(&sh, &t), WEIR_OK);
 	cr_assert_not_null(t.p);

@@ -187,6 +187,10 @@ Test(exp_cli, refusals)
 		{ "weir-exporter", "--ipfix-file", "", "--ipfix-file" },
 		{ "weir-exporter", "-H", "", "-H" },
 		{ "weir-exporter", "-i", "", "--interface" },
+		{ "weir-exporter", "-i", "a-name-too-long-for-linux", "longer than" },
+		{ "weir-exporter", "--direction", "sideways", "'sideways' is not ingress" },
+		{ "weir-exporter", "--attach", "xdp", "'xdp' is not auto" },
+		{ "weir-exporter", "--metrics-port", "65536", "--metrics-port" },
 		{ "weir-exporter", "--bogus", "1", "--bogus" },
 		{ "weir-exporter", "--tcp-wait-timeout", "25h", "--tcp-wait-timeout" },
 		{ "weir-exporter", "--tcp-wait-timeout", "-1", "--tcp-wait-timeout" },
@@ -199,6 +203,37 @@ Test(exp_cli, refusals)
 	}
 }
 
+/* The live path's flags: interfaces in order, direction, attachment,
+ * metrics. */
+Test(exp_cli, live_flags)
+{
+	char *a1[] = { "weir-exporter", "-i", "veth0", "--interface", "eth1", "--direction", "egress",
+		       "--attach", "tc", "--metrics-port", "9101", "--metrics-host", "::1", NULL };
+	char *a2[] = { "weir-exporter", "-i", "eth0", "-i", "eth0", NULL };
+	char *a3[] = { "weir-exporter", NULL };
+	char *a4[] = { "weir-exporter", "--direction", "ingress", "--attach", "tcx", NULL };
+
+	cr_assert_eq(parse(ARGC(a1), a1), EXP_CLI_RUN, "%s", err);
+	cr_assert_eq(cfg.nifaces, 2);
+	cr_assert_str_eq(cfg.ifaces[0], "veth0");
+	cr_assert_str_eq(cfg.ifaces[1], "eth1");
+	cr_assert_str_eq(cfg.interface, "veth0");
+	cr_assert_eq(cfg.direction, EXP_DIR_EGRESS);
+	cr_assert_eq(cfg.attach, EXP_ATTACH_TC);
+	cr_assert_eq(cfg.metrics_port, 9101);
+	cr_assert_str_eq(cfg.metrics_host, "::1");
+	refuse(ARGC(a2), a2, "given twice");
+	cr_assert_eq(parse(ARGC(a3), a3), EXP_CLI_RUN, "%s", err);
+	cr_assert_eq(cfg.nifaces, 1);
+	cr_assert_str_eq(cfg.ifaces[0], "lo");
+	cr_assert_eq(cfg.direction, EXP_DIR_BOTH);
+	cr_assert_eq(cfg.attach, EXP_ATTACH_AUTO);
+	cr_assert_eq(cfg.metrics_port, 0);
+	cr_assert_eq(parse(ARGC(a4), a4), EXP_CLI_RUN, "%s", err);
+	cr_assert_eq(cfg.direction, EXP_DIR_INGRESS);
+	cr_assert_eq(cfg.attach, EXP_ATTACH_TCX);
+}
+
 Test(exp_cli, combinations_refused)
 {
 	char *a1[] = { "weir-exporter", "--ipfix-file", "f", "-H", "10.0.0.1", NULL };
@@ -208,7 +243,9 @@ Test(exp_cli, combinations_refused)
 	char *a5[] = { "weir-exporter", "--mtu", "65535", "--transport", "tcp", NULL };
 	char *a6[] = { "weir-exporter", "--tcp-wait-timeout", "5", NULL };
 	char *a7[] = { "weir-exporter", "--ipfix-file", "f", "--tcp-wait-timeout", "5", NULL };
-	char *a8[] = { "weir-exporter", "--tcp-wait-timeout", "0", "--transport", "tcp", NULL };
+	char *a8[] = { "weir-exporter", "--tcp-wait-timeout", "0", "--transport", "tcp", "--pcap",
+		       "x", NULL };
+	char *a9[] = { "weir-exporter", "--tcp-wait-timeout", "5", "--transport", "tcp", NULL };
 
 	refuse(ARGC(a1), a1, "--ipfix-file");
 	refuse(ARGC(a2), a2, "--ipfix-file");
@@ -219,6 +256,7 @@ Test(exp_cli, combinations_refused)
 	refuse(ARGC(a7), a7, "--transport tcp");
 	cr_assert_eq(parse(ARGC(a8), a8), EXP_CLI_RUN, "0: never wait: %s", err);
 	cr_assert_eq(cfg.tcp_wait_ns, 0);
+	refuse(ARGC(a9), a9, "metering live");
 }
 
 Test(exp_cli, help_and_version)
@@ -231,7 +269,7 @@ Test(exp_cli, help_and_version)
 	cr_assert_not_null(out);
 	cr_assert_eq(exp_cli_parse(ARGC(a1), a1, &cfg, out, err, sizeof(err)), EXP_CLI_DONE);
 	fclose(out);
-	for (const char *w = "--pcap FILE|--ipfix-file FILE|--biflow|--max-flows N|not built|[4739]|"
+	for (const char *w = "--pcap FILE|--ipfix-file FILE|--biflow|--max-flows N|--direction DIR|[4739]|"
 			     "[60s]|[15s]|[300s]|--promiscuous|nothing with --pcap|WEIR_LOG|"
 			     "--tcp-wait-timeout T|[30s]";
 	     *w; w += strcspn(w, "|") + (w[strcspn(w, "|")] != 0)) {

@@ -232,6 +232,38 @@ Test(exp_xp, udp_statistics_options)
 	free(cap.b);
 }
 
+/* Packets lost before the meter (the live path's kernel: spill ring full)
+ * are refused packets without flows: counted in notSentPacketTotalCount
+ * and dated like a refused flow. */
+Test(exp_xp, udp_statistics_packets_only)
+{
+	struct meter_stats m1 = { .refused_packets = 5 }, m2 = { .refused_packets = 9 };
+	uint16_t port;
+	int fd = udp_rx(&port);
+	struct xp *x = xopen(&base, XP_UDP, port);
+	struct xcap cap = { 0 };
+	const struct rec_copy *s;
+	struct xp_stats st;
+	struct fx f;
+
+	xp_tick(x, T0, NULL);
+	xp_tick(x, T0 + 2 * SEC, &m1);
+	cr_assert_eq(xp_close(x, T0 + 4 * SEC, &m2, &st), 0);
+	cr_assert_eq(udp_catch(fd, &cap, st.messages, NULL), st.messages);
+	close(fd);
+	fx_init(&f, 1);
+	cr_assert_eq(xcap_decode(&f, &cap), st.messages);
+	cr_assert_gt(f.lg->n, 1);
+	s = &f.lg->r[f.lg->n - 1];
+	cr_expect_eq(s->tid, XP_TID_STATS);
+	cr_expect_eq(fu(s, 0, 166), 0);
+	cr_expect_eq(fu(s, 0, 167), 9);
+	cr_expect_eq(be_uint(s->val[8], 8), (T0 + 2 * SEC) / MS);
+	cr_expect_eq(be_uint(s->val[9], 8), (T0 + 4 * SEC) / MS);
+	fx_fini(&f);
+	free(cap.b);
+}
+
 /* Many records: every message within the MTU and as full as it can be,
  * sequence numbers counting the data records before each message. */
 Test(exp_xp, udp_mtu_and_sequence)
@@ -582,5 +614,38 @@ Test(exp_xp, ipfixdump_reads, .timeout = 60)
 		cr_expect_not_null(strstr(out, biflow ? " 43 Data Records" : " 83 Data Records"),
 				   "%s", out);
 	}
+	tmpdir_remove(dir);
+}
+
+/* The export's own addresses, for the live path (its own traffic is not
+ * metered): the connected UDP socket's, the collector's; none for a file. */
+Test(exp_xp, sockaddrs)
+{
+	struct sockaddr_storage l, p;
+	struct sockaddr_in *l4 = (struct sockaddr_in *)&l, *p4 = (struct sockaddr_in *)&p;
+	struct xp_cfg fc = base;
+	char dir[256], path[300], err[256];
+	uint16_t port;
+	int fd = udp_rx(&port);
+	struct xp *x = xopen(&base, XP_UDP, port);
+
+	cr_assert_eq(xp_sockaddrs(x, &l, &p), 0);
+	cr_assert_eq(l.ss_family, AF_INET);
+	cr_assert_eq(p.ss_family, AF_INET);
+	cr_expect_eq(ntohs(p4->sin_port), port);
+	cr_expect_eq(ntohl(p4->sin_addr.s_addr), 0x7f000001u);
+	cr_expect_eq(ntohl(l4->sin_addr.s_addr), 0x7f000001u);
+	cr_expect_neq(l4->sin_port, 0, "connected: an ephemeral port");
+	xp_close(x, T0, NULL, NULL);
+	close(fd);
+
+	cr_assert_not_null(tmpdir_make(dir, sizeof(dir), "weir-xp"));
+	snprintf(path, sizeof(path), "%s/out.ipfix", dir);
+	fc.transport = XP_FILE;
+	fc.path = path;
+	x = xp_open(&fc, err, sizeof(err));
+	cr_assert_not_null(x, "%s", err);
+	cr_expect_eq(xp_sockaddrs(x, &l, &p), -1);
+	xp_close(x, T0, NULL, NULL);
 	tmpdir_remove(dir);
 }
